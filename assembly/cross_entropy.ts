@@ -1,0 +1,296 @@
+// Cross-entropy over `rows` contiguous rows of C logits of T, with the loss and the gradient of
+// each row from one fused pass sequence (the seed's dE/dz = softmax(z) * sum(q) - q):
+//   1. m = max(x);
+//   2. e = exp(x - m), s = sum(e), keeping e in the gradient buffer, and in the same pass the
+//      target-weighted sums the loss needs;
+//   3. grad = e * (scale * (S + 2 z lse w) / s) - scale * q, written over e.
+// The crossEntropy-only kernels stop after pass 2 and store nothing per element.
+//
+// Notation (torch.nn.functional.cross_entropy): w = class weights (1 if absent), eps = label
+// smoothing, q = the smoothed weighted target, lse = m + log(s) (the row's logSumExp), and
+// -log_softmax(x)[c] = lse - x[c] = (m - x[c]) + log(s): every term is formed as (m - x[c]) >= 0
+// plus log(s) > 0, so no large numbers cancel when |x| is large.
+//
+// Per-row losses go to loss[r] (f64, 0 for ignored rows); the caller reduces them.
+// The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
+// `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
+
+import { BLOCK, LANES, at, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
+import { vexp, sexp } from './exp';
+import { rmax, raddexpminusmax, vzero } from './reduce';
+
+/** Second output of the pass-2 kernels (one f64 per call; a global so the kernels stay plain
+ *  functions of pointers and numbers). */
+let pass2_aux: f64 = 0;
+/** Third output of ce_prob_pass2: sum of w*q over the row. */
+let pass2_aux2: f64 = 0;
+
+/** Pass 2 for class-index targets with label smoothing: returns s = sum exp(x - m) and leaves
+ *  sum_c w[c] * (m - x[c]) in pass2_aux (the smoothing term needs it). `w` = 0 means no
+ *  weights. `keep` stores e to y. */
+// @ts-ignore: decorator
+@inline function ce_smooth_pass2<T>(x: usize, y: usize, n: i32, m: T, w: usize, keep: bool): f64 {
+  let d: f64 = 0;
+  neumaier_reset();
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const U = 2 * LANES<T>();
+    const vm = v128.splat<T>(m);
+    const one = v128.splat<T>(1);
+    const nv = n - n % U;
+    while (i < nv) {
+      const end = min(i + BLOCK, nv);
+      let a0 = v128.splat<T>(0), a1 = a0, d0 = a0, d1 = a0;
+      for (; i < end; i += U) {
+        const p = at<T>(x, i);
+        const x0 = v128.sub<T>(v128.load(p), vm);
+        const x1 = v128.sub<T>(v128.load(p, 16), vm);
+        const e0 = vexp<T>(x0);
+        const e1 = vexp<T>(x1);
+        if (keep) {
+          const q = at<T>(y, i);
+          v128.store(q, e0);
+          v128.store(q, e1, 16);
+        }
+        a0 = v128.add<T>(a0, e0);
+        a1 = v128.add<T>(a1, e1);
+        const w0 = w ? v128.load(at<T>(w, i)) : one;
+        const w1 = w ? v128.load(at<T>(w, i), 16) : one;
+        d0 = v128.sub<T>(d0, v128.mul<T>(w0, x0));
+        d1 = v128.sub<T>(d1, v128.mul<T>(w1, x1));
+      }
+      neumaier_add(vhsum<T>(v128.add<T>(a0, a1)));
+      d += vhsum<T>(v128.add<T>(d0, d1));
+    }
+  }
+  while (i < n) {
+    const end = min(i + BLOCK, n);
+    let a: f64 = 0;
+    for (; i < end; i++) {
+      const xm = load<T>(at<T>(x, i)) - m;
+      const e = sexp<T>(xm);
+      if (keep) store<T>(at<T>(y, i), e);
+      a += <f64>e;
+      d -= <f64>(w ? load<T>(at<T>(w, i)) : <T>1) * <f64>xm;
+    }
+    neumaier_add(a);
+  }
+  pass2_aux = d;
+  return neumaier_result();
+}
+
+/** Pass 2 for probability targets: returns s = sum exp(x - m); leaves
+ *  sum_c wq[c] * (m - x[c]) in pass2_aux and sum_c wq[c] in pass2_aux2, where
+ *  wq[c] = w[c] * (q[c] * (1 - eps) + eps / C). A class with wq[c] = 0 adds exactly 0 even when
+ *  x[c] = -Infinity (the limit, where 0 * Infinity would give NaN). */
+// @ts-ignore: decorator
+@inline function ce_prob_pass2<T>(x: usize, q: usize, y: usize, n: i32, m: T, w: usize,
+                                  keepScale: T, smoothAdd: T, keep: bool): f64 {
+  let d: f64 = 0, sq: f64 = 0;
+  neumaier_reset();
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const U = 2 * LANES<T>();
+    const vm = v128.splat<T>(m);
+    const vk = v128.splat<T>(keepScale), va = v128.splat<T>(smoothAdd);
+    const zero = v128.splat<T>(0);
+    const nv = n - n % U;
+    while (i < nv) {
+      const end = min(i + BLOCK, nv);
+      let a0 = zero, a1 = zero, d0 = zero, d1 = zero, s0 = zero, s1 = zero;
+      for (; i < end; i += U) {
+        const p = at<T>(x, i), pq = at<T>(q, i);
+        const x0 = v128.sub<T>(v128.load(p), vm);
+        const x1 = v128.sub<T>(v128.load(p, 16), vm);
+        const e0 = vexp<T>(x0);
+        const e1 = vexp<T>(x1);
+        if (keep) {
+          const py = at<T>(y, i);
+          v128.store(py, e0);
+          v128.store(py, e1, 16);
+        }
+        a0 = v128.add<T>(a0, e0);
+        a1 = v128.add<T>(a1, e1);
+        let q0 = v128.add<T>(v128.mul<T>(v128.load(pq), vk), va);
+        let q1 = v128.add<T>(v128.mul<T>(v128.load(pq, 16), vk), va);
+        if (w) {
+          q0 = v128.mul<T>(q0, v128.load(at<T>(w, i)));
+          q1 = v128.mul<T>(q1, v128.load(at<T>(w, i), 16));
+        }
+        s0 = v128.add<T>(s0, q0);
+        s1 = v128.add<T>(s1, q1);
+        // -(q * (x - m)), masked to 0 where q == 0
+        d0 = v128.sub<T>(d0, v128.and(v128.mul<T>(q0, x0), v128.ne<T>(q0, zero)));
+        d1 = v128.sub<T>(d1, v128.and(v128.mul<T>(q1, x1), v128.ne<T>(q1, zero)));
+      }
+      neumaier_add(vhsum<T>(v128.add<T>(a0, a1)));
+      d += vhsum<T>(v128.add<T>(d0, d1));
+      sq += vhsum<T>(v128.add<T>(s0, s1));
+    }
+  }
+  while (i < n) {
+    const end = min(i + BLOCK, n);
+    let a: f64 = 0;
+    for (; i < end; i++) {
+      const xm = load<T>(at<T>(x, i)) - m;
+      const e = sexp<T>(xm);
+      if (keep) store<T>(at<T>(y, i), e);
+      a += <f64>e;
+      let qi = load<T>(at<T>(q, i)) * keepScale + smoothAdd;
+      if (w) qi *= load<T>(at<T>(w, i));
+      sq += <f64>qi;
+      if (qi != 0) d -= <f64>(qi * xm);
+    }
+    neumaier_add(a);
+  }
+  pass2_aux = d;
+  pass2_aux2 = sq;
+  return neumaier_result();
+}
+
+/** Pass 3: g[i] = e[i] * a - b * (w ? w[i] : 1), in place over e. */
+function ce_grad_pass3<T>(g: usize, n: i32, a: T, b: T, w: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const va = v128.splat<T>(a), vb = v128.splat<T>(b);
+    if (w) {
+      for (; i <= n - L; i += L) {
+        const p = at<T>(g, i);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, v128.load(at<T>(w, i)))));
+      }
+    } else {
+      for (; i <= n - L; i += L) {
+        const p = at<T>(g, i);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const p = at<T>(g, i);
+    store<T>(p, load<T>(p) * a - b * (w ? load<T>(at<T>(w, i)) : <T>1));
+  }
+}
+
+/** Pass 3 for probability targets: g[i] = e[i] * a - b * w[i] * (q[i] * k + c), over e. */
+function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize, k: T, c: T): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const va = v128.splat<T>(a), vb = v128.splat<T>(b), vk = v128.splat<T>(k), vc = v128.splat<T>(c);
+    for (; i <= n - L; i += L) {
+      const p = at<T>(g, i);
+      let vq = v128.add<T>(v128.mul<T>(v128.load(at<T>(q, i)), vk), vc);
+      if (w) vq = v128.mul<T>(vq, v128.load(at<T>(w, i)));
+      v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, vq)));
+    }
+  }
+  for (; i < n; i++) {
+    const p = at<T>(g, i);
+    let qi = load<T>(at<T>(q, i)) * k + c;
+    if (w) qi *= load<T>(at<T>(w, i));
+    store<T>(p, load<T>(p) * a - b * qi);
+  }
+}
+
+/** Validates class-index labels before anything is written: returns the position of the first
+ *  label that is neither in [0, C) nor the ignore index (or -1), and leaves in pass2_aux the
+ *  mean denominator: the sum of w[label] over the non-ignored rows (their count without w). */
+export function ce_check_labels<T>(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize): i32 {
+  neumaier_reset();
+  let count = 0;
+  for (let r = 0; r < n; r++) {
+    const t = load<i32>(at<i32>(labels, r));
+    if (hasIgnore && t == ignore) continue;
+    if (<u32>t >= <u32>C) return r;
+    if (w) neumaier_add(<f64>load<T>(at<T>(w, t)));
+    else count++;
+  }
+  pass2_aux = w ? neumaier_result() : <f64>count;
+  return -1;
+}
+
+/** The f64 result a kernel left beside its return value (see pass2_aux). */
+export function ce_aux(): f64 {
+  return pass2_aux;
+}
+
+/** Cross-entropy with class-index targets over `rows` rows (see the file header). g = 0 computes
+ *  the loss only. sumW = sum of all class weights (C without weights). Labels must have been
+ *  checked by ce_check_labels. */
+export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32,
+                                 w: usize, sumW: f64, eps: f64, zLoss: f64,
+                                 ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
+  const stride = <usize>C << alignof<T>();
+  const smooth = eps != 0;
+  const epsC = eps / <f64>C;
+  for (let r = 0; r < rows; r++) {
+    const t = load<i32>(at<i32>(labels, r));
+    if (hasIgnore && t == ignore) {
+      store<f64>(at<f64>(loss, r), 0);
+      if (g) vzero<T>(g, C);
+    } else {
+      const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
+      const m = rmax<T>(x, C);
+      let s: f64, d: f64 = 0;
+      if (smooth) {
+        s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
+        d = pass2_aux;
+      } else {
+        s = g ? raddexpminusmax<T>(x, g, C, m, 1, true) : raddexpminusmax<T>(x, 0, C, m, 1, false);
+      }
+      const logs = Math.log(s);
+      const xt = <f64>load<T>(at<T>(x, t));
+      // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
+      let l = (1 - eps) * wt * ((<f64>m - xt) + logs);
+      if (smooth) l += epsC * (d + logs * sumW);
+      const lse = <f64>m + logs;
+      if (zLoss != 0) l += zLoss * lse * lse * wt;
+      store<f64>(at<f64>(loss, r), l);
+      if (g) {
+        const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
+        const S = (1 - eps) * wt + epsC * sumW;
+        const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
+        ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), w);
+        const pt = at<T>(g, t);
+        store<T>(pt, <T>(<f64>load<T>(pt) - sc * (1 - eps) * wt));
+      }
+    }
+    x += stride;
+    if (g) g += stride;
+  }
+}
+
+/** Cross-entropy with probability targets q (same layout as x) over `rows` rows. */
+export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, rows: i32, C: i32,
+                                w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
+  const stride = <usize>C << alignof<T>();
+  const k = <T>(1 - eps), c = <T>(eps / <f64>C);
+  for (let r = 0; r < rows; r++) {
+    const m = rmax<T>(x, C);
+    const s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false);
+    const d = pass2_aux, S = pass2_aux2;
+    const logs = Math.log(s);
+    // sum_c wq[c] * (lse - x[c]) = sum_c wq[c] * (m - x[c]) + log(s) * sum_c wq[c]
+    let l = d + logs * S;
+    const lse = <f64>m + logs;
+    if (zLoss != 0) l += zLoss * lse * lse;
+    store<f64>(at<f64>(loss, r), l);
+    if (g) {
+      const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
+      const zterm = zLoss != 0 ? 2 * zLoss * lse : 0.0;
+      ce_prob_grad_pass3<T>(g, q, C, <T>(sc * (S + zterm) / s), <T>sc, w, k, c);
+      g += stride;
+    }
+    x += stride;
+    q += stride;
+  }
+}
+
+/** Compensated sum of n f64 values (the per-row losses), in order: the same order, and so the
+ *  same bits, however the rows were split into chunks or across threads. */
+export function f64_rsum(p: usize, n: i32): f64 {
+  neumaier_reset();
+  for (let i = 0; i < n; i++) neumaier_add(load<f64>(at<f64>(p, i)));
+  return neumaier_result();
+}

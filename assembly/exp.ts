@@ -1,0 +1,159 @@
+// exp(x) for the arguments softmax needs: x = logit - max <= 0. One vector form and one scalar
+// form per element type, written as the same sequence of operations so they can be checked
+// against each other.
+//
+// Method (XNNPACK's rr2-p5, src/f32-raddstoreexpminusmax): write x = n*ln2 + t with
+// n = round(x / ln2) and |t| <= ln2/2, so exp(x) = 2^n * exp(t).
+//  - n is rounded by adding a "magic bias" 1.5*2^23 (f32) / 1.5*2^52 (f64): the addition leaves
+//    round(x*log2e) in the low mantissa bits. The bias also carries the exponent bias (127 or
+//    1023), so shifting those bits up into the exponent field builds s = 2^n directly.
+//  - t = x - n*ln2 uses a two-constant ln2 (Cody & Waite): ln2_hi has trailing zero bits so
+//    n*ln2_hi is exact, and ln2_lo adds the rest.
+//  - exp(t) = 1 + t*p(t); f32 uses XNNPACK's degree-5 minimax polynomial (max error ~2 ulp),
+//    f64 the Taylor polynomial to degree 13 (truncation < 5e-18 on |t| <= ln2/2).
+//  - Results that would be subnormal (x below ln(smallest normal)) are flushed to 0; a NaN x
+//    gives NaN (it flows through t), and x = -Infinity gives 0.
+
+import { vmadd } from './simd';
+
+// f32 constants, bit-exact (XNNPACK's hex-float literals).
+// @ts-ignore: decorator
+@inline const F32_LOG2E: f32 = reinterpret<f32>(0x3FB8AA3B);       // 0x1.715476p+0
+// @ts-ignore: decorator
+@inline const F32_MAGIC: f32 = reinterpret<f32>(0x4B40007F);       // 0x1.8000FEp23 = 1.5*2^23 + 127
+// @ts-ignore: decorator
+@inline const F32_MINUS_LN2_HI: f32 = reinterpret<f32>(0xBF317200); // -0x1.62E400p-1
+// @ts-ignore: decorator
+@inline const F32_MINUS_LN2_LO: f32 = reinterpret<f32>(0xB5BFBE8E); // -0x1.7F7D1Cp-20
+// @ts-ignore: decorator
+@inline const F32_C5: f32 = reinterpret<f32>(0x3C07CFCE);          // 0x1.0F9F9Cp-7
+// @ts-ignore: decorator
+@inline const F32_C4: f32 = reinterpret<f32>(0x3D2B9D0D);          // 0x1.573A1Ap-5
+// @ts-ignore: decorator
+@inline const F32_C3: f32 = reinterpret<f32>(0x3E2AAD40);          // 0x1.555A80p-3
+// @ts-ignore: decorator
+@inline const F32_C2: f32 = reinterpret<f32>(0x3EFFFEE3);          // 0x1.FFFDC6p-2
+// @ts-ignore: decorator
+@inline const F32_C1: f32 = reinterpret<f32>(0x3F7FFFFB);          // 0x1.FFFFF6p-1
+// @ts-ignore: decorator
+@inline const F32_CUTOFF: f32 = reinterpret<f32>(0xC2AEAC4F);      // -0x1.5D589Ep6 = ln(2^-126)
+
+// f64 constants. ln2_hi/ln2_lo are fdlibm's (ln2_hi has 32 trailing zero bits).
+// @ts-ignore: decorator
+@inline const F64_LOG2E: f64 = 1.4426950408889634;
+// @ts-ignore: decorator
+@inline const F64_MAGIC: f64 = 6755399441056767.0;                 // 1.5*2^52 + 1023
+// @ts-ignore: decorator
+@inline const F64_MINUS_LN2_HI: f64 = -6.93147180369123816490e-01;
+// @ts-ignore: decorator
+@inline const F64_MINUS_LN2_LO: f64 = -1.90821492927058770002e-10;
+// @ts-ignore: decorator
+@inline const F64_CUTOFF: f64 = -708.3964185322641;                // ln(2^-1022)
+
+// Taylor coefficients 1/k!, k = 1..13: exp(t) - 1 = t * (1 + t/2 + t^2/6 + ... + t^12/13!).
+// @ts-ignore: decorator
+@inline const F64_C13: f64 = 1.6059043836821613e-10;
+// @ts-ignore: decorator
+@inline const F64_C12: f64 = 2.08767569878681e-9;
+// @ts-ignore: decorator
+@inline const F64_C11: f64 = 2.505210838544172e-8;
+// @ts-ignore: decorator
+@inline const F64_C10: f64 = 2.755731922398589e-7;
+// @ts-ignore: decorator
+@inline const F64_C9: f64 = 2.7557319223985893e-6;
+// @ts-ignore: decorator
+@inline const F64_C8: f64 = 2.48015873015873e-5;
+// @ts-ignore: decorator
+@inline const F64_C7: f64 = 1.984126984126984e-4;
+// @ts-ignore: decorator
+@inline const F64_C6: f64 = 1.388888888888889e-3;
+// @ts-ignore: decorator
+@inline const F64_C5: f64 = 8.333333333333333e-3;
+// @ts-ignore: decorator
+@inline const F64_C4: f64 = 4.1666666666666664e-2;
+// @ts-ignore: decorator
+@inline const F64_C3: f64 = 1.6666666666666666e-1;
+// @ts-ignore: decorator
+@inline const F64_C2: f64 = 0.5;
+
+/** exp of each lane of vx (vx <= 0 expected; see the header). */
+// @ts-ignore: decorator
+@inline export function vexp<T>(vx: v128): v128 {
+  if (sizeof<T>() == 4) {
+    let vn = vmadd<f32>(vx, f32x4.splat(F32_LOG2E), f32x4.splat(F32_MAGIC));
+    const vs = i32x4.shl(vn, 23);
+    vn = f32x4.sub(vn, f32x4.splat(F32_MAGIC));
+    let vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_HI), vx);
+    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_LO), vt);
+    let vp = vmadd<f32>(f32x4.splat(F32_C5), vt, f32x4.splat(F32_C4));
+    vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C3));
+    vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C2));
+    vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C1));
+    vt = f32x4.mul(vt, vs);
+    const vf = vmadd<f32>(vt, vp, vs);
+    return v128.andnot(vf, f32x4.lt(vx, f32x4.splat(F32_CUTOFF)));
+  } else {
+    let vn = vmadd<f64>(vx, f64x2.splat(F64_LOG2E), f64x2.splat(F64_MAGIC));
+    const vs = i64x2.shl(vn, 52);
+    vn = f64x2.sub(vn, f64x2.splat(F64_MAGIC));
+    let vt = vmadd<f64>(vn, f64x2.splat(F64_MINUS_LN2_HI), vx);
+    vt = vmadd<f64>(vn, f64x2.splat(F64_MINUS_LN2_LO), vt);
+    let vp = vmadd<f64>(f64x2.splat(F64_C13), vt, f64x2.splat(F64_C12));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C11));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C10));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C9));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C8));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C7));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C6));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C5));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C4));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C3));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C2));
+    vp = vmadd<f64>(vp, vt, f64x2.splat(1.0));
+    vt = f64x2.mul(vt, vs);
+    const vf = vmadd<f64>(vt, vp, vs);
+    return v128.andnot(vf, f64x2.lt(vx, f64x2.splat(F64_CUTOFF)));
+  }
+}
+
+/** exp(x), scalar: the same operations as vexp, one lane at a time. */
+// @ts-ignore: decorator
+@inline export function sexp<T>(x: T): T {
+  if (sizeof<T>() == 4) {
+    const xf = <f32>x;
+    let n = xf * F32_LOG2E + F32_MAGIC;
+    const s = reinterpret<f32>(reinterpret<u32>(n) << 23);
+    n -= F32_MAGIC;
+    let t = n * F32_MINUS_LN2_HI + xf;
+    t = n * F32_MINUS_LN2_LO + t;
+    let p = F32_C5 * t + F32_C4;
+    p = p * t + F32_C3;
+    p = p * t + F32_C2;
+    p = p * t + F32_C1;
+    t *= s;
+    const f = t * p + s;
+    return <T>(xf < F32_CUTOFF ? <f32>0 : f);
+  } else {
+    const xd = <f64>x;
+    let n = xd * F64_LOG2E + F64_MAGIC;
+    const s = reinterpret<f64>(reinterpret<u64>(n) << 52);
+    n -= F64_MAGIC;
+    let t = n * F64_MINUS_LN2_HI + xd;
+    t = n * F64_MINUS_LN2_LO + t;
+    let p = F64_C13 * t + F64_C12;
+    p = p * t + F64_C11;
+    p = p * t + F64_C10;
+    p = p * t + F64_C9;
+    p = p * t + F64_C8;
+    p = p * t + F64_C7;
+    p = p * t + F64_C6;
+    p = p * t + F64_C5;
+    p = p * t + F64_C4;
+    p = p * t + F64_C3;
+    p = p * t + F64_C2;
+    p = p * t + 1.0;
+    t *= s;
+    const f = t * p + s;
+    return <T>(xd < F64_CUTOFF ? 0.0 : f);
+  }
+}

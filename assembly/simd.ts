@@ -1,0 +1,78 @@
+// Lane helpers shared by every kernel. `T` is f32 or f64; a v128 holds LANES<T>() of them.
+// The conditions on ASC_FEATURE_* and sizeof<T>() are constants, folded at compile time, so each
+// build (scalar, simd, relaxed-simd) keeps only its own branch.
+
+/** Elements per block of the blocked sums: partial sums of one block stay in T lanes (each lane
+ *  adds BLOCK / 16 values), then the block total joins an f64 compensated sum. This keeps a row
+ *  of 128k float32 logits accurate to ~1e-7 where one f32 running sum drifts to ~1e-6. */
+export const BLOCK: i32 = 256;
+
+/** Number of T lanes in a v128: 4 for f32, 2 for f64. */
+// @ts-ignore: decorator
+@inline export function LANES<T>(): i32 {
+  return 16 / <i32>sizeof<T>();
+}
+
+/** Byte address of element i of a T array at p. */
+// @ts-ignore: decorator
+@inline export function at<T>(p: usize, i: i32): usize {
+  return p + (<usize>i << alignof<T>());
+}
+
+/** a * b + c. The relaxed-simd build fuses it into one rounding (the reason that build exists). */
+// @ts-ignore: decorator
+@inline export function vmadd<T>(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return v128.relaxed_madd<T>(a, b, c);
+  } else {
+    return v128.add<T>(v128.mul<T>(a, b), c);
+  }
+}
+
+/** Sum of the lanes of v, in f64, in a fixed order. */
+// @ts-ignore: decorator
+@inline export function vhsum<T>(v: v128): f64 {
+  if (sizeof<T>() == 4) {
+    return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) +
+           (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+  } else {
+    return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  }
+}
+
+/** Largest lane of v; NaN lanes are passed over, exactly like the scalar `v > m ? v : m`. */
+// @ts-ignore: decorator
+@inline export function vhmax<T>(v: v128): T {
+  if (sizeof<T>() == 4) {
+    let m = f32x4.pmax(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+    m = f32x4.pmax(m, v128.shuffle<f32>(m, m, 1, 0, 3, 2));
+    return <T>f32x4.extract_lane(m, 0);
+  } else {
+    return <T>f64x2.extract_lane(f64x2.pmax(v, v128.shuffle<f64>(v, v, 1, 0)), 0);
+  }
+}
+
+/** Compensated (Neumaier) summation state, for sums of block totals and of per-row losses.
+ *  Two globals per instance; every kernel resets them before use. */
+let nsum: f64 = 0;
+let ncomp: f64 = 0;
+
+// @ts-ignore: decorator
+@inline export function neumaier_reset(): void {
+  nsum = 0;
+  ncomp = 0;
+}
+
+// @ts-ignore: decorator
+@inline export function neumaier_add(x: f64): void {
+  const t = nsum + x;
+  // Neumaier's variant of Kahan summation: recover the low part lost by whichever addend is smaller.
+  if (Math.abs(nsum) >= Math.abs(x)) ncomp += (nsum - t) + x;
+  else ncomp += (x - t) + nsum;
+  nsum = t;
+}
+
+// @ts-ignore: decorator
+@inline export function neumaier_result(): f64 {
+  return nsum + ncomp;
+}

@@ -1,0 +1,128 @@
+// The softmax family over `rows` contiguous rows of C elements of T (f32 or f64).
+// Strided layouts (an axis that is not the last) are transposed to rows by the caller.
+// Outputs may alias inputs (in place): every pass reads element i before it writes element i.
+
+import { LANES, at } from './simd';
+import { vexp, sexp } from './exp';
+import { rmax, raddexpminusmax, rdot, rsum, rhasnan, vscale } from './reduce';
+
+/** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
+export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
+  const stride = <usize>C << alignof<T>();
+  for (let r = 0; r < rows; r++) {
+    const m = rmax<T>(x, C);
+    const s = raddexpminusmax<T>(x, y, C, m, beta, true);
+    vscale<T>(y, y, C, <T>(1.0 / s));
+    x += stride;
+    y += stride;
+  }
+}
+
+/** y = log_softmax(x * beta) per row = (x - max) * beta - log(sum exp((x - max) * beta)).
+ *  Two reading passes and one writing pass; exp values are not stored. */
+export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
+  const stride = <usize>C << alignof<T>();
+  for (let r = 0; r < rows; r++) {
+    const m = rmax<T>(x, C);
+    const s = raddexpminusmax<T>(x, 0, C, m, beta, false);
+    const logs = <T>Math.log(s);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const L = LANES<T>();
+      const vm = v128.splat<T>(m), vb = v128.splat<T>(beta), vl = v128.splat<T>(logs);
+      for (; i <= C - L; i += L) {
+        const v = v128.mul<T>(v128.sub<T>(v128.load(at<T>(x, i)), vm), vb);
+        v128.store(at<T>(y, i), v128.sub<T>(v, vl));
+      }
+    }
+    for (; i < C; i++) store<T>(at<T>(y, i), (load<T>(at<T>(x, i)) - m) * beta - logs);
+    x += stride;
+    y += stride;
+  }
+}
+
+/** out[r] = log(sum(exp(x[r, :]))) = max + log(sum exp(x - max)). Rows whose max is infinite
+ *  follow torch.logsumexp: -Infinity for an all -Infinity row, +Infinity for a row holding
+ *  +Infinity, NaN if the row holds a NaN. */
+export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32): void {
+  const stride = <usize>C << alignof<T>();
+  for (let r = 0; r < rows; r++) {
+    const m = rmax<T>(x, C);
+    let v: T;
+    if (isFinite<T>(m)) {
+      v = <T>(<f64>m + Math.log(raddexpminusmax<T>(x, 0, C, m, 1, false)));
+    } else {
+      v = rhasnan<T>(x, C) ? <T>NaN : m;
+    }
+    store<T>(at<T>(out, r), v);
+    x += stride;
+  }
+}
+
+/** dx = y * (g - sum(g * y)) per row: the vector-Jacobian product of softmax. */
+export function softmax_backward_rows<T>(y: usize, g: usize, dx: usize, rows: i32, C: i32): void {
+  const stride = <usize>C << alignof<T>();
+  for (let r = 0; r < rows; r++) {
+    const d = <T>rdot<T>(g, y, C);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const L = LANES<T>();
+      const vd = v128.splat<T>(d);
+      for (; i <= C - L; i += L) {
+        const vy = v128.load(at<T>(y, i));
+        v128.store(at<T>(dx, i), v128.mul<T>(vy, v128.sub<T>(v128.load(at<T>(g, i)), vd)));
+      }
+    }
+    for (; i < C; i++) {
+      store<T>(at<T>(dx, i), load<T>(at<T>(y, i)) * (load<T>(at<T>(g, i)) - d));
+    }
+    y += stride;
+    g += stride;
+    dx += stride;
+  }
+}
+
+/** dx = g - exp(y) * sum(g) per row: the vector-Jacobian product of log_softmax. */
+export function log_softmax_backward_rows<T>(y: usize, g: usize, dx: usize, rows: i32, C: i32): void {
+  const stride = <usize>C << alignof<T>();
+  for (let r = 0; r < rows; r++) {
+    const s = <T>rsum<T>(g, C);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const L = LANES<T>();
+      const vs = v128.splat<T>(s);
+      for (; i <= C - L; i += L) {
+        const e = vexp<T>(v128.load(at<T>(y, i)));
+        v128.store(at<T>(dx, i), v128.sub<T>(v128.load(at<T>(g, i)), v128.mul<T>(e, vs)));
+      }
+    }
+    for (; i < C; i++) {
+      store<T>(at<T>(dx, i), load<T>(at<T>(g, i)) - sexp<T>(load<T>(at<T>(y, i))) * s);
+    }
+    y += stride;
+    g += stride;
+    dx += stride;
+  }
+}
+
+/** dst[o, b, a] = src[o, a, b] for o < outer, a < A, b < B: moves an axis that is not the last
+ *  to the end (and back, with A and B swapped), in 16 x 16 tiles so both sides stay in cache. */
+export function transpose<T>(src: usize, dst: usize, outer: i32, A: i32, B: i32): void {
+  const TILE = 16;
+  const block = <usize>A * <usize>B << alignof<T>();
+  for (let o = 0; o < outer; o++) {
+    for (let a0 = 0; a0 < A; a0 += TILE) {
+      const a1 = min(a0 + TILE, A);
+      for (let b0 = 0; b0 < B; b0 += TILE) {
+        const b1 = min(b0 + TILE, B);
+        for (let a = a0; a < a1; a++) {
+          for (let b = b0; b < b1; b++) {
+            store<T>(at<T>(dst, b * A + a), load<T>(at<T>(src, a * B + b)));
+          }
+        }
+      }
+    }
+    src += block;
+    dst += block;
+  }
+}

@@ -1,0 +1,98 @@
+// Argument checking: every TypeError and RangeError the public functions throw comes from here,
+// so the messages have one form: "<function>: <argument> must be <expected> (got <value>)".
+
+/** The element types the kernels compute in. */
+export type FloatArray = Float32Array | Float64Array;
+export type DType = 'f32' | 'f64';
+
+/** A short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number') return `${v}`;
+  if (typeof v === 'string') return `'${v.length > 40 ? v.slice(0, 40) + '...' : v}'`;
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v !== 'object' && typeof v !== 'function') return typeof v;
+  if (Array.isArray(v)) return `an Array of length ${v.length}`;
+  const name = (v as object).constructor?.name;
+  if (ArrayBuffer.isView(v) && 'length' in v) return `a ${name} of length ${(v as { length: number }).length}`;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
+export function fail(fn: string, arg: string, expected: string, got: unknown, Kind: typeof TypeError | typeof RangeError): never {
+  throw new Kind(`${fn}: ${arg} must be ${expected} (got ${describe(got)})`);
+}
+
+/** Whether a typed array's buffer has been detached (transferred): such a view reads as empty
+ *  and must be rejected rather than treated as an empty input. */
+export function isDetached(a: ArrayBufferView): boolean {
+  const buffer = a.buffer as ArrayBuffer & { detached?: boolean };
+  if (typeof buffer.detached === 'boolean') return buffer.detached;
+  if (a.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Checks a float input and returns its element type. */
+export function floatArray(fn: string, arg: string, v: unknown): DType {
+  if (v instanceof Float32Array || v instanceof Float64Array) {
+    if (isDetached(v)) fail(fn, arg, 'a Float32Array or Float64Array whose buffer is not detached', 'a detached buffer', TypeError);
+    return v instanceof Float32Array ? 'f32' : 'f64';
+  }
+  return fail(fn, arg, 'a Float32Array or Float64Array', v, TypeError);
+}
+
+/** Checks an array that must have the same element type as the logits/input. */
+export function sameType(fn: string, arg: string, v: unknown, dtype: DType, length: number): void {
+  const ctor = dtype === 'f32' ? Float32Array : Float64Array;
+  if (!(v instanceof ctor)) fail(fn, arg, `a ${ctor.name} (the input's element type)`, v, TypeError);
+  if (isDetached(v)) fail(fn, arg, `a ${ctor.name} whose buffer is not detached`, 'a detached buffer', TypeError);
+  if (v.length !== length) fail(fn, `${arg}.length`, `${length}`, v.length, RangeError);
+}
+
+/** Checks an `into` buffer: the result's type and length. */
+export function intoArray(fn: string, v: unknown, dtype: DType, length: number, arg = 'options.into'): void {
+  sameType(fn, arg, v, dtype, length);
+}
+
+/** Checks the options argument is an object (or undefined when allowed) and returns it. */
+export function optionsObject<T extends object>(fn: string, v: unknown, required: boolean): T {
+  if (v === undefined && !required) return {} as T;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    fail(fn, 'options', required ? 'an object with `classes` or `shape`' : 'an object or undefined', v, TypeError);
+  }
+  return v as T;
+}
+
+/** A finite number > 0 (temperature). */
+export function positiveFinite(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number') fail(fn, arg, 'a finite number > 0', v, TypeError);
+  if (!(v > 0) || !Number.isFinite(v)) fail(fn, arg, 'a finite number > 0', v, RangeError);
+  return v;
+}
+
+/** A number within [lo, hi]. */
+export function numberIn(fn: string, arg: string, v: unknown, lo: number, hi: number, expected: string): number {
+  if (typeof v !== 'number') fail(fn, arg, expected, v, TypeError);
+  if (!(v >= lo && v <= hi)) fail(fn, arg, expected, v, RangeError);
+  return v;
+}
+
+/** An integer (any sign). */
+export function integer(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== 'number') fail(fn, arg, 'an integer', v, TypeError);
+  if (!Number.isInteger(v)) fail(fn, arg, 'an integer', v, RangeError);
+  return v;
+}
+
+/** One of a set of strings. */
+export function oneOf<S extends string>(fn: string, arg: string, v: unknown, values: readonly S[]): S {
+  const expected = `one of ${values.map((s) => `'${s}'`).join(', ')}`;
+  if (typeof v !== 'string') fail(fn, arg, expected, v, TypeError);
+  if (!values.includes(v as S)) fail(fn, arg, expected, v, RangeError);
+  return v as S;
+}

@@ -1,0 +1,7 @@
+// The public API of softmax-wasm (see API.md): these names, nothing else.
+export { init, initSync, backend } from './load.js';
+export type { Backend, InitOptions } from './load.js';
+export { softmax, logSoftmax, logSumExp, softmaxBackward, logSoftmaxBackward } from './softmax.js';
+export type { SoftmaxOptions, LogSumExpOptions, BackwardOptions } from './softmax.js';
+export type { LayoutOptions } from './layout.js';
+export type { FloatArray } from './check.js';

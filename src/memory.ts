@@ -1,0 +1,157 @@
+// The arena: the only code that knows where things live in wasm memory. Blocks are handed out
+// first-fit from a free list and returned by free(); memory grows only when no free block fits,
+// so a steady workload reaches a fixed size and stays there. Views are re-derived lazily, only
+// when memory.grow has replaced the buffer (the one place that knows about growth).
+
+import type { Kernels } from './kernels.js';
+
+const PAGE = 65536;
+/** wasm32 memories stop at 65536 pages (4 GiB); engines may refuse to grow earlier. */
+const MAX_BYTES = 65536 * PAGE;
+/** Every block starts on a 64-byte boundary (a cache line; v128 loads need 16). */
+const ALIGN = 64;
+
+interface Block {
+  ptr: number;
+  size: number;
+}
+
+export class Arena {
+  private readonly memory: WebAssembly.Memory;
+  private buffer: ArrayBuffer | SharedArrayBuffer;
+  private top: number;
+  private readonly free: Block[] = [];
+  private readonly used = new Map<number, number>();
+  f32: Float32Array;
+  f64: Float64Array;
+  i32: Int32Array;
+  u8: Uint8Array;
+
+  constructor(kernels: Kernels) {
+    this.memory = kernels.memory;
+    this.top = alignUp(kernels.heap_base());
+    this.buffer = this.memory.buffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.u8 = new Uint8Array(this.buffer);
+  }
+
+  /** Current size of wasm memory in bytes. */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Re-derives the views if memory has grown (the buffer was replaced); cheap otherwise. */
+  views(): this {
+    if (this.memory.buffer !== this.buffer) {
+      this.buffer = this.memory.buffer;
+      this.f32 = new Float32Array(this.buffer);
+      this.f64 = new Float64Array(this.buffer);
+      this.i32 = new Int32Array(this.buffer);
+      this.u8 = new Uint8Array(this.buffer);
+    }
+    return this;
+  }
+
+  /** Reserves `bytes` (rounded up to 64) and returns the block's address. Throws RangeError,
+   *  naming `what`, when wasm memory cannot hold it; nothing is changed then. */
+  alloc(bytes: number, what: string): number {
+    const size = Math.max(ALIGN, alignUp(bytes));
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i]!;
+      if (b.size >= size) {
+        const ptr = b.ptr;
+        if (b.size === size) this.free.splice(i, 1);
+        else {
+          b.ptr += size;
+          b.size -= size;
+        }
+        this.used.set(ptr, size);
+        return ptr;
+      }
+    }
+    // No free block fits: take the space at the top, merging a free block that ends there.
+    let ptr = this.top;
+    const last = this.free[this.free.length - 1];
+    if (last && last.ptr + last.size === this.top) ptr = last.ptr;
+    const end = ptr + size;
+    if (!Number.isFinite(bytes) || end > MAX_BYTES) {
+      throw new RangeError(`${what} needs ${bytes} bytes of wasm memory, more than wasm32 can address (4 GiB in all)`);
+    }
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / PAGE));
+      } catch {
+        throw new RangeError(`${what} needs ${bytes} bytes of wasm memory and the runtime refused to grow memory to ${end} bytes`);
+      }
+      this.views();
+    }
+    if (ptr !== this.top) this.free.pop();
+    this.top = end;
+    this.used.set(ptr, size);
+    return ptr;
+  }
+
+  /** Returns a block to the free list (merging neighbours). */
+  release(ptr: number): void {
+    const size = this.used.get(ptr);
+    if (size === undefined) return;
+    this.used.delete(ptr);
+    let i = 0;
+    while (i < this.free.length && this.free[i]!.ptr < ptr) i++;
+    this.free.splice(i, 0, { ptr, size });
+    const next = this.free[i + 1];
+    if (next && ptr + size === next.ptr) {
+      this.free[i]!.size += next.size;
+      this.free.splice(i + 1, 1);
+    }
+    const prev = this.free[i - 1];
+    if (prev && prev.ptr + prev.size === ptr) {
+      prev.size += this.free[i]!.size;
+      this.free.splice(i, 1);
+    }
+  }
+}
+
+function alignUp(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+/**
+ * Per-call scratch space: one arena block, reused by every call and grown (never shrunk) when a
+ * call needs more. A call lays out its regions with take(), front to back; nothing is freed.
+ */
+export class Scratch {
+  private ptr = 0;
+  private size = 0;
+  private cursor = 0;
+
+  constructor(private readonly arena: Arena) {}
+
+  /** Starts a call's layout needing at most `bytes` in all (the sum of its take()s, each rounded
+   *  up to 64). Grows the block if needed; throws RangeError before any work when it cannot. */
+  begin(bytes: number, what: string): void {
+    if (bytes > this.size) {
+      // Release first, so the larger block can start where the old one did.
+      if (this.size) this.arena.release(this.ptr);
+      this.size = 0;
+      this.ptr = this.arena.alloc(bytes, what);
+      this.size = alignUp(bytes);
+    }
+    this.cursor = this.ptr;
+  }
+
+  /** The next region of `bytes` bytes (64-aligned). */
+  take(bytes: number): number {
+    const p = this.cursor;
+    this.cursor += alignUp(bytes);
+    return p;
+  }
+}
+
+/** Bytes a take(bytes) uses, for sizing begin(). */
+export function regionSize(bytes: number): number {
+  return alignUp(bytes);
+}

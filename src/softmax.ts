@@ -1,0 +1,164 @@
+// The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
+
+import { floatArray, intoArray, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
+import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
+import { getRuntime } from './load.js';
+import { planChunks, streamChunks } from './stream.js';
+
+/** Options of {@link softmax} and {@link logSoftmax}. */
+export type SoftmaxOptions<A extends FloatArray = FloatArray> = LayoutOptions & {
+  /** Divides the logits by this before the softmax (finite, > 0; default 1). */
+  temperature?: number;
+  /** Receives the result (same type and length as the input; may be the input itself). */
+  into?: A;
+};
+
+/** Options of {@link logSumExp}. */
+export type LogSumExpOptions<A extends FloatArray = FloatArray> = LayoutOptions & {
+  /** Receives the result (one value per slice). */
+  into?: A;
+};
+
+/** Options of {@link softmaxBackward} and {@link logSoftmaxBackward}. */
+export type BackwardOptions<A extends FloatArray = FloatArray> = LayoutOptions & {
+  /** Receives the result (same type and length as the inputs; may be either input). */
+  into?: A;
+};
+
+/** The largest finite f32, to clamp 1/temperature: the limit of softmax as T -> 0 is the one-hot
+ *  argmax, which (x - max) * FLT_MAX still gives, where an infinite factor would give 0 * Inf. */
+const FLT_MAX = 3.4028234663852886e38;
+
+function beta(temperature: number, f32: boolean): number {
+  const b = 1 / temperature;
+  return f32 ? Math.min(b, FLT_MAX) : Math.min(b, Number.MAX_VALUE);
+}
+
+type RowKernel = 'softmax' | 'log_softmax';
+
+function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, options: SoftmaxOptions<A>): A {
+  const rt = getRuntime(fn);
+  const dtype = floatArray(fn, 'x', x);
+  const opts = optionsObject<SoftmaxOptions<A>>(fn, options, true);
+  const L = resolveLayout(fn, x.length, opts as Record<string, unknown>, -1);
+  const f32 = dtype === 'f32';
+  const b = opts.temperature === undefined ? 1 : beta(positiveFinite(fn, 'options.temperature', opts.temperature), f32);
+  let out = opts.into;
+  if (out !== undefined) intoArray(fn, out, dtype, x.length);
+  else out = new (x.constructor as new (n: number) => A)(x.length);
+  if (x.length === 0) return out;
+  const k = rt.kernels;
+  const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
+  const plan = planChunks(L, dtype, 1, false);
+  rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`);
+  streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b));
+  return out;
+}
+
+/**
+ * softmax(x / temperature) along the axis: `exp(x - max) / sum(exp(x - max))` per slice, in the
+ * input's precision (Float32Array in f32, Float64Array in f64), as `torch.softmax`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const p = softmax(new Float32Array([1, 2, 3, 1, 1, 1]), { classes: 3 });
+ * // Float32Array [0.0900, 0.2447, 0.6652, 0.3333, 0.3333, 0.3333]
+ * softmax(p, { shape: [2, 3], axis: 0, temperature: 2, into: p }); // in place, along axis 0
+ * ```
+ */
+export function softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): A {
+  return forward('softmax', 'softmax', x, options);
+}
+
+/**
+ * log(softmax(x / temperature)) along the axis, computed as `x - max - log(sum(exp(x - max)))`
+ * (no log of a rounded probability), as `torch.log_softmax`.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * logSoftmax(new Float64Array([1, 2, 3]), { classes: 3 }); // Float64Array [-2.4076, -1.4076, -0.4076]
+ * ```
+ */
+export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): A {
+  return forward('logSoftmax', 'log_softmax', x, options);
+}
+
+/**
+ * log(sum(exp(x))) along the axis, one value per slice, in the order of `shape` with the axis
+ * removed, as `torch.logsumexp` (an all -Infinity slice gives -Infinity, a slice holding
+ * +Infinity gives +Infinity).
+ *
+ * @example
+ * ```ts
+ * await init();
+ * logSumExp(new Float32Array([1, 2, 3, 0, 0, 0]), { classes: 3 }); // Float32Array [3.4076, 1.0986]
+ * ```
+ */
+export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): A {
+  const fn = 'logSumExp';
+  const rt = getRuntime(fn);
+  const dtype = floatArray(fn, 'x', x);
+  const opts = optionsObject<LogSumExpOptions<A>>(fn, options, true);
+  const L = resolveLayout(fn, x.length, opts as Record<string, unknown>, -1);
+  let out = opts.into;
+  if (out !== undefined) intoArray(fn, out, dtype, L.rows);
+  else out = new (x.constructor as new (n: number) => A)(L.rows);
+  if (L.rows === 0) return out;
+  const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
+  const plan = planChunks(L, dtype, 1, true);
+  rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`);
+  streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C));
+  return out;
+}
+
+function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOutput: A, options: BackwardOptions<A>): A {
+  const rt = getRuntime(fn);
+  const dtype = floatArray(fn, 'y', y);
+  sameType(fn, 'gradOutput', gradOutput, dtype, y.length);
+  const opts = optionsObject<BackwardOptions<A>>(fn, options, true);
+  const L: Layout = resolveLayout(fn, y.length, opts as Record<string, unknown>, -1);
+  let out = opts.into;
+  if (out !== undefined) intoArray(fn, out, dtype, y.length);
+  else out = new (y.constructor as new (n: number) => A)(y.length);
+  if (y.length === 0) return out;
+  const k = rt.kernels;
+  const f32 = dtype === 'f32';
+  const run = soft ? (f32 ? k.softmax_backward_f32 : k.softmax_backward_f64) : (f32 ? k.log_softmax_backward_f32 : k.log_softmax_backward_f64);
+  const plan = planChunks(L, dtype, 2, false);
+  rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`);
+  streamChunks(rt, rt.scratch, plan, [y, gradOutput], out, 1, null, (p, _o, _r, rows) => run(p[0]!, p[1]!, p[1]!, rows, L.C));
+  return out;
+}
+
+/**
+ * The gradient of softmax (its vector-Jacobian product): given `y = softmax(x)` and the upstream
+ * gradient `gradOutput`, returns `y * (gradOutput - sum(gradOutput * y))` along the axis. With a
+ * temperature T in the forward pass, multiply the result by 1 / T.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const y = softmax(new Float32Array([1, 2, 3]), { classes: 3 });
+ * softmaxBackward(y, new Float32Array([1, 0, 0]), { classes: 3 }); // d y[0] / d x
+ * ```
+ */
+export function softmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): A {
+  return backward('softmaxBackward', true, y, gradOutput, options);
+}
+
+/**
+ * The gradient of logSoftmax: given `y = logSoftmax(x)` and `gradOutput`, returns
+ * `gradOutput - exp(y) * sum(gradOutput)` along the axis.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const y = logSoftmax(new Float32Array([1, 2, 3]), { classes: 3 });
+ * logSoftmaxBackward(y, new Float32Array([0, 0, -1]), { classes: 3 }); // gradient of -y[2]
+ * ```
+ */
+export function logSoftmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): A {
+  return backward('logSoftmaxBackward', false, y, gradOutput, options);
+}

@@ -1,0 +1,134 @@
+// Streams an operation over its input through wasm memory in cache-sized chunks: copy a chunk
+// in, run the kernel on it while it is hot in cache, copy its result out. Each element then
+// crosses DRAM once on the way in and once on the way out, and the scratch space is bounded
+// by the chunk size, not the input size. A strided layout (axis not last) is transposed to
+// contiguous rows inside wasm and back, so every kernel only ever sees rows.
+
+import type { DType, FloatArray } from './check.js';
+import type { Layout } from './layout.js';
+import type { Runtime } from './load.js';
+import { regionSize, type Scratch } from './memory.js';
+
+/** Bytes per chunk of each input: sized so a chunk and its result stay in a 512 KiB L2. */
+export const CHUNK_BYTES = 128 * 1024;
+
+export interface ChunkPlan {
+  readonly L: Layout;
+  readonly dtype: DType;
+  readonly shift: 2 | 3;
+  /** Outer blocks (of C x inner elements) per chunk. */
+  readonly unitsPerChunk: number;
+  readonly inputs: number;
+  readonly rowOut: boolean;
+  /** Scratch bytes the chunk regions take. */
+  readonly bytes: number;
+}
+
+/** Plans the chunking of `inputs` same-shaped inputs (and an optional per-row output). */
+export function planChunks(L: Layout, dtype: DType, inputs: number, rowOut: boolean): ChunkPlan {
+  const shift = dtype === 'f32' ? 2 : 3;
+  const unitElems = L.C * L.inner;
+  const perChunk = Math.max(1, Math.floor((CHUNK_BYTES >> shift) / Math.max(1, unitElems)));
+  const unitsPerChunk = Math.max(1, Math.min(L.outer, perChunk));
+  const chunkBytes = unitsPerChunk * unitElems << shift;
+  const regions = L.inner > 1 ? 2 * inputs : inputs;
+  const bytes = regions * regionSize(chunkBytes) + (rowOut ? regionSize(unitsPerChunk * L.inner << shift) : 0);
+  return { L, dtype, shift, unitsPerChunk, inputs, rowOut, bytes };
+}
+
+/**
+ * Runs `kernel` over every chunk. `ins` are the inputs (same layout); `elemOut` receives the
+ * element-wise result, which the kernel leaves in the row region of input `elemFrom`;
+ * `rowOut` receives per-row results (rows = outer * inner, in the order of the shape with the
+ * axis removed), which the kernel writes at its `rowOutPtr`. The kernel gets the row-layout
+ * region of each input, the per-row output region, the index of the chunk's first row, and
+ * the number of rows in the chunk. The scratch must have been begun with room for plan.bytes.
+ */
+export function streamChunks(
+  rt: Runtime,
+  scratch: Scratch,
+  plan: ChunkPlan,
+  ins: readonly FloatArray[],
+  elemOut: FloatArray | null,
+  elemFrom: number,
+  rowOut: FloatArray | null,
+  kernel: (rowPtrs: readonly number[], rowOutPtr: number, firstRow: number, rows: number) => void,
+): void {
+  const { L, shift, unitsPerChunk } = plan;
+  const { outer, C, inner } = L;
+  const unitElems = C * inner;
+  const chunkBytes = unitsPerChunk * unitElems << shift;
+  const raw: number[] = [];
+  for (let k = 0; k < ins.length; k++) raw.push(scratch.take(chunkBytes));
+  const rows: number[] = raw;
+  if (inner > 1) {
+    const tr: number[] = [];
+    for (let k = 0; k < ins.length; k++) tr.push(scratch.take(chunkBytes));
+    return streamStrided(rt, plan, ins, elemOut, elemFrom, rowOut, kernel, raw, tr, rowOut ? scratch.take(unitsPerChunk * inner << shift) : 0);
+  }
+  const rowOutPtr = rowOut ? scratch.take(unitsPerChunk << shift) : 0;
+  const whole = outer <= unitsPerChunk;
+  for (let u0 = 0; u0 < outer; u0 += unitsPerChunk) {
+    const n = Math.min(unitsPerChunk, outer - u0);
+    const e0 = u0 * C;
+    const ne = n * C;
+    const view = viewOf(rt, plan.dtype);
+    for (let k = 0; k < ins.length; k++) {
+      view.set(whole ? ins[k]! : ins[k]!.subarray(e0, e0 + ne), raw[k]! >> shift);
+    }
+    kernel(rows, rowOutPtr, u0, n);
+    if (elemOut) {
+      const p = raw[elemFrom]! >> shift;
+      elemOut.set(view.subarray(p, p + ne), e0);
+    }
+    if (rowOut) {
+      const p = rowOutPtr >> shift;
+      rowOut.set(view.subarray(p, p + n), u0);
+    }
+  }
+}
+
+function streamStrided(
+  rt: Runtime,
+  plan: ChunkPlan,
+  ins: readonly FloatArray[],
+  elemOut: FloatArray | null,
+  elemFrom: number,
+  rowOut: FloatArray | null,
+  kernel: (rowPtrs: readonly number[], rowOutPtr: number, firstRow: number, rows: number) => void,
+  raw: number[],
+  tr: number[],
+  rowOutPtr: number,
+): void {
+  const { L, shift, unitsPerChunk } = plan;
+  const { outer, C, inner } = L;
+  const k32 = plan.dtype === 'f32';
+  const transpose = k32 ? rt.kernels.transpose_f32 : rt.kernels.transpose_f64;
+  const unitElems = C * inner;
+  for (let u0 = 0; u0 < outer; u0 += unitsPerChunk) {
+    const n = Math.min(unitsPerChunk, outer - u0);
+    const e0 = u0 * unitElems;
+    const ne = n * unitElems;
+    const view = viewOf(rt, plan.dtype);
+    for (let k = 0; k < ins.length; k++) {
+      view.set(ins[k]!.subarray(e0, e0 + ne), raw[k]! >> shift);
+      transpose(raw[k]!, tr[k]!, n, C, inner); // [n, C, inner] -> [n, inner, C]: rows of C
+    }
+    kernel(tr, rowOutPtr, u0 * inner, n * inner);
+    if (elemOut) {
+      transpose(tr[elemFrom]!, raw[elemFrom]!, n, inner, C); // back to [n, C, inner]
+      const p = raw[elemFrom]! >> shift;
+      elemOut.set(view.subarray(p, p + ne), e0);
+    }
+    if (rowOut) {
+      const p = rowOutPtr >> shift;
+      rowOut.set(view.subarray(p, p + n * inner), u0 * inner);
+    }
+  }
+}
+
+/** The current view of wasm memory for an element type (re-derived if memory grew). */
+export function viewOf(rt: Runtime, dtype: DType): FloatArray {
+  const a = rt.arena.views();
+  return dtype === 'f32' ? a.f32 : a.f64;
+}

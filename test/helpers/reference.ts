@@ -1,0 +1,107 @@
+// A plain float64 reference, written for clarity, not speed: the independent check for the
+// Float64Array paths and for the property tests. Layout: outer x C x inner, op along C.
+
+export interface Dims {
+  outer: number;
+  C: number;
+  inner: number;
+}
+
+export function dimsOf(shape: readonly number[], axis: number): Dims {
+  const a = axis < 0 ? axis + shape.length : axis;
+  const prod = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+  return { outer: prod(shape.slice(0, a)), C: shape[a]!, inner: prod(shape.slice(a + 1)) };
+}
+
+/** Calls f(indices of one slice) for every slice along the axis. */
+function slices(d: Dims, f: (idx: number[]) => void): void {
+  for (let o = 0; o < d.outer; o++)
+    for (let i = 0; i < d.inner; i++) {
+      const idx: number[] = [];
+      for (let c = 0; c < d.C; c++) idx.push((o * d.C + c) * d.inner + i);
+      f(idx);
+    }
+}
+
+function lseOf(v: number[]): number {
+  let m = -Infinity;
+  let nan = false;
+  for (const x of v) {
+    if (Number.isNaN(x)) nan = true;
+    else if (x > m) m = x;
+  }
+  if (nan) return NaN;
+  if (m === -Infinity || m === Infinity) return m;
+  let s = 0;
+  for (const x of v) s += Math.exp(x - m);
+  return m + Math.log(s);
+}
+
+export function softmax64(x: ArrayLike<number>, d: Dims, temperature = 1): Float64Array {
+  const y = new Float64Array(x.length);
+  slices(d, (idx) => {
+    const v = idx.map((k) => x[k]! / temperature);
+    const m = Math.max(...v);
+    const e = v.map((t) => Math.exp(t - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    idx.forEach((k, c) => (y[k] = e[c]! / s));
+  });
+  return y;
+}
+
+export function logSoftmax64(x: ArrayLike<number>, d: Dims, temperature = 1): Float64Array {
+  const y = new Float64Array(x.length);
+  slices(d, (idx) => {
+    const v = idx.map((k) => x[k]! / temperature);
+    const m = Math.max(...v);
+    let s = 0;
+    for (const t of v) s += Math.exp(t - m);
+    const l = Math.log(s);
+    idx.forEach((k, c) => (y[k] = v[c]! - m - l));
+  });
+  return y;
+}
+
+export function logSumExp64(x: ArrayLike<number>, d: Dims): Float64Array {
+  const out = new Float64Array(d.outer * d.inner);
+  let r = 0;
+  slices(d, (idx) => {
+    out[r++] = lseOf(idx.map((k) => x[k]!));
+  });
+  return out;
+}
+
+export function softmaxBackward64(y: ArrayLike<number>, g: ArrayLike<number>, d: Dims): Float64Array {
+  const dx = new Float64Array(y.length);
+  slices(d, (idx) => {
+    let dot = 0;
+    for (const k of idx) dot += g[k]! * y[k]!;
+    for (const k of idx) dx[k] = y[k]! * (g[k]! - dot);
+  });
+  return dx;
+}
+
+export function logSoftmaxBackward64(y: ArrayLike<number>, g: ArrayLike<number>, d: Dims): Float64Array {
+  const dx = new Float64Array(y.length);
+  slices(d, (idx) => {
+    let s = 0;
+    for (const k of idx) s += g[k]!;
+    for (const k of idx) dx[k] = g[k]! - Math.exp(y[k]!) * s;
+  });
+  return dx;
+}
+
+/** Largest |a - r| / (atol + rtol |r|) over the finite entries; non-finite ones must match. */
+export function maxErrRatio(a: ArrayLike<number>, r: ArrayLike<number>, atol: number, rtol: number): number {
+  let worst = 0;
+  for (let i = 0; i < r.length; i++) {
+    const x = a[i]!;
+    const y = r[i]!;
+    if (!Number.isFinite(y) || !Number.isFinite(x)) {
+      if (!(Object.is(x, y) || x === y || (Number.isNaN(x) && Number.isNaN(y)))) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(x - y) / (atol + rtol * Math.abs(y)));
+  }
+  return worst;
+}
