@@ -11,7 +11,8 @@
 // -log_softmax(x)[c] = lse - x[c] = (m - x[c]) + log(s): every term is formed as (m - x[c]) >= 0
 // plus log(s) > 0, so no large numbers cancel when |x| is large.
 //
-// Per-row losses go to loss[r] (f64, 0 for ignored rows); the caller reduces them.
+// Per-row losses go to loss[r] (f64, 0 for ignored rows; the caller reduces them) and, when
+// lossT != 0, also to lossT[r] as T (the per-sample output a Workspace exposes, so it needs no copy).
 // The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
@@ -218,7 +219,7 @@ export function ce_aux(): f64 {
 /** Cross-entropy with class-index targets over `rows` rows (see the file header). g = 0 computes
  *  the loss only. sumW = sum of all class weights (C without weights). Labels must have been
  *  checked by ce_check_labels. */
-export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32,
+export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
                                  w: usize, sumW: f64, eps: f64, zLoss: f64,
                                  ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
   const stride = <usize>C << alignof<T>();
@@ -228,10 +229,12 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     const t = load<i32>(at<i32>(labels, r));
     if (hasIgnore && t == ignore) {
       store<f64>(at<f64>(loss, r), 0);
+      if (lossT) store<T>(at<T>(lossT, r), 0);
       if (g) vzero<T>(g, C);
     } else {
       const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
       const m = rmax<T>(x, C);
+      const xt = <f64>load<T>(at<T>(x, t)); // read before pass 2, which may overwrite x with e
       let s: f64, d: f64 = 0;
       if (smooth) {
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
@@ -240,13 +243,13 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         s = g ? raddexpminusmax<T>(x, g, C, m, 1, true) : raddexpminusmax<T>(x, 0, C, m, 1, false);
       }
       const logs = Math.log(s);
-      const xt = <f64>load<T>(at<T>(x, t));
       // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
       let l = (1 - eps) * wt * ((<f64>m - xt) + logs);
       if (smooth) l += epsC * (d + logs * sumW);
       const lse = <f64>m + logs;
       if (zLoss != 0) l += zLoss * lse * lse * wt;
       store<f64>(at<f64>(loss, r), l);
+      if (lossT) store<T>(at<T>(lossT, r), <T>l);
       if (g) {
         const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
         const S = (1 - eps) * wt + epsC * sumW;
@@ -262,7 +265,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
 }
 
 /** Cross-entropy with probability targets q (same layout as x) over `rows` rows. */
-export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, rows: i32, C: i32,
+export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
                                 w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
   const stride = <usize>C << alignof<T>();
   const k = <T>(1 - eps), c = <T>(eps / <f64>C);
@@ -276,6 +279,7 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, rows:
     const lse = <f64>m + logs;
     if (zLoss != 0) l += zLoss * lse * lse;
     store<f64>(at<f64>(loss, r), l);
+    if (lossT) store<T>(at<T>(lossT, r), <T>l);
     if (g) {
       const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
       const zterm = zLoss != 0 ? 2 * zLoss * lse : 0.0;

@@ -24,17 +24,17 @@ export function transpose_f64(src: usize, dst: usize, outer: i32, A: i32, B: i32
 
 export function ce_check_labels_f32(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize): i32 { return ce.ce_check_labels<f32>(labels, n, C, ignore, hasIgnore, w); }
 export function ce_check_labels_f64(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize): i32 { return ce.ce_check_labels<f64>(labels, n, C, ignore, hasIgnore, w); }
-export function ce_index_f32(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
-  ce.ce_index_rows<f32>(x, labels, g, loss, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales);
+export function ce_index_f32(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
+  ce.ce_index_rows<f32>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales);
 }
-export function ce_index_f64(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
-  ce.ce_index_rows<f64>(x, labels, g, loss, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales);
+export function ce_index_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
+  ce.ce_index_rows<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales);
 }
-export function ce_prob_f32(x: usize, q: usize, g: usize, loss: usize, rows: i32, C: i32, w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
-  ce.ce_prob_rows<f32>(x, q, g, loss, rows, C, w, eps, zLoss, scale, scales);
+export function ce_prob_f32(x: usize, q: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
+  ce.ce_prob_rows<f32>(x, q, g, loss, lossT, rows, C, w, eps, zLoss, scale, scales);
 }
-export function ce_prob_f64(x: usize, q: usize, g: usize, loss: usize, rows: i32, C: i32, w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
-  ce.ce_prob_rows<f64>(x, q, g, loss, rows, C, w, eps, zLoss, scale, scales);
+export function ce_prob_f64(x: usize, q: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
+  ce.ce_prob_rows<f64>(x, q, g, loss, lossT, rows, C, w, eps, zLoss, scale, scales);
 }
 export { ce_aux, f64_rsum } from './cross_entropy';
 

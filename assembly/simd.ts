@@ -74,5 +74,6 @@ let ncomp: f64 = 0;
 
 // @ts-ignore: decorator
 @inline export function neumaier_result(): f64 {
-  return nsum + ncomp;
+  // With an infinite or NaN addend the compensation is NaN (Inf - Inf); the plain sum is right then.
+  return isFinite(nsum) ? nsum + ncomp : nsum;
 }

@@ -5,3 +5,5 @@ export { softmax, logSoftmax, logSumExp, softmaxBackward, logSoftmaxBackward } f
 export type { SoftmaxOptions, LogSumExpOptions, BackwardOptions } from './softmax.js';
 export type { LayoutOptions } from './layout.js';
 export type { FloatArray } from './check.js';
+export { crossEntropy, crossEntropyWithGrad } from './cross-entropy.js';
+export type { CrossEntropyOptions, LossOptions, LossAndGrad, IndexTarget, Target, Reduction } from './cross-entropy.js';

@@ -20,13 +20,13 @@ export interface Kernels {
   transpose_f64(src: Ptr, dst: Ptr, outer: number, A: number, B: number): void;
   ce_check_labels_f32(labels: Ptr, n: number, C: number, ignore: number, hasIgnore: number, w: Ptr): number;
   ce_check_labels_f64(labels: Ptr, n: number, C: number, ignore: number, hasIgnore: number, w: Ptr): number;
-  ce_index_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, w: Ptr, sumW: number,
+  ce_index_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
     eps: number, zLoss: number, ignore: number, hasIgnore: number, scale: number, scales: Ptr): void;
-  ce_index_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, w: Ptr, sumW: number,
+  ce_index_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
     eps: number, zLoss: number, ignore: number, hasIgnore: number, scale: number, scales: Ptr): void;
-  ce_prob_f32(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, w: Ptr,
+  ce_prob_f32(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr,
     eps: number, zLoss: number, scale: number, scales: Ptr): void;
-  ce_prob_f64(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, w: Ptr,
+  ce_prob_f64(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr,
     eps: number, zLoss: number, scale: number, scales: Ptr): void;
   ce_aux(): number;
   f64_rsum(p: Ptr, n: number): number;

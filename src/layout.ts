@@ -33,8 +33,8 @@ export interface Layout {
  * Resolves and checks the layout of an input of `length` elements. `defaultAxis` is -1 for the
  * softmax family and 1 for cross-entropy (where a 1-D shape [C] is a single sample).
  */
-export function resolveLayout(fn: string, length: number, opts: Record<string, unknown>, defaultAxis: -1 | 1): Layout {
-  const { classes, shape, axis } = opts;
+export function resolveLayout(fn: string, length: number, opts: object, defaultAxis: -1 | 1): Layout {
+  const { classes, shape, axis } = opts as { classes?: unknown; shape?: unknown; axis?: unknown };
   const hasClasses = classes !== undefined;
   const hasShape = shape !== undefined;
   if (hasClasses === hasShape) {

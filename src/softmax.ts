@@ -40,7 +40,7 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
   const rt = getRuntime(fn);
   const dtype = floatArray(fn, 'x', x);
   const opts = optionsObject<SoftmaxOptions<A>>(fn, options, true);
-  const L = resolveLayout(fn, x.length, opts as Record<string, unknown>, -1);
+  const L = resolveLayout(fn, x.length, opts, -1);
   const f32 = dtype === 'f32';
   const b = opts.temperature === undefined ? 1 : beta(positiveFinite(fn, 'options.temperature', opts.temperature), f32);
   let out = opts.into;
@@ -101,7 +101,7 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
   const rt = getRuntime(fn);
   const dtype = floatArray(fn, 'x', x);
   const opts = optionsObject<LogSumExpOptions<A>>(fn, options, true);
-  const L = resolveLayout(fn, x.length, opts as Record<string, unknown>, -1);
+  const L = resolveLayout(fn, x.length, opts, -1);
   let out = opts.into;
   if (out !== undefined) intoArray(fn, out, dtype, L.rows);
   else out = new (x.constructor as new (n: number) => A)(L.rows);
@@ -118,7 +118,7 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
   const dtype = floatArray(fn, 'y', y);
   sameType(fn, 'gradOutput', gradOutput, dtype, y.length);
   const opts = optionsObject<BackwardOptions<A>>(fn, options, true);
-  const L: Layout = resolveLayout(fn, y.length, opts as Record<string, unknown>, -1);
+  const L: Layout = resolveLayout(fn, y.length, opts, -1);
   let out = opts.into;
   if (out !== undefined) intoArray(fn, out, dtype, y.length);
   else out = new (y.constructor as new (n: number) => A)(y.length);

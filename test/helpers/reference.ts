@@ -105,3 +105,95 @@ export function maxErrRatio(a: ArrayLike<number>, r: ArrayLike<number>, atol: nu
   }
   return worst;
 }
+
+export interface CeOptions64 {
+  reduction?: 'mean' | 'sum' | 'none';
+  weight?: ArrayLike<number>;
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+  zLoss?: number;
+  gradOutput?: number | ArrayLike<number>;
+}
+
+/**
+ * torch.nn.functional.cross_entropy in float64, straight from the formulas (fixtures README,
+ * "Semantics"), plus this library's documented choices: a zero target mass on a -Infinity logit
+ * adds 0 (the limit), an ignored sample's gradient is 0, and z-loss as API.md defines it.
+ * `target` is class indices (one per slice) or probabilities (same layout as x).
+ */
+export function crossEntropy64(x: ArrayLike<number>, target: ArrayLike<number>, d: Dims, probabilities: boolean, o: CeOptions64 = {}) {
+  const { C } = d;
+  const reduction = o.reduction ?? 'mean';
+  const w = (c: number) => (o.weight ? o.weight[c]! : 1);
+  const eps = o.labelSmoothing ?? 0;
+  const z = o.zLoss ?? 0;
+  const ignore = o.ignoreIndex ?? -100;
+  const rows = d.outer * d.inner;
+  const perRow = new Float64Array(rows);
+  const coef: number[][] = []; // per row: q (weighted target) and zLoss factor, for the gradient
+  const lses = new Float64Array(rows);
+  const valid: boolean[] = [];
+  let denom = 0;
+  let r = 0;
+  slices(d, (idx) => {
+    const v = idx.map((k) => x[k]!);
+    // log_softmax's lse: a row whose max is infinite gives NaN (inf - inf), as in torch.
+    const lse0 = lseOf(v);
+    const lse = Number.isFinite(lse0) ? lse0 : NaN;
+    lses[r] = lse;
+    const lp = v.map((t) => t - lse); // log_softmax
+    let q: number[];
+    let wn = 1;
+    if (probabilities) {
+      q = idx.map((k, c) => w(c) * (target[k]! * (1 - eps) + eps / C));
+      valid.push(true);
+      denom += 1;
+    } else {
+      const t = target[r]!;
+      if (t === ignore) {
+        valid.push(false);
+        coef.push([]);
+        perRow[r++] = 0;
+        return;
+      }
+      wn = w(t);
+      q = v.map((_, c) => (eps / C) * w(c) + (c === t ? (1 - eps) * wn : 0));
+      valid.push(true);
+      denom += wn;
+    }
+    let l = 0;
+    for (let c = 0; c < C; c++) if (q[c] !== 0) l -= q[c]! * lp[c]!;
+    if (z !== 0) l += z * lse * lse * wn;
+    perRow[r] = l;
+    coef.push([...q, wn]);
+    r++;
+  });
+  const up = (i: number) => (typeof o.gradOutput === 'object' ? o.gradOutput[i]! : typeof o.gradOutput === 'number' ? o.gradOutput : 1);
+  let loss: number | Float64Array;
+  let scale: (i: number) => number;
+  if (reduction === 'none') {
+    loss = perRow;
+    scale = up;
+  } else {
+    let s = 0;
+    for (const l of perRow) s += l;
+    loss = reduction === 'sum' ? s : s / denom;
+    scale = () => (reduction === 'sum' ? up(0) : up(0) / denom);
+  }
+  const grad = new Float64Array(x.length);
+  r = 0;
+  slices(d, (idx) => {
+    if (valid[r]) {
+      const q = coef[r]!;
+      const wn = q[C]!;
+      const v = idx.map((k) => x[k]!);
+      const lse = lses[r]!;
+      let S = 0;
+      for (let c = 0; c < C; c++) S += q[c]!;
+      const zt = z !== 0 ? 2 * z * lse * wn : 0;
+      idx.forEach((k, c) => (grad[k] = scale(r) * (Math.exp(v[c]! - lse) * (S + zt) - q[c]!)));
+    }
+    r++;
+  });
+  return { loss, perRow, grad, denominator: denom };
+}

@@ -1,0 +1,345 @@
+// Cross-entropy and its gradient (torch.nn.functional.cross_entropy semantics), one fused kernel
+// call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
+
+import {
+  describe, fail, floatArray, integer, isDetached, numberIn, oneOf, optionsObject, sameType,
+  type DType, type FloatArray,
+} from './check.js';
+import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
+import { getRuntime, type Runtime } from './load.js';
+import { regionSize } from './memory.js';
+import { planChunks, streamChunks } from './stream.js';
+
+/** Class-index targets: one integer per sample. */
+export type IndexTarget = Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | readonly number[];
+/** A target: class indices, or class probabilities of the logits' own type and shape. */
+export type Target<A extends FloatArray> = IndexTarget | A;
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** The loss options shared by the functions and the Workspace. */
+export interface LossOptions {
+  /** 'mean' (default) and 'sum' return a number; 'none' returns per-sample losses. */
+  reduction?: Reduction;
+  /** Class weights, length C. */
+  weight?: ArrayLike<number>;
+  /** Samples whose label equals this are ignored (class-index targets; default -100). */
+  ignoreIndex?: number;
+  /** Label smoothing in [0, 1] (default 0). */
+  labelSmoothing?: number;
+  /** PaLM's auxiliary z-loss coefficient, >= 0 (default 0): adds zLoss * logSumExp^2 per sample. */
+  zLoss?: number;
+  /** Upstream gradient of the returned loss: a number for 'mean'/'sum' (default 1), per-sample
+   *  values for 'none' (default all ones). */
+  gradOutput?: number | Float32Array | Float64Array | readonly number[];
+}
+
+/** Options of {@link crossEntropy} and {@link crossEntropyWithGrad}. */
+export type CrossEntropyOptions<A extends FloatArray = FloatArray> = LayoutOptions & LossOptions & {
+  /** Receives the per-sample losses ('none' only). */
+  into?: A;
+  /** Receives the gradient (crossEntropyWithGrad only). */
+  gradInto?: A;
+};
+
+const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+const INDEX_TYPES = [Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array] as const;
+
+/** The loss options, checked and normalized. */
+export interface LossParams {
+  reduction: Reduction;
+  weight: ArrayLike<number> | null;
+  ignoreIndex: number;
+  eps: number;
+  zLoss: number;
+  /** Uniform upstream gradient ('mean'/'sum'), or 1. */
+  gradScalar: number;
+  /** Per-sample upstream gradient ('none'), or null for all ones. */
+  gradArray: ArrayLike<number> | null;
+}
+
+/** Checks the loss options of a call on `rows` samples of C classes. */
+export function lossParams(fn: string, o: LossOptions, C: number, rows: number, probabilities: boolean): LossParams {
+  const reduction = o.reduction === undefined ? 'mean' : oneOf(fn, 'options.reduction', o.reduction, REDUCTIONS);
+  let weight: ArrayLike<number> | null = null;
+  if (o.weight !== undefined) {
+    const w: unknown = o.weight;
+    const isArrayLike = Array.isArray(w) || (ArrayBuffer.isView(w) && !(w instanceof DataView) && !(w instanceof BigInt64Array) && !(w instanceof BigUint64Array));
+    if (!isArrayLike) fail(fn, 'options.weight', `an array or typed array of ${C} numbers`, w, TypeError);
+    const wa = w as ArrayLike<unknown>;
+    if (ArrayBuffer.isView(wa) && isDetached(wa)) fail(fn, 'options.weight', 'an array whose buffer is not detached', 'a detached buffer', TypeError);
+    if (wa.length !== C) fail(fn, 'options.weight.length', `${C} (one weight per class)`, wa.length, RangeError);
+    if (Array.isArray(wa)) for (let i = 0; i < C; i++) if (typeof wa[i] !== 'number') fail(fn, `options.weight[${i}]`, 'a number', wa[i], TypeError);
+    weight = wa as ArrayLike<number>;
+  }
+  let ignoreIndex = -100;
+  if (o.ignoreIndex !== undefined) {
+    ignoreIndex = integer(fn, 'options.ignoreIndex', o.ignoreIndex);
+    if (probabilities && ignoreIndex >= 0) {
+      throw new RangeError(`${fn}: options.ignoreIndex must be negative (or absent) with probability targets, as in PyTorch (got ${ignoreIndex})`);
+    }
+  }
+  const eps = o.labelSmoothing === undefined ? 0 : numberIn(fn, 'options.labelSmoothing', o.labelSmoothing, 0, 1, 'a number in [0, 1]');
+  const zLoss = o.zLoss === undefined ? 0 : numberIn(fn, 'options.zLoss', o.zLoss, 0, Number.MAX_VALUE, 'a finite number >= 0');
+  let gradScalar = 1;
+  let gradArray: ArrayLike<number> | null = null;
+  const g: unknown = o.gradOutput;
+  if (g !== undefined) {
+    if (reduction === 'none') {
+      if (!(g instanceof Float32Array || g instanceof Float64Array || Array.isArray(g))) {
+        fail(fn, 'options.gradOutput', "a Float32Array, Float64Array or number[] of per-sample values with reduction 'none'", g, TypeError);
+      }
+      if (ArrayBuffer.isView(g) && isDetached(g)) fail(fn, 'options.gradOutput', 'an array whose buffer is not detached', 'a detached buffer', TypeError);
+      if (g.length !== rows) fail(fn, 'options.gradOutput.length', `${rows} (one value per sample)`, g.length, RangeError);
+      if (Array.isArray(g)) for (let i = 0; i < rows; i++) if (typeof g[i] !== 'number') fail(fn, `options.gradOutput[${i}]`, 'a number', g[i], TypeError);
+      gradArray = g as ArrayLike<number>;
+    } else {
+      if (typeof g !== 'number') fail(fn, 'options.gradOutput', `a number with reduction '${reduction}'`, g, TypeError);
+      gradScalar = g;
+    }
+  }
+  return { reduction, weight, ignoreIndex, eps, zLoss, gradScalar, gradArray };
+}
+
+/** How labels reach the kernel: which int32 value means "ignored", and whether any can. */
+interface IgnoreRule {
+  hasIgnore: boolean;
+  ignore: number;
+}
+
+function ignoreRule(target: IndexTarget | Int32Array, ignoreIndex: number): IgnoreRule {
+  // Int32Array.set() converts each typed label exactly, except Uint32 values >= 2^31, which wrap
+  // to negative int32 values: compare in the same wrapped space so such a label equals the
+  // ignore index exactly when the original values are equal.
+  if (target instanceof Uint32Array) {
+    return ignoreIndex >= 0 && ignoreIndex <= 0xffffffff ? { hasIgnore: true, ignore: ignoreIndex | 0 } : { hasIgnore: false, ignore: 0 };
+  }
+  const inRange = ignoreIndex >= -0x80000000 && ignoreIndex <= 0x7fffffff;
+  return inRange ? { hasIgnore: true, ignore: ignoreIndex } : { hasIgnore: false, ignore: 0 };
+}
+
+/** Copies class-index labels into wasm at `ptr` (int32) and returns the ignore rule. number[]
+ *  labels are checked here (they can be fractional, NaN or not numbers at all); typed ones are
+ *  range-checked by the kernel. */
+function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: number, C: number, ignoreIndex: number): IgnoreRule {
+  const i32 = rt.arena.views().i32;
+  const base = ptr >> 2;
+  if (!Array.isArray(target)) {
+    i32.set(target as Exclude<IndexTarget, readonly number[]>, base);
+    return ignoreRule(target, ignoreIndex);
+  }
+  const rule = ignoreRule(new Int32Array(0), ignoreIndex);
+  // An ignore index outside int32 is stored as int32 min, which the rule then matches.
+  const stored = rule.hasIgnore ? ignoreIndex : -0x80000000;
+  for (let i = 0; i < target.length; i++) {
+    const v: unknown = target[i];
+    if (v === ignoreIndex) {
+      i32[base + i] = stored;
+      continue;
+    }
+    if (typeof v !== 'number') fail(fn, `target[${i}]`, `a class index in [0, ${C}) or ignoreIndex (${ignoreIndex})`, v, TypeError);
+    if (!Number.isInteger(v) || v < 0 || v >= C) badLabel(fn, i, v, C, ignoreIndex);
+    i32[base + i] = v;
+  }
+  return { hasIgnore: true, ignore: stored };
+}
+
+function badLabel(fn: string, i: number, v: unknown, C: number, ignoreIndex: number): never {
+  throw new RangeError(`${fn}: target[${i}] must be an integer class index in [0, ${C}) or ignoreIndex (${ignoreIndex}) (got ${describe(v)})`);
+}
+
+/** Everything one cross-entropy computation needs in wasm: pointers, counts and scales. */
+export interface CeCall {
+  dtype: DType;
+  C: number;
+  rows: number;
+  probabilities: boolean;
+  p: LossParams;
+  /** wasm pointers (0 = absent). */
+  labels: number;
+  weights: number;
+  losses: number;
+  scales: number;
+  /** Filled by prepare(): */
+  hasIgnore: boolean;
+  ignore: number;
+  sumW: number;
+  denominator: number;
+  scale: number;
+}
+
+/** Writes the weights and upstream gradients into wasm, checks the labels (already in wasm at
+ *  call.labels) and works out the mean denominator and gradient scale. Throws RangeError, with
+ *  the first bad label's position and value, before anything has been written to any output. */
+export function prepare(fn: string, rt: Runtime, call: CeCall, labelsOf: (i: number) => unknown): void {
+  const { dtype, C, rows, p } = call;
+  const a = rt.arena.views();
+  const k = rt.kernels;
+  call.sumW = C;
+  if (call.weights) {
+    const view = dtype === 'f32' ? a.f32 : a.f64;
+    const base = call.weights >> (dtype === 'f32' ? 2 : 3);
+    view.set(p.weight!, base);
+    let s = 0;
+    for (let i = 0; i < C; i++) s += view[base + i]!;
+    call.sumW = s;
+  }
+  if (call.scales) a.f64.set(p.gradArray!, call.scales >> 3);
+  if (!call.probabilities) {
+    const check = dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
+    const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights);
+    if (bad >= 0) badLabel(fn, bad, labelsOf(bad), C, p.ignoreIndex);
+    call.denominator = k.ce_aux();
+  } else {
+    call.denominator = rows;
+  }
+  const { reduction, gradScalar } = p;
+  call.scale = reduction === 'mean' ? (call.denominator === 0 ? NaN : gradScalar / call.denominator) : reduction === 'sum' ? gradScalar : 1;
+}
+
+/** Runs the fused kernel over `rows` rows at the given pointers (rows relative to the call). */
+export function runRows(rt: Runtime, call: CeCall, x: number, q: number, g: number, lossT: number, firstRow: number, rows: number): void {
+  const k = rt.kernels;
+  const { p, C } = call;
+  const losses = call.losses + firstRow * 8;
+  const scales = call.scales ? call.scales + firstRow * 8 : 0;
+  if (call.probabilities) {
+    const run = call.dtype === 'f32' ? k.ce_prob_f32 : k.ce_prob_f64;
+    run(x, q, g, losses, lossT, rows, C, call.weights, p.eps, p.zLoss, call.scale, scales);
+  } else {
+    const run = call.dtype === 'f32' ? k.ce_index_f32 : k.ce_index_f64;
+    run(x, call.labels + firstRow * 4, g, losses, lossT, rows, C, call.weights, call.sumW, p.eps, p.zLoss,
+      call.ignore, call.hasIgnore ? 1 : 0, call.scale, scales);
+  }
+}
+
+/** The reduced loss ('mean'/'sum') from the per-row f64 losses, summed in row order. */
+export function reducedLoss(rt: Runtime, call: CeCall): number {
+  const total = rt.kernels.f64_rsum(call.losses, call.rows);
+  if (call.p.reduction === 'sum') return total;
+  return call.denominator === 0 ? NaN : total / call.denominator;
+}
+
+function isIndexTarget(t: unknown): t is IndexTarget {
+  return Array.isArray(t) || INDEX_TYPES.some((T) => t instanceof T);
+}
+
+function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
+  const rt = getRuntime(fn);
+  const dtype = floatArray(fn, 'logits', logits);
+  const opts = optionsObject<CrossEntropyOptions<A>>(fn, options, true);
+  const L: Layout = resolveLayout(fn, logits.length, opts, 1);
+  const { C, rows } = L;
+  const probabilities = target instanceof Float32Array || target instanceof Float64Array;
+  if (probabilities) {
+    sameType(fn, 'target', target, dtype, logits.length);
+  } else {
+    if (!isIndexTarget(target)) {
+      fail(fn, 'target', 'class indices (Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array or number[]) or probabilities (the logits\' float array type)', target, TypeError);
+    }
+    if (ArrayBuffer.isView(target) && isDetached(target)) fail(fn, 'target', 'an array whose buffer is not detached', 'a detached buffer', TypeError);
+    if (target.length !== rows) fail(fn, 'target.length', `${rows} (one class index per sample)`, target.length, RangeError);
+  }
+  const p = lossParams(fn, opts, C, rows, probabilities);
+  const Ctor = logits.constructor as new (n: number) => A;
+  if (opts.into !== undefined) {
+    if (p.reduction !== 'none') fail(fn, 'options.into', "absent unless reduction is 'none' (the per-sample losses go there)", opts.into, TypeError);
+    sameType(fn, 'options.into', opts.into, dtype, rows);
+  }
+  if (opts.gradInto !== undefined) {
+    if (!withGrad) fail(fn, 'options.gradInto', 'absent for crossEntropy (use crossEntropyWithGrad for the gradient)', opts.gradInto, TypeError);
+    sameType(fn, 'options.gradInto', opts.gradInto, dtype, logits.length);
+  }
+  const grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
+  const lossOut = p.reduction === 'none' ? (opts.into ?? new Ctor(rows)) : null;
+
+  const shift = dtype === 'f32' ? 2 : 3;
+  const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
+  const labelBytes = probabilities ? 0 : regionSize(rows * 4);
+  const weightBytes = p.weight ? regionSize(C << shift) : 0;
+  const scaleBytes = withGrad && p.gradArray ? regionSize(rows * 8) : 0;
+  const lossBytes = regionSize(rows * 8);
+  const lossTBytes = lossOut ? regionSize(rows << shift) : 0;
+  const scratch = rt.scratch;
+  scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes, `${fn}: the scratch space for logits`);
+  const call: CeCall = {
+    dtype, C, rows, probabilities, p,
+    labels: labelBytes ? scratch.take(labelBytes) : 0,
+    weights: weightBytes ? scratch.take(weightBytes) : 0,
+    scales: scaleBytes ? scratch.take(scaleBytes) : 0,
+    losses: scratch.take(lossBytes),
+    hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
+  };
+  const lossT = lossTBytes ? scratch.take(lossTBytes) : 0;
+  if (!probabilities) {
+    const rule = copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex);
+    call.hasIgnore = rule.hasIgnore;
+    call.ignore = rule.ignore;
+  }
+  prepare(fn, rt, call, (i) => (target as ArrayLike<number>)[i]);
+
+  if (rows > 0 && C > 0) {
+    const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
+    streamChunks(rt, scratch, plan, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
+      runRows(rt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + (firstRow << shift) : 0, firstRow, n));
+  } else if (rows > 0) {
+    // C = 0 classes: every label is out of range (the check above threw) unless all are ignored.
+    rt.arena.views().f64.fill(0, call.losses >> 3, (call.losses >> 3) + rows);
+    if (lossT) (dtype === 'f32' ? rt.arena.f32 : rt.arena.f64).fill(0, lossT >> shift, (lossT >> shift) + rows);
+  }
+  if (lossOut) {
+    const view = dtype === 'f32' ? rt.arena.views().f32 : rt.arena.views().f64;
+    lossOut.set(view.subarray(lossT >> shift, (lossT >> shift) + rows));
+    return { loss: lossOut, grad };
+  }
+  return { loss: reducedLoss(rt, call), grad };
+}
+
+/**
+ * Cross-entropy loss between logits and targets, as `torch.nn.functional.cross_entropy`:
+ * class-index or class-probability targets, `reduction`, `weight`, `ignoreIndex`,
+ * `labelSmoothing`, and PaLM's `zLoss`. Returns a number for 'mean'/'sum' and per-sample losses
+ * (the logits' type) for 'none'. No probability matrix is materialized.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const logits = new Float32Array([4, 2, 1, 0, 5, 1]);
+ * crossEntropy(logits, new Int32Array([0, 1]), { classes: 3 }); // 0.0838... (mean)
+ * crossEntropy(logits, new Float32Array([1, 0, 0, 0, 0.8, 0.2]), { classes: 3, reduction: 'none' });
+ * // Float32Array [0.16984604, 0.82474494]
+ * ```
+ */
+export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction: 'none' }): A;
+export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): number;
+export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): number | A;
+export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): number | A {
+  return crossEntropyImpl('crossEntropy', logits, target, options, false).loss;
+}
+
+/** The result of {@link crossEntropyWithGrad}. */
+export interface LossAndGrad<L, A> {
+  loss: L;
+  /** d loss / d logits (for 'none': the gradient of sum(gradOutput * loss)). */
+  grad: A;
+}
+
+/**
+ * The cross-entropy loss and its gradient with respect to the logits, from one fused kernel call
+ * (`grad = softmax(logits) * sum(q) - q`, scaled by the reduction, as the seed derives).
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const logits = new Float32Array(64 * 10), grad = new Float32Array(64 * 10);
+ * const labels = new Int32Array(64);
+ * const { loss } = crossEntropyWithGrad(logits, labels, { classes: 10, gradInto: grad });
+ * // loss = ln(10) = 2.302585; grad = (0.1 - onehot) / 64
+ * ```
+ */
+export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction: 'none' }): LossAndGrad<A, A>;
+export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): LossAndGrad<number, A>;
+export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): LossAndGrad<number | A, A>;
+export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): LossAndGrad<number | A, A> {
+  const r = crossEntropyImpl('crossEntropyWithGrad', logits, target, options, true);
+  return { loss: r.loss, grad: r.grad! };
+}
