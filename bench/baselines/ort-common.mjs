@@ -6,20 +6,26 @@ import {
   logSoftmaxModel,
   crossEntropyModel,
   crossEntropyWithGradModel,
+  crossEntropyWithGradScatterModel,
 } from './onnx-model.mjs';
 
 /** @typedef {import('./types.mjs').Baseline} Baseline */
 
 /**
  * @param {any} ort  the onnxruntime-web or onnxruntime-node module
- * @param {{ name: string, sessionOptions: object, preallocateOutputs: boolean, config: object }} opts
+ * @param {{ name: string, sessionOptions: object, preallocateOutputs: boolean, config: object,
+ *           gradGraph?: 'onehot' | 'scatter' }} opts
  *   preallocateOutputs: pass output tensors over our own Float32Arrays in `fetches` so the runtime
  *   writes into them (onnxruntime-node supports this for CPU tensors; onnxruntime-web's wasm
  *   backend does not copy results back into pre-allocated CPU tensors, so there each run returns
  *   fresh arrays copied out of the wasm heap).
  * @returns {Baseline}
  */
-export function createOrtBaseline(ort, { name, sessionOptions, preallocateOutputs, config }) {
+export function createOrtBaseline(ort, { name, sessionOptions, preallocateOutputs, config, gradGraph = 'onehot' }) {
+  if (gradGraph !== 'onehot' && gradGraph !== 'scatter') {
+    throw new RangeError(`gradGraph must be 'onehot' or 'scatter', got ${gradGraph}`);
+  }
+  const gradModel = gradGraph === 'scatter' ? crossEntropyWithGradScatterModel : crossEntropyWithGradModel;
   /** @type {Set<any>} */
   const sessions = new Set();
 
@@ -57,9 +63,9 @@ export function createOrtBaseline(ort, { name, sessionOptions, preallocateOutput
   }
 
   return {
-    name,
+    name: gradGraph === 'scatter' ? `${name} [grad: scatter]` : name,
     isAsync: true,
-    config,
+    config: { ...config, gradGraph },
 
     prepareSoftmax(logits, rows, classes) {
       return prepareElementwise(softmaxModel(rows, classes), 'probs', logits, rows, classes);
@@ -89,7 +95,7 @@ export function createOrtBaseline(ort, { name, sessionOptions, preallocateOutput
     },
 
     async prepareCrossEntropyWithGrad(logits, labels, rows, classes) {
-      const s = await session(crossEntropyWithGradModel(rows, classes));
+      const s = await session(gradModel(rows, classes));
       const feeds = { logits: logitsTensor(logits, rows, classes), labels: labelsTensor(labels, rows) };
       const lossBuf = new Float32Array(1);
       let grad = new Float32Array(rows * classes);

@@ -15,8 +15,11 @@ import { createOrtBaseline } from './ort-common.mjs';
 
 /** @typedef {import('./types.mjs').Baseline} Baseline */
 
-/** @returns {Promise<Baseline>} */
-export default async function create() {
+/**
+ * @param {{ gradGraph?: 'onehot' | 'scatter' }} [options] loss+grad graph (see onnx-model.mjs)
+ * @returns {Promise<Baseline>}
+ */
+export default async function create({ gradGraph = 'onehot' } = {}) {
   ort.env.logLevel = 'error';
   const sessionOptions = {
     executionProviders: ['cpu'],
@@ -27,6 +30,7 @@ export default async function create() {
   };
   return createOrtBaseline(ort, {
     name: `ort-node ${ort.env.versions.node} (native cpu, 1T)`,
+    gradGraph,
     sessionOptions,
     preallocateOutputs: true,
     config: { sessionOptions },

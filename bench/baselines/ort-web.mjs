@@ -26,8 +26,11 @@ const require = createRequire(import.meta.url);
 // require.resolve gives the package's CJS entry (dist/ort.node.min.js); its folder holds the wasm.
 const distDir = path.dirname(require.resolve('onnxruntime-web'));
 
-/** @returns {Promise<Baseline>} */
-export default async function create() {
+/**
+ * @param {{ gradGraph?: 'onehot' | 'scatter' }} [options] loss+grad graph (see onnx-model.mjs)
+ * @returns {Promise<Baseline>}
+ */
+export default async function create({ gradGraph = 'onehot' } = {}) {
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   ort.env.wasm.wasmPaths = pathToFileURL(distDir + path.sep).href;
@@ -41,6 +44,7 @@ export default async function create() {
   };
   return createOrtBaseline(ort, {
     name: `ort-web ${ort.env.versions.web} (wasm simd, 1T)`,
+    gradGraph,
     sessionOptions,
     preallocateOutputs: false,
     config: {

@@ -70,6 +70,7 @@ export default async function create() {
     },
 
     prepareSoftmax(logits, rows, classes) {
+      /** @type {Float32Array} */
       let out = new Float32Array(0);
       return {
         run() {
@@ -83,6 +84,7 @@ export default async function create() {
     },
 
     prepareLogSoftmax(logits, rows, classes) {
+      /** @type {Float32Array} */
       let out = new Float32Array(0);
       return {
         run() {
@@ -116,6 +118,7 @@ export default async function create() {
       let onehot;
       const lossAndGrad = tf.valueAndGrad((x) => tf.losses.softmaxCrossEntropy(onehot, x));
       let loss = NaN;
+      /** @type {Float32Array} */
       let grad = new Float32Array(0);
       return {
         run() {

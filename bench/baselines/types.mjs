@@ -12,16 +12,17 @@
 // - The gradient is that of the MEAN loss over rows.
 
 /**
+ * @template T
  * @typedef {object} Prepared
  * @property {() => void | Promise<void>} run  one call; a Promise when the peer is async (ORT)
  * @property {() => T} result                  the last result
- * @template T
  */
 
 /**
  * @typedef {object} Baseline
  * @property {string} name     label for tables
  * @property {boolean} isAsync true when run() returns a Promise (must be awaited / timed async)
+ * @property {object} [config] how the peer is configured (threads, SIMD, paths, session options)
  * @property {(logits: Float32Array, rows: number, classes: number) => Prepared<Float32Array> | Promise<Prepared<Float32Array>>} prepareSoftmax
  * @property {(logits: Float32Array, rows: number, classes: number) => Prepared<Float32Array> | Promise<Prepared<Float32Array>>} prepareLogSoftmax
  * @property {(logits: Float32Array, labels: Int32Array, rows: number, classes: number) => Prepared<number> | Promise<Prepared<number>>} prepareCrossEntropy
