@@ -7,3 +7,5 @@ export type { LayoutOptions } from './layout.js';
 export type { FloatArray } from './check.js';
 export { crossEntropy, crossEntropyWithGrad } from './cross-entropy.js';
 export type { CrossEntropyOptions, LossOptions, LossAndGrad, IndexTarget, Target, Reduction } from './cross-entropy.js';
+export { createWorkspace } from './workspace.js';
+export type { Workspace, WorkspaceOptions, WorkspaceSoftmaxOptions } from './workspace.js';

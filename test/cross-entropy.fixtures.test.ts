@@ -46,7 +46,7 @@ function prepare(c: Case): Prepared {
   };
 }
 
-function targetOf(p: Prepared, Ctor: Float32ArrayConstructor | Float64ArrayConstructor) {
+function targetOf<A extends Float32Array | Float64Array>(p: Prepared, Ctor: { from(v: number[]): A }): A | Int32Array {
   return p.probabilities ? Ctor.from(p.target) : Int32Array.from(p.target);
 }
 

@@ -1,0 +1,283 @@
+// The zero-copy path: a Workspace owns one block of wasm memory holding the logits, targets,
+// outputs, gradient and losses of up to `capacity` rows. Users write inputs straight into its
+// typed-array views and read results from them, so a call copies and allocates nothing.
+
+import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
+import { lossParams, prepare, reducedLoss, runRows, type CeCall, type LossOptions } from './cross-entropy.js';
+import { getRuntime, onSwitch, type Runtime } from './load.js';
+import { regionSize } from './memory.js';
+
+/** Options of {@link createWorkspace}. */
+export interface WorkspaceOptions {
+  /** Classes per row (C). */
+  classes: number;
+  /** Capacity: the most rows the workspace holds. */
+  rows: number;
+  /** Element type of logits, outputs, gradient and losses (default 'float32'). */
+  dtype?: 'float32' | 'float64';
+  /** Class indices (an Int32Array of one label per row; default) or probabilities (C per row). */
+  target?: 'indices' | 'probabilities';
+}
+
+type ArrayOf<D> = D extends 'float64' ? Float64Array : Float32Array;
+type TargetOf<D, T> = T extends 'probabilities' ? ArrayOf<D> : Int32Array;
+
+/** Options of {@link Workspace.softmax} and {@link Workspace.logSoftmax}. */
+export interface WorkspaceSoftmaxOptions {
+  /** Divides the logits by this first (finite, > 0; default 1). */
+  temperature?: number;
+}
+
+/**
+ * Memory for up to `capacity` rows of `classes` logits inside wasm memory, with live views.
+ * Every view covers the active rows (`rows`, set by setRows) and is re-derived when wasm memory
+ * grows, so read the properties again rather than keeping a view across other calls.
+ */
+export interface Workspace<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> {
+  readonly classes: number;
+  readonly capacity: number;
+  /** Active rows (initially the capacity). */
+  readonly rows: number;
+  /** Sets the active rows, 0 <= n <= capacity. */
+  setRows(n: number): void;
+  /** rows * classes logits: write your inputs here. */
+  readonly logits: A;
+  /** Targets: rows class indices, or rows * classes probabilities. */
+  readonly target: T;
+  /** rows * classes: where softmax() and logSoftmax() write. */
+  readonly output: A;
+  /** rows * classes: where crossEntropyWithGrad() writes d loss / d logits. */
+  readonly grad: A;
+  /** rows per-row losses, filled by every cross-entropy call. */
+  readonly loss: A;
+  /** softmax of `logits` into `output`; returns `output`. */
+  softmax(options?: WorkspaceSoftmaxOptions): A;
+  /** logSoftmax of `logits` into `output`; returns `output`. */
+  logSoftmax(options?: WorkspaceSoftmaxOptions): A;
+  /** Cross-entropy of `logits` against `target`: fills `loss`; returns the reduced loss
+   *  ('mean'/'sum') or `loss` ('none'). */
+  crossEntropy(options?: LossOptions): number | A;
+  /** The same, and the gradient into `grad`, from one fused kernel call. */
+  crossEntropyWithGrad(options?: LossOptions): number | A;
+  /** Releases the memory; any later use throws. */
+  dispose(): void;
+}
+
+const live = new Set<WorkspaceImpl>();
+let listening = false;
+
+class WorkspaceImpl implements Workspace<FloatArray, Int32Array | FloatArray> {
+  readonly classes: number;
+  readonly capacity: number;
+  private active: number;
+  private disposed = false;
+  private readonly rt: Runtime;
+  private readonly f32: boolean;
+  private readonly probabilities: boolean;
+  private readonly block: number;
+  private readonly ptr: { logits: number; target: number; output: number; grad: number; loss: number; losses: number; weights: number; scales: number };
+  private cache: { buffer: ArrayBufferLike | null; rows: number; logits?: FloatArray; target?: Int32Array | FloatArray; output?: FloatArray; grad?: FloatArray; loss?: FloatArray } = { buffer: null, rows: -1 };
+
+  constructor(rt: Runtime, classes: number, capacity: number, f32: boolean, probabilities: boolean) {
+    this.rt = rt;
+    this.classes = classes;
+    this.capacity = capacity;
+    this.active = capacity;
+    this.f32 = f32;
+    this.probabilities = probabilities;
+    const shift = f32 ? 2 : 3;
+    const matrix = regionSize(capacity * classes << shift);
+    const sizes = {
+      logits: matrix,
+      target: probabilities ? matrix : regionSize(capacity * 4),
+      output: matrix,
+      grad: matrix,
+      loss: regionSize(capacity << shift),
+      losses: regionSize(capacity * 8),
+      weights: regionSize(classes << shift),
+      scales: regionSize(capacity * 8),
+    };
+    let total = 0;
+    for (const v of Object.values(sizes)) total += v;
+    this.block = rt.arena.alloc(total, `createWorkspace: ${capacity} rows of ${classes} classes`);
+    let p = this.block;
+    const ptr = {} as typeof this.ptr;
+    for (const [k, v] of Object.entries(sizes)) {
+      ptr[k as keyof typeof ptr] = p;
+      p += v;
+    }
+    this.ptr = ptr;
+  }
+
+  private use(fn: string): void {
+    if (this.disposed) throw new Error(`Workspace.${fn}: this workspace has been disposed`);
+  }
+
+  /** Views over the active rows, re-made only when memory grew or the rows changed. */
+  private views() {
+    const a = this.rt.arena.views();
+    const buffer = a.f32.buffer;
+    const c = this.cache;
+    if (c.buffer !== buffer || c.rows !== this.active) {
+      const n = this.active * this.classes;
+      const V = this.f32 ? Float32Array : Float64Array;
+      const at = (ptr: number, len: number) => new V(buffer as ArrayBuffer, ptr, len);
+      c.buffer = buffer;
+      c.rows = this.active;
+      c.logits = at(this.ptr.logits, n);
+      c.target = this.probabilities ? at(this.ptr.target, n) : new Int32Array(buffer as ArrayBuffer, this.ptr.target, this.active);
+      c.output = at(this.ptr.output, n);
+      c.grad = at(this.ptr.grad, n);
+      c.loss = at(this.ptr.loss, this.active);
+    }
+    return c;
+  }
+
+  get rows(): number {
+    this.use('rows');
+    return this.active;
+  }
+
+  setRows(n: number): void {
+    this.use('setRows');
+    integer('Workspace.setRows', 'n', n);
+    if (n < 0 || n > this.capacity) fail('Workspace.setRows', 'n', `an integer in [0, ${this.capacity}] (the capacity)`, n, RangeError);
+    this.active = n;
+  }
+
+  get logits(): FloatArray {
+    this.use('logits');
+    return this.views().logits!;
+  }
+  get target(): Int32Array | FloatArray {
+    this.use('target');
+    return this.views().target!;
+  }
+  get output(): FloatArray {
+    this.use('output');
+    return this.views().output!;
+  }
+  get grad(): FloatArray {
+    this.use('grad');
+    return this.views().grad!;
+  }
+  get loss(): FloatArray {
+    this.use('loss');
+    return this.views().loss!;
+  }
+
+  private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): FloatArray {
+    this.use(fn);
+    const name = `Workspace.${fn}`;
+    const opts = optionsObject<WorkspaceSoftmaxOptions>(name, options, false);
+    const t = opts.temperature === undefined ? 1 : positiveFinite(name, 'options.temperature', opts.temperature);
+    const k = this.rt.kernels;
+    const beta = Math.min(1 / t, this.f32 ? 3.4028234663852886e38 : Number.MAX_VALUE);
+    const run = log ? (this.f32 ? k.log_softmax_f32 : k.log_softmax_f64) : (this.f32 ? k.softmax_f32 : k.softmax_f64);
+    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta);
+    return this.views().output!;
+  }
+
+  softmax(options?: WorkspaceSoftmaxOptions): FloatArray {
+    return this.forward('softmax', false, options);
+  }
+
+  logSoftmax(options?: WorkspaceSoftmaxOptions): FloatArray {
+    return this.forward('logSoftmax', true, options);
+  }
+
+  private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): number | FloatArray {
+    this.use(fn);
+    const name = `Workspace.${fn}`;
+    const opts = optionsObject<LossOptions>(name, options, false);
+    const C = this.classes;
+    const rows = this.active;
+    const p = lossParams(name, opts, C, rows, this.probabilities);
+    const call: CeCall = {
+      dtype: this.f32 ? 'f32' : 'f64', C, rows, probabilities: this.probabilities, p,
+      labels: this.probabilities ? 0 : this.ptr.target,
+      weights: p.weight ? this.ptr.weights : 0,
+      scales: withGrad && p.gradArray ? this.ptr.scales : 0,
+      losses: this.ptr.losses,
+      // Labels are int32 here: an ignore index outside int32 matches none of them.
+      hasIgnore: p.ignoreIndex >= -0x80000000 && p.ignoreIndex <= 0x7fffffff,
+      ignore: p.ignoreIndex | 0,
+      sumW: C, denominator: rows, scale: 1,
+    };
+    prepare(name, this.rt, call, (i) => this.views().target![i]);
+    if (rows > 0 && C > 0) {
+      runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows);
+    } else if (rows > 0) {
+      this.views().loss!.fill(0);
+      this.rt.arena.f64.fill(0, this.ptr.losses >> 3, (this.ptr.losses >> 3) + rows);
+    }
+    return p.reduction === 'none' ? this.views().loss! : reducedLoss(this.rt, call);
+  }
+
+  crossEntropy(options?: LossOptions): number | FloatArray {
+    return this.loss_('crossEntropy', options, false);
+  }
+
+  crossEntropyWithGrad(options?: LossOptions): number | FloatArray {
+    return this.loss_('crossEntropyWithGrad', options, true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    live.delete(this);
+    // After a backend switch the memory belonged to the old instance: nothing to release.
+    if (getRuntimeOrNull() === this.rt) this.rt.arena.release(this.block);
+    this.cache = { buffer: null, rows: -1 };
+  }
+}
+
+function getRuntimeOrNull(): Runtime | null {
+  try {
+    return getRuntime('');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reserves wasm memory for up to `rows` rows of `classes` logits and returns a
+ * {@link Workspace}: the zero-copy, zero-allocation path for hot loops. Write logits and targets
+ * into its views, call its methods, read the results from its views.
+ *
+ * Use it when the same shape is computed again and again (a training loop, a server's batch):
+ * the functional API copies inputs into wasm memory and results out (streamed through the
+ * cache, but still two copies); a Workspace copies nothing.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const ws = createWorkspace({ classes: 10, rows: 64 });
+ * ws.logits.set(myLogits);            // Float32Array of 640
+ * ws.target.set(myLabels);            // Int32Array of 64
+ * const loss = ws.crossEntropyWithGrad(); // mean loss; ws.grad holds d loss / d logits
+ * ws.dispose();
+ * ```
+ */
+export function createWorkspace<D extends 'float32' | 'float64' = 'float32', T extends 'indices' | 'probabilities' = 'indices'>(
+  options: WorkspaceOptions & { dtype?: D; target?: T },
+): Workspace<ArrayOf<D>, TargetOf<D, T>> {
+  const fn = 'createWorkspace';
+  const rt = getRuntime(fn);
+  const opts = optionsObject<WorkspaceOptions>(fn, options, true);
+  const classes = integer(fn, 'options.classes', opts.classes);
+  if (classes < 1) fail(fn, 'options.classes', 'a positive integer', classes, RangeError);
+  const rows = integer(fn, 'options.rows', opts.rows);
+  if (rows < 0) fail(fn, 'options.rows', 'a non-negative integer', rows, RangeError);
+  const dtype = opts.dtype === undefined ? 'float32' : oneOf(fn, 'options.dtype', opts.dtype, ['float32', 'float64'] as const);
+  const target = opts.target === undefined ? 'indices' : oneOf(fn, 'options.target', opts.target, ['indices', 'probabilities'] as const);
+  if (!listening) {
+    listening = true;
+    onSwitch(() => {
+      for (const ws of [...live]) ws.dispose();
+    });
+  }
+  const ws = new WorkspaceImpl(rt, classes, rows, dtype === 'float32', target === 'probabilities');
+  live.add(ws);
+  return ws as unknown as Workspace<ArrayOf<D>, TargetOf<D, T>>;
+}
