@@ -122,7 +122,7 @@ function ignoreRule(target: IndexTarget | Int32Array, ignoreIndex: number): Igno
  *  range-checked by the kernel. */
 function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: number, C: number, ignoreIndex: number): IgnoreRule {
   const i32 = rt.arena.views().i32;
-  const base = ptr >> 2;
+  const base = ptr >>> 2;
   if (!Array.isArray(target)) {
     i32.set(target as Exclude<IndexTarget, readonly number[]>, base);
     return ignoreRule(target, ignoreIndex);
@@ -177,13 +177,13 @@ export function prepare(fn: string, rt: Runtime, call: CeCall, labelsOf: (i: num
   call.sumW = C;
   if (call.weights) {
     const view = dtype === 'f32' ? a.f32 : a.f64;
-    const base = call.weights >> (dtype === 'f32' ? 2 : 3);
+    const base = call.weights >>> (dtype === 'f32' ? 2 : 3);
     view.set(p.weight!, base);
     let s = 0;
     for (let i = 0; i < C; i++) s += view[base + i]!;
     call.sumW = s;
   }
-  if (call.scales) a.f64.set(p.gradArray!, call.scales >> 3);
+  if (call.scales) a.f64.set(p.gradArray!, call.scales >>> 3);
   if (!call.probabilities) {
     const check = dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
     const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights);
@@ -255,10 +255,10 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   const shift = dtype === 'f32' ? 2 : 3;
   const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
   const labelBytes = probabilities ? 0 : regionSize(rows * 4);
-  const weightBytes = p.weight ? regionSize(C << shift) : 0;
+  const weightBytes = p.weight ? regionSize(C * (1 << shift)) : 0;
   const scaleBytes = withGrad && p.gradArray ? regionSize(rows * 8) : 0;
   const lossBytes = regionSize(rows * 8);
-  const lossTBytes = lossOut ? regionSize(rows << shift) : 0;
+  const lossTBytes = lossOut ? regionSize(rows * (1 << shift)) : 0;
   const scratch = rt.scratch;
   scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes, `${fn}: the scratch space for logits`);
   const call: CeCall = {
@@ -280,15 +280,15 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   if (rows > 0 && C > 0) {
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
     streamChunks(rt, scratch, plan, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
-      runRows(rt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + (firstRow << shift) : 0, firstRow, n));
+      runRows(rt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + firstRow * (1 << shift) : 0, firstRow, n));
   } else if (rows > 0) {
     // C = 0 classes: every label is out of range (the check above threw) unless all are ignored.
-    rt.arena.views().f64.fill(0, call.losses >> 3, (call.losses >> 3) + rows);
-    if (lossT) (dtype === 'f32' ? rt.arena.f32 : rt.arena.f64).fill(0, lossT >> shift, (lossT >> shift) + rows);
+    rt.arena.views().f64.fill(0, call.losses >>> 3, (call.losses >>> 3) + rows);
+    if (lossT) (dtype === 'f32' ? rt.arena.f32 : rt.arena.f64).fill(0, lossT >>> shift, (lossT >>> shift) + rows);
   }
   if (lossOut) {
     const view = dtype === 'f32' ? rt.arena.views().f32 : rt.arena.views().f64;
-    lossOut.set(view.subarray(lossT >> shift, (lossT >> shift) + rows));
+    lossOut.set(view.subarray(lossT >>> shift, (lossT >>> shift) + rows));
     return { loss: lossOut, grad };
   }
   return { loss: reducedLoss(rt, call), grad };

@@ -30,9 +30,9 @@ export function planChunks(L: Layout, dtype: DType, inputs: number, rowOut: bool
   const unitElems = L.C * L.inner;
   const perChunk = Math.max(1, Math.floor((CHUNK_BYTES >> shift) / Math.max(1, unitElems)));
   const unitsPerChunk = Math.max(1, Math.min(L.outer, perChunk));
-  const chunkBytes = unitsPerChunk * unitElems << shift;
+  const chunkBytes = unitsPerChunk * unitElems * (1 << shift);
   const regions = L.inner > 1 ? 2 * inputs : inputs;
-  const bytes = regions * regionSize(chunkBytes) + (rowOut ? regionSize(unitsPerChunk * L.inner << shift) : 0);
+  const bytes = regions * regionSize(chunkBytes) + (rowOut ? regionSize(unitsPerChunk * L.inner * (1 << shift)) : 0);
   return { L, dtype, shift, unitsPerChunk, inputs, rowOut, bytes };
 }
 
@@ -57,16 +57,16 @@ export function streamChunks(
   const { L, shift, unitsPerChunk } = plan;
   const { outer, C, inner } = L;
   const unitElems = C * inner;
-  const chunkBytes = unitsPerChunk * unitElems << shift;
+  const chunkBytes = unitsPerChunk * unitElems * (1 << shift);
   const raw: number[] = [];
   for (let k = 0; k < ins.length; k++) raw.push(scratch.take(chunkBytes));
   const rows: number[] = raw;
   if (inner > 1) {
     const tr: number[] = [];
     for (let k = 0; k < ins.length; k++) tr.push(scratch.take(chunkBytes));
-    return streamStrided(rt, plan, ins, elemOut, elemFrom, rowOut, kernel, raw, tr, rowOut ? scratch.take(unitsPerChunk * inner << shift) : 0);
+    return streamStrided(rt, plan, ins, elemOut, elemFrom, rowOut, kernel, raw, tr, rowOut ? scratch.take(unitsPerChunk * inner * (1 << shift)) : 0);
   }
-  const rowOutPtr = rowOut ? scratch.take(unitsPerChunk << shift) : 0;
+  const rowOutPtr = rowOut ? scratch.take(unitsPerChunk * (1 << shift)) : 0;
   const whole = outer <= unitsPerChunk;
   for (let u0 = 0; u0 < outer; u0 += unitsPerChunk) {
     const n = Math.min(unitsPerChunk, outer - u0);
@@ -74,15 +74,15 @@ export function streamChunks(
     const ne = n * C;
     const view = viewOf(rt, plan.dtype);
     for (let k = 0; k < ins.length; k++) {
-      view.set(whole ? ins[k]! : ins[k]!.subarray(e0, e0 + ne), raw[k]! >> shift);
+      view.set(whole ? ins[k]! : ins[k]!.subarray(e0, e0 + ne), raw[k]! >>> shift);
     }
     kernel(rows, rowOutPtr, u0, n);
     if (elemOut) {
-      const p = raw[elemFrom]! >> shift;
+      const p = raw[elemFrom]! >>> shift;
       elemOut.set(view.subarray(p, p + ne), e0);
     }
     if (rowOut) {
-      const p = rowOutPtr >> shift;
+      const p = rowOutPtr >>> shift;
       rowOut.set(view.subarray(p, p + n), u0);
     }
   }
@@ -111,17 +111,17 @@ function streamStrided(
     const ne = n * unitElems;
     const view = viewOf(rt, plan.dtype);
     for (let k = 0; k < ins.length; k++) {
-      view.set(ins[k]!.subarray(e0, e0 + ne), raw[k]! >> shift);
+      view.set(ins[k]!.subarray(e0, e0 + ne), raw[k]! >>> shift);
       transpose(raw[k]!, tr[k]!, n, C, inner); // [n, C, inner] -> [n, inner, C]: rows of C
     }
     kernel(tr, rowOutPtr, u0 * inner, n * inner);
     if (elemOut) {
       transpose(tr[elemFrom]!, raw[elemFrom]!, n, inner, C); // back to [n, C, inner]
-      const p = raw[elemFrom]! >> shift;
+      const p = raw[elemFrom]! >>> shift;
       elemOut.set(view.subarray(p, p + ne), e0);
     }
     if (rowOut) {
-      const p = rowOutPtr >> shift;
+      const p = rowOutPtr >>> shift;
       rowOut.set(view.subarray(p, p + n * inner), u0 * inner);
     }
   }

@@ -86,15 +86,15 @@ class WorkspaceImpl implements Workspace<FloatArray, Int32Array | FloatArray> {
     this.f32 = f32;
     this.probabilities = probabilities;
     const shift = f32 ? 2 : 3;
-    const matrix = regionSize(capacity * classes << shift);
+    const matrix = regionSize(capacity * classes * (1 << shift));
     const sizes = {
       logits: matrix,
       target: probabilities ? matrix : regionSize(capacity * 4),
       output: matrix,
       grad: matrix,
-      loss: regionSize(capacity << shift),
+      loss: regionSize(capacity * (1 << shift)),
       losses: regionSize(capacity * 8),
-      weights: regionSize(classes << shift),
+      weights: regionSize(classes * (1 << shift)),
       scales: regionSize(capacity * 8),
     };
     let total = 0;
@@ -209,7 +209,7 @@ class WorkspaceImpl implements Workspace<FloatArray, Int32Array | FloatArray> {
       runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows);
     } else if (rows > 0) {
       this.views().loss!.fill(0);
-      this.rt.arena.f64.fill(0, this.ptr.losses >> 3, (this.ptr.losses >> 3) + rows);
+      this.rt.arena.f64.fill(0, this.ptr.losses >>> 3, (this.ptr.losses >>> 3) + rows);
     }
     return p.reduction === 'none' ? this.views().loss! : reducedLoss(this.rt, call);
   }
