@@ -16,6 +16,7 @@ export function describe(v: unknown): string {
   if (Array.isArray(v)) return `an Array of length ${v.length}`;
   const name = (v as object).constructor?.name;
   if (ArrayBuffer.isView(v) && 'length' in v) return `a ${name} of length ${(v as { length: number }).length}`;
+  if (name && /^(Big)?(Float|Int|Uint)\d+(Clamped)?Array$/.test(name)) return `an object that inherits from ${name} but is not one`;
   return name && name !== 'Object' ? `a ${name}` : 'an object';
 }
 
@@ -37,9 +38,16 @@ export function isDetached(a: ArrayBufferView): boolean {
   }
 }
 
+/** Whether `v` is a real typed array of type `T`: `instanceof` alone also accepts objects that
+ *  only inherit from T.prototype (`Object.create(Float32Array.prototype)`, a Proxy of a typed
+ *  array), whose .buffer/.length getters then throw the engine's TypeError, naming nothing. */
+export function isTyped<T extends abstract new (...args: never[]) => ArrayBufferView>(v: unknown, T: T): v is InstanceType<T> {
+  return ArrayBuffer.isView(v) && v instanceof T;
+}
+
 /** Checks a float input and returns its element type. */
 export function floatArray(fn: string, arg: string, v: unknown): DType {
-  if (v instanceof Float32Array || v instanceof Float64Array) {
+  if (isTyped(v, Float32Array) || isTyped(v, Float64Array)) {
     if (isDetached(v)) fail(fn, arg, 'a Float32Array or Float64Array whose buffer is not detached', 'a detached buffer', TypeError);
     return v instanceof Float32Array ? 'f32' : 'f64';
   }
@@ -49,7 +57,7 @@ export function floatArray(fn: string, arg: string, v: unknown): DType {
 /** Checks an array that must have the same element type as the logits/input. */
 export function sameType(fn: string, arg: string, v: unknown, dtype: DType, length: number): void {
   const ctor = dtype === 'f32' ? Float32Array : Float64Array;
-  if (!(v instanceof ctor)) fail(fn, arg, `a ${ctor.name} (the input's element type)`, v, TypeError);
+  if (!isTyped(v, ctor)) fail(fn, arg, `a ${ctor.name} (the input's element type)`, v, TypeError);
   if (isDetached(v)) fail(fn, arg, `a ${ctor.name} whose buffer is not detached`, 'a detached buffer', TypeError);
   if (v.length !== length) fail(fn, `${arg}.length`, `${length}`, v.length, RangeError);
 }

@@ -2,7 +2,7 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, fail, floatArray, integer, isDetached, numberIn, oneOf, optionsObject, sameType,
+  describe, fail, floatArray, integer, isDetached, isTyped, numberIn, oneOf, optionsObject, sameType,
   type DType, type FloatArray,
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
@@ -85,7 +85,7 @@ export function lossParams(fn: string, o: LossOptions, C: number, rows: number, 
   const g: unknown = o.gradOutput;
   if (g !== undefined) {
     if (reduction === 'none') {
-      if (!(g instanceof Float32Array || g instanceof Float64Array || Array.isArray(g))) {
+      if (!(isTyped(g, Float32Array) || isTyped(g, Float64Array) || Array.isArray(g))) {
         fail(fn, 'options.gradOutput', "a Float32Array, Float64Array or number[] of per-sample values with reduction 'none'", g, TypeError);
       }
       if (ArrayBuffer.isView(g) && isDetached(g)) fail(fn, 'options.gradOutput', 'an array whose buffer is not detached', 'a detached buffer', TypeError);
@@ -220,7 +220,7 @@ export function reducedLoss(rt: Runtime, call: CeCall): number {
 }
 
 function isIndexTarget(t: unknown): t is IndexTarget {
-  return Array.isArray(t) || INDEX_TYPES.some((T) => t instanceof T);
+  return Array.isArray(t) || INDEX_TYPES.some((T) => isTyped(t, T));
 }
 
 function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
