@@ -240,7 +240,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
         d = pass2_aux;
       } else {
-        s = g ? raddexpminusmax<T>(x, g, C, m, 1, true) : raddexpminusmax<T>(x, 0, C, m, 1, false);
+        s = g ? raddexpminusmax<T>(x, g, C, m, 1, true, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
       }
       const logs = Math.log(s);
       // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])

@@ -1,6 +1,7 @@
 // Reductions over one contiguous slice of n elements of T (f32 or f64) at address x.
-// Each has the SIMD body (4 vectors per iteration, independent accumulators), then the scalar
-// loop that finishes the tail in the SIMD builds and does all the work in the scalar build.
+// Each has, side by side: the SIMD body (4 vectors per iteration, independent accumulators),
+// a one-vector loop for what is left, and the scalar loop that finishes the last < LANES
+// elements in the SIMD builds and does all the work in the scalar build.
 
 import { BLOCK, LANES, at, vhmax, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
@@ -11,16 +12,17 @@ export function rmax<T>(x: usize, n: i32): T {
   let m = <T>-Infinity;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const U = 4 * LANES<T>();
-    if (n >= U) {
+    const L = LANES<T>();
+    if (n >= L) {
       let m0 = v128.splat<T>(m), m1 = m0, m2 = m0, m3 = m0;
-      for (; i <= n - U; i += U) {
+      for (; i <= n - 4 * L; i += 4 * L) {
         const p = at<T>(x, i);
         m0 = v128.pmax<T>(m0, v128.load(p));
         m1 = v128.pmax<T>(m1, v128.load(p, 16));
         m2 = v128.pmax<T>(m2, v128.load(p, 32));
         m3 = v128.pmax<T>(m3, v128.load(p, 48));
       }
+      for (; i <= n - L; i += L) m0 = v128.pmax<T>(m0, v128.load(at<T>(x, i)));
       m = vhmax<T>(v128.pmax<T>(v128.pmax<T>(m0, m1), v128.pmax<T>(m2, m3)));
     }
   }
@@ -32,26 +34,33 @@ export function rmax<T>(x: usize, n: i32): T {
 }
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
- *  exp value to y[i] (y may be x). `keep` is a constant at every call site, so the store and
- *  its test vanish from the version that only sums. */
+ *  exp value to y[i] (y may be x). `keep` and `scaled` (beta != 1) are constants at every call
+ *  site, so the store, the multiply and their tests vanish from the versions without them. */
 // @ts-ignore: decorator
-@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool): f64 {
+@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const U = 4 * LANES<T>();
+    const L = LANES<T>();
     const vmax = v128.splat<T>(max);
     const vbeta = v128.splat<T>(beta);
-    const nv = n - n % U;
+    const nv = n - n % (4 * L);
     while (i < nv) {
       const end = min(i + BLOCK, nv);
       let a0 = v128.splat<T>(0), a1 = a0, a2 = a0, a3 = a0;
-      for (; i < end; i += U) {
+      for (; i < end; i += 4 * L) {
         const p = at<T>(x, i);
-        const e0 = vexp<T>(v128.mul<T>(v128.sub<T>(v128.load(p), vmax), vbeta));
-        const e1 = vexp<T>(v128.mul<T>(v128.sub<T>(v128.load(p, 16), vmax), vbeta));
-        const e2 = vexp<T>(v128.mul<T>(v128.sub<T>(v128.load(p, 32), vmax), vbeta));
-        const e3 = vexp<T>(v128.mul<T>(v128.sub<T>(v128.load(p, 48), vmax), vbeta));
+        let x0 = v128.sub<T>(v128.load(p), vmax);
+        let x1 = v128.sub<T>(v128.load(p, 16), vmax);
+        let x2 = v128.sub<T>(v128.load(p, 32), vmax);
+        let x3 = v128.sub<T>(v128.load(p, 48), vmax);
+        if (scaled) {
+          x0 = v128.mul<T>(x0, vbeta);
+          x1 = v128.mul<T>(x1, vbeta);
+          x2 = v128.mul<T>(x2, vbeta);
+          x3 = v128.mul<T>(x3, vbeta);
+        }
+        const e0 = vexp<T>(x0), e1 = vexp<T>(x1), e2 = vexp<T>(x2), e3 = vexp<T>(x3);
         if (keep) {
           const q = at<T>(y, i);
           v128.store(q, e0);
@@ -66,12 +75,25 @@ export function rmax<T>(x: usize, n: i32): T {
       }
       neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
     }
+    if (i <= n - L) {
+      let a = v128.splat<T>(0);
+      for (; i <= n - L; i += L) {
+        let v = v128.sub<T>(v128.load(at<T>(x, i)), vmax);
+        if (scaled) v = v128.mul<T>(v, vbeta);
+        const e = vexp<T>(v);
+        if (keep) v128.store(at<T>(y, i), e);
+        a = v128.add<T>(a, e);
+      }
+      neumaier_add(vhsum<T>(a));
+    }
   }
   while (i < n) {
     const end = min(i + BLOCK, n);
     let a: f64 = 0;
     for (; i < end; i++) {
-      const e = sexp<T>((load<T>(at<T>(x, i)) - max) * beta);
+      let v = load<T>(at<T>(x, i)) - max;
+      if (scaled) v *= beta;
+      const e = sexp<T>(v);
       if (keep) store<T>(at<T>(y, i), e);
       a += <f64>e;
     }
@@ -85,12 +107,12 @@ export function rdot<T>(x: usize, y: usize, n: i32): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const U = 4 * LANES<T>();
-    const nv = n - n % U;
+    const L = LANES<T>();
+    const nv = n - n % (4 * L);
     while (i < nv) {
       const end = min(i + BLOCK, nv);
       let a0 = v128.splat<T>(0), a1 = a0, a2 = a0, a3 = a0;
-      for (; i < end; i += U) {
+      for (; i < end; i += 4 * L) {
         const p = at<T>(x, i), q = at<T>(y, i);
         a0 = v128.add<T>(a0, v128.mul<T>(v128.load(p), v128.load(q)));
         a1 = v128.add<T>(a1, v128.mul<T>(v128.load(p, 16), v128.load(q, 16)));
@@ -98,6 +120,11 @@ export function rdot<T>(x: usize, y: usize, n: i32): f64 {
         a3 = v128.add<T>(a3, v128.mul<T>(v128.load(p, 48), v128.load(q, 48)));
       }
       neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
+    }
+    if (i <= n - L) {
+      let a = v128.splat<T>(0);
+      for (; i <= n - L; i += L) a = v128.add<T>(a, v128.mul<T>(v128.load(at<T>(x, i)), v128.load(at<T>(y, i))));
+      neumaier_add(vhsum<T>(a));
     }
   }
   while (i < n) {
@@ -114,12 +141,12 @@ export function rsum<T>(x: usize, n: i32): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const U = 4 * LANES<T>();
-    const nv = n - n % U;
+    const L = LANES<T>();
+    const nv = n - n % (4 * L);
     while (i < nv) {
       const end = min(i + BLOCK, nv);
       let a0 = v128.splat<T>(0), a1 = a0, a2 = a0, a3 = a0;
-      for (; i < end; i += U) {
+      for (; i < end; i += 4 * L) {
         const p = at<T>(x, i);
         a0 = v128.add<T>(a0, v128.load(p));
         a1 = v128.add<T>(a1, v128.load(p, 16));
@@ -127,6 +154,11 @@ export function rsum<T>(x: usize, n: i32): f64 {
         a3 = v128.add<T>(a3, v128.load(p, 48));
       }
       neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
+    }
+    if (i <= n - L) {
+      let a = v128.splat<T>(0);
+      for (; i <= n - L; i += L) a = v128.add<T>(a, v128.load(at<T>(x, i)));
+      neumaier_add(vhsum<T>(a));
     }
   }
   while (i < n) {
@@ -153,6 +185,11 @@ export function vscale<T>(x: usize, y: usize, n: i32, s: T): void {
   if (ASC_FEATURE_SIMD) {
     const vs = v128.splat<T>(s);
     const L = LANES<T>();
+    for (; i <= n - 2 * L; i += 2 * L) {
+      const p = at<T>(x, i), q = at<T>(y, i);
+      v128.store(q, v128.mul<T>(v128.load(p), vs));
+      v128.store(q, v128.mul<T>(v128.load(p, 16), vs), 16);
+    }
     for (; i <= n - L; i += L) v128.store(at<T>(y, i), v128.mul<T>(v128.load(at<T>(x, i)), vs));
   }
   for (; i < n; i++) store<T>(at<T>(y, i), load<T>(at<T>(x, i)) * s);

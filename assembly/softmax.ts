@@ -11,7 +11,7 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T):
   const stride = <usize>C << alignof<T>();
   for (let r = 0; r < rows; r++) {
     const m = rmax<T>(x, C);
-    const s = raddexpminusmax<T>(x, y, C, m, beta, true);
+    const s = beta == 1 ? raddexpminusmax<T>(x, y, C, m, 1, true, false) : raddexpminusmax<T>(x, y, C, m, beta, true, true);
     vscale<T>(y, y, C, <T>(1.0 / s));
     x += stride;
     y += stride;
@@ -24,7 +24,7 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
   const stride = <usize>C << alignof<T>();
   for (let r = 0; r < rows; r++) {
     const m = rmax<T>(x, C);
-    const s = raddexpminusmax<T>(x, 0, C, m, beta, false);
+    const s = beta == 1 ? raddexpminusmax<T>(x, 0, C, m, 1, false, false) : raddexpminusmax<T>(x, 0, C, m, beta, false, true);
     const logs = <T>Math.log(s);
     let i = 0;
     if (ASC_FEATURE_SIMD) {
@@ -50,7 +50,7 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32): void
     const m = rmax<T>(x, C);
     let v: T;
     if (isFinite<T>(m)) {
-      v = <T>(<f64>m + Math.log(raddexpminusmax<T>(x, 0, C, m, 1, false)));
+      v = <T>(<f64>m + Math.log(raddexpminusmax<T>(x, 0, C, m, 1, false, false)));
     } else {
       v = rhasnan<T>(x, C) ? <T>NaN : m;
     }
