@@ -7,7 +7,7 @@ import {
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime, type Runtime } from './load.js';
-import { regionSize } from './memory.js';
+import { keepViews, regionSize } from './memory.js';
 import { planChunks, streamChunks } from './stream.js';
 
 /** Class-index targets: one integer per sample. */
@@ -249,8 +249,8 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
     if (!withGrad) fail(fn, 'options.gradInto', 'absent for crossEntropy (use crossEntropyWithGrad for the gradient)', opts.gradInto, TypeError);
     sameType(fn, 'options.gradInto', opts.gradInto, dtype, logits.length);
   }
-  const grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
-  const lossOut = p.reduction === 'none' ? (opts.into ?? new Ctor(rows)) : null;
+  let grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
+  let lossOut = p.reduction === 'none' ? (opts.into ?? new Ctor(rows)) : null;
 
   const shift = dtype === 'f32' ? 2 : 3;
   const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
@@ -260,7 +260,8 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   const lossBytes = regionSize(rows * 8);
   const lossTBytes = lossOut ? regionSize(rows * (1 << shift)) : 0;
   const scratch = rt.scratch;
-  scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes, `${fn}: the scratch space for logits`);
+  [logits, target, grad, lossOut, p.weight, p.gradArray] = keepViews(rt.arena, [logits, target, grad, lossOut, p.weight, p.gradArray],
+    () => scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes, `${fn}: the scratch space for logits`));
   const call: CeCall = {
     dtype, C, rows, probabilities, p,
     labels: labelBytes ? scratch.take(labelBytes) : 0,

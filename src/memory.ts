@@ -151,6 +151,26 @@ export class Scratch {
   }
 }
 
+/**
+ * Runs `grow` (a scratch.begin(), which may grow wasm memory) and returns `arrays` with each
+ * view of wasm memory among them re-made over the new buffer. Growing memory detaches the old
+ * buffer, and a Workspace's views (ws.logits, ws.output, ...) are valid inputs and outputs of
+ * every function, so a call must not lose them half-way. Other values pass through unchanged.
+ */
+export function keepViews<T extends unknown[]>(arena: Arena, arrays: [...T], grow: () => void): T {
+  const before = arena.views().u8.buffer;
+  const saved = arrays.map((a) => (ArrayBuffer.isView(a) && a.buffer === before ? [a.byteOffset, (a as unknown as Uint8Array).length] : null));
+  grow();
+  const after = arena.views().u8.buffer;
+  if (after === before || saved.every((s) => s === null)) return arrays as T;
+  return arrays.map((a, i) => {
+    const s = saved[i];
+    if (!s) return a;
+    const View = (a as ArrayBufferView).constructor as new (b: ArrayBufferLike, offset: number, length: number) => ArrayBufferView;
+    return new View(after, s[0]!, s[1]!);
+  }) as T;
+}
+
 /** Bytes a take(bytes) uses, for sizing begin(). */
 export function regionSize(bytes: number): number {
   return alignUp(bytes);

@@ -3,6 +3,7 @@
 import { floatArray, intoArray, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime } from './load.js';
+import { keepViews } from './memory.js';
 import { planChunks, streamChunks } from './stream.js';
 
 /** Options of {@link softmax} and {@link logSoftmax}. */
@@ -50,7 +51,7 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
   const k = rt.kernels;
   const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
   const plan = planChunks(L, dtype, 1, false);
-  rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`);
+  [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
   streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b));
   return out;
 }
@@ -108,7 +109,7 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
   if (L.rows === 0) return out;
   const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
   const plan = planChunks(L, dtype, 1, true);
-  rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`);
+  [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
   streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C));
   return out;
 }
@@ -127,7 +128,7 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
   const f32 = dtype === 'f32';
   const run = soft ? (f32 ? k.softmax_backward_f32 : k.softmax_backward_f64) : (f32 ? k.log_softmax_backward_f32 : k.log_softmax_backward_f64);
   const plan = planChunks(L, dtype, 2, false);
-  rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`);
+  [y, gradOutput, out] = keepViews(rt.arena, [y, gradOutput, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`));
   streamChunks(rt, rt.scratch, plan, [y, gradOutput], out, 1, null, (p, _o, _r, rows) => run(p[0]!, p[1]!, p[1]!, rows, L.C));
   return out;
 }
