@@ -67,6 +67,26 @@ export function intoArray(fn: string, v: unknown, dtype: DType, length: number, 
   sameType(fn, arg, v, dtype, length);
 }
 
+/**
+ * Checks that an output (`into`, `gradInto`) either is an input itself (in place: the same
+ * bytes of the same buffer) or shares no byte with it. Results are written chunk by chunk while
+ * the inputs are still being read, so a partial overlap would read values already overwritten
+ * (PyTorch refuses such `out=` tensors too). `inputs` maps argument names to arrays (or absent).
+ */
+export function disjoint(fn: string, arg: string, out: ArrayBufferView, inputs: Record<string, unknown>, allowSame = true): void {
+  const a0 = out.byteOffset;
+  const a1 = a0 + out.byteLength;
+  for (const [name, v] of Object.entries(inputs)) {
+    if (!ArrayBuffer.isView(v) || v.buffer !== out.buffer) continue;
+    const b0 = v.byteOffset;
+    const b1 = b0 + v.byteLength;
+    if (a1 <= b0 || b1 <= a0) continue;
+    if (allowSame && a0 === b0 && a1 === b1) continue;
+    throw new RangeError(`${fn}: ${arg} must ${allowSame ? `be ${name} itself (in place) or ` : ''}not overlap ${name} ` +
+      `(got ${describe(out)} sharing bytes ${Math.max(a0, b0) - b0} to ${Math.min(a1, b1) - b0} of ${name}'s ${b1 - b0})`);
+  }
+}
+
 /** Checks the options argument is an object (or undefined when allowed) and returns it. */
 export function optionsObject<T extends object>(fn: string, v: unknown, required: boolean): T {
   if (v === undefined && !required) return {} as T;

@@ -2,7 +2,7 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, fail, floatArray, integer, isDetached, isTyped, numberIn, oneOf, optionsObject, sameType,
+  describe, disjoint, fail, floatArray, integer, isDetached, isTyped, numberIn, oneOf, optionsObject, sameType,
   type DType, type FloatArray,
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
@@ -244,10 +244,13 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   if (opts.into !== undefined) {
     if (p.reduction !== 'none') fail(fn, 'options.into', "absent unless reduction is 'none' (the per-sample losses go there)", opts.into, TypeError);
     sameType(fn, 'options.into', opts.into, dtype, rows);
+    disjoint(fn, 'options.into', opts.into, { logits, target });
   }
   if (opts.gradInto !== undefined) {
     if (!withGrad) fail(fn, 'options.gradInto', 'absent for crossEntropy (use crossEntropyWithGrad for the gradient)', opts.gradInto, TypeError);
     sameType(fn, 'options.gradInto', opts.gradInto, dtype, logits.length);
+    disjoint(fn, 'options.gradInto', opts.gradInto, { logits, target });
+    if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, { 'options.gradInto': opts.gradInto }, false);
   }
   let grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
   let lossOut = p.reduction === 'none' ? (opts.into ?? new Ctor(rows)) : null;

@@ -1,6 +1,6 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
-import { floatArray, intoArray, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
+import { disjoint, floatArray, intoArray, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime } from './load.js';
 import { keepViews } from './memory.js';
@@ -45,7 +45,10 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
   const f32 = dtype === 'f32';
   const b = opts.temperature === undefined ? 1 : beta(positiveFinite(fn, 'options.temperature', opts.temperature), f32);
   let out = opts.into;
-  if (out !== undefined) intoArray(fn, out, dtype, x.length);
+  if (out !== undefined) {
+    intoArray(fn, out, dtype, x.length);
+    disjoint(fn, 'options.into', out, { x });
+  }
   else out = new (x.constructor as new (n: number) => A)(x.length);
   if (x.length === 0) return out;
   const k = rt.kernels;
@@ -104,7 +107,10 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
   const opts = optionsObject<LogSumExpOptions<A>>(fn, options, true);
   const L = resolveLayout(fn, x.length, opts, -1);
   let out = opts.into;
-  if (out !== undefined) intoArray(fn, out, dtype, L.rows);
+  if (out !== undefined) {
+    intoArray(fn, out, dtype, L.rows);
+    disjoint(fn, 'options.into', out, { x });
+  }
   else out = new (x.constructor as new (n: number) => A)(L.rows);
   if (L.rows === 0) return out;
   const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
@@ -121,7 +127,10 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
   const opts = optionsObject<BackwardOptions<A>>(fn, options, true);
   const L: Layout = resolveLayout(fn, y.length, opts, -1);
   let out = opts.into;
-  if (out !== undefined) intoArray(fn, out, dtype, y.length);
+  if (out !== undefined) {
+    intoArray(fn, out, dtype, y.length);
+    disjoint(fn, 'options.into', out, { y, gradOutput });
+  }
   else out = new (y.constructor as new (n: number) => A)(y.length);
   if (y.length === 0) return out;
   const k = rt.kernels;
