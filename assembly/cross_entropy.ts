@@ -252,9 +252,11 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (lossT) store<T>(at<T>(lossT, r), <T>l);
       if (g) {
         const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
-        const S = (1 - eps) * wt + epsC * sumW;
+        // Without smoothing only w[t] takes part (as in PyTorch): a NaN or infinite weight of
+        // another class must not reach the gradient through 0 * w[c].
+        const S = smooth ? (1 - eps) * wt + epsC * sumW : wt;
         const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
-        ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), w);
+        ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
         const pt = at<T>(g, t);
         store<T>(pt, <T>(<f64>load<T>(pt) - sc * (1 - eps) * wt));
       }
