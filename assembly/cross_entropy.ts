@@ -18,7 +18,7 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, vzero } from './reduce';
+import { rmax, raddexpminusmax, vzero, in_exp_range } from './reduce';
 
 /** Second output of the pass-2 kernels (one f64 per call; a global so the kernels stay plain
  *  functions of pointers and numbers). */
@@ -240,7 +240,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
         d = pass2_aux;
       } else {
-        s = g ? raddexpminusmax<T>(x, g, C, m, 1, true, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+        const fast = in_exp_range<T>(m, 1);
+        if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false) : raddexpminusmax<T>(x, g, C, m, 1, true, false);
+        else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
       }
       const logs = Math.log(s);
       // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])

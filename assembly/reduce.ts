@@ -4,40 +4,65 @@
 // elements in the SIMD builds and does all the work in the scalar build.
 
 import { BLOCK, LANES, at, vhmax, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
-import { vexp, sexp } from './exp';
+import { vexp, sexp, NO_CUTOFF_RANGE } from './exp';
 
-/** max over the slice; NaN elements are passed over (a NaN still poisons the row through the
- *  exp-sum that follows, which is where the caller gets its NaN). -Infinity for n = 0. */
+/** The min of the last rmax() call's slice (a second result, kept per instance). */
+let last_min: f64 = 0;
+
+/** max over the slice, and its min in rmin(); NaN elements are passed over (a NaN still
+ *  poisons the row through the exp-sum that follows, which is where the caller gets its NaN).
+ *  -Infinity (min +Infinity) for n = 0. The min tells the exp pass whether any argument can fall
+ *  below the flush-to-zero cutoff; it costs one more vector operation on loads already made. */
 export function rmax<T>(x: usize, n: i32): T {
   let m = <T>-Infinity;
+  let lo = <T>Infinity;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
     if (n >= L) {
       let m0 = v128.splat<T>(m), m1 = m0, m2 = m0, m3 = m0;
+      let l0 = v128.splat<T>(lo), l1 = l0;
       for (; i <= n - 4 * L; i += 4 * L) {
         const p = at<T>(x, i);
-        m0 = v128.pmax<T>(m0, v128.load(p));
-        m1 = v128.pmax<T>(m1, v128.load(p, 16));
-        m2 = v128.pmax<T>(m2, v128.load(p, 32));
-        m3 = v128.pmax<T>(m3, v128.load(p, 48));
+        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+        m0 = v128.pmax<T>(m0, v0);
+        m1 = v128.pmax<T>(m1, v1);
+        m2 = v128.pmax<T>(m2, v2);
+        m3 = v128.pmax<T>(m3, v3);
+        l0 = v128.pmin<T>(l0, v128.pmin<T>(v0, v1));
+        l1 = v128.pmin<T>(l1, v128.pmin<T>(v2, v3));
       }
-      for (; i <= n - L; i += L) m0 = v128.pmax<T>(m0, v128.load(at<T>(x, i)));
+      for (; i <= n - L; i += L) {
+        const v = v128.load(at<T>(x, i));
+        m0 = v128.pmax<T>(m0, v);
+        l0 = v128.pmin<T>(l0, v);
+      }
       m = vhmax<T>(v128.pmax<T>(v128.pmax<T>(m0, m1), v128.pmax<T>(m2, m3)));
+      lo = -vhmax<T>(v128.neg<T>(v128.pmin<T>(l0, l1)));
     }
   }
   for (; i < n; i++) {
     const v = load<T>(at<T>(x, i));
     m = v > m ? v : m;
+    lo = v < lo ? v : lo;
   }
+  last_min = <f64>lo;
   return m;
 }
 
-/** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
- *  exp value to y[i] (y may be x). `keep` and `scaled` (beta != 1) are constants at every call
- *  site, so the store, the multiply and their tests vanish from the versions without them. */
+/** Whether every exp((x - max) * beta) of the last rmax() slice is above the flush-to-zero
+ *  cutoff (false for NaN or infinite ranges), so its exp pass may skip the flush. */
 // @ts-ignore: decorator
-@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool): f64 {
+@inline export function in_exp_range<T>(max: T, beta: T): bool {
+  return (<f64>max - last_min) * <f64>beta <= <f64>NO_CUTOFF_RANGE<T>();
+}
+
+/** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
+ *  exp value to y[i] (y may be x). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
+ *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site, so
+ *  what a version does not need vanishes from it. */
+// @ts-ignore: decorator
+@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool = true): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -60,7 +85,7 @@ export function rmax<T>(x: usize, n: i32): T {
           x2 = v128.mul<T>(x2, vbeta);
           x3 = v128.mul<T>(x3, vbeta);
         }
-        const e0 = vexp<T>(x0), e1 = vexp<T>(x1), e2 = vexp<T>(x2), e3 = vexp<T>(x3);
+        const e0 = vexp<T>(x0, cutoff), e1 = vexp<T>(x1, cutoff), e2 = vexp<T>(x2, cutoff), e3 = vexp<T>(x3, cutoff);
         if (keep) {
           const q = at<T>(y, i);
           v128.store(q, e0);
@@ -80,7 +105,7 @@ export function rmax<T>(x: usize, n: i32): T {
       for (; i <= n - L; i += L) {
         let v = v128.sub<T>(v128.load(at<T>(x, i)), vmax);
         if (scaled) v = v128.mul<T>(v, vbeta);
-        const e = vexp<T>(v);
+        const e = vexp<T>(v, cutoff);
         if (keep) v128.store(at<T>(y, i), e);
         a = v128.add<T>(a, e);
       }

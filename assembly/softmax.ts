@@ -4,14 +4,16 @@
 
 import { LANES, at } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, rdot, rsum, rhasnan, vscale } from './reduce';
+import { rmax, raddexpminusmax, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
 export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
   const stride = <usize>C << alignof<T>();
   for (let r = 0; r < rows; r++) {
     const m = rmax<T>(x, C);
-    const s = beta == 1 ? raddexpminusmax<T>(x, y, C, m, 1, true, false) : raddexpminusmax<T>(x, y, C, m, beta, true, true);
+    const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true)
+      : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false)
+      : raddexpminusmax<T>(x, y, C, m, 1, true, false);
     vscale<T>(y, y, C, <T>(1.0 / s));
     x += stride;
     y += stride;
@@ -24,7 +26,9 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
   const stride = <usize>C << alignof<T>();
   for (let r = 0; r < rows; r++) {
     const m = rmax<T>(x, C);
-    const s = beta == 1 ? raddexpminusmax<T>(x, 0, C, m, 1, false, false) : raddexpminusmax<T>(x, 0, C, m, beta, false, true);
+    const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true)
+      : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
+      : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
     const logs = <T>Math.log(s);
     let i = 0;
     if (ASC_FEATURE_SIMD) {
@@ -50,7 +54,8 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32): void
     const m = rmax<T>(x, C);
     let v: T;
     if (isFinite<T>(m)) {
-      v = <T>(<f64>m + Math.log(raddexpminusmax<T>(x, 0, C, m, 1, false, false)));
+      const s = in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+      v = <T>(<f64>m + Math.log(s));
     } else {
       v = rhasnan<T>(x, C) ? <T>NaN : m;
     }
