@@ -87,6 +87,18 @@ export function disjoint(fn: string, arg: string, out: ArrayBufferView, inputs: 
   }
 }
 
+/** A new result array of `n` elements, or a RangeError naming `arg` when the runtime cannot
+ *  allocate one: with a 0-sized axis, a shape can describe more slices than any array holds
+ *  (logSumExp of shape [2**40, 0] has 2**40 results). */
+export function newResult<A>(fn: string, Ctor: new (n: number) => A, n: number, arg: string): A {
+  try {
+    return new Ctor(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw new RangeError(`${fn}: ${arg} gives ${n} results (one per slice), more than this runtime can allocate (${e.message})`);
+    throw e;
+  }
+}
+
 /** Checks the options argument is an object (or undefined when allowed) and returns it. */
 export function optionsObject<T extends object>(fn: string, v: unknown, required: boolean): T {
   if (v === undefined && !required) return {} as T;

@@ -2,7 +2,7 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, disjoint, fail, floatArray, integer, isDetached, isTyped, numberIn, oneOf, optionsObject, sameType,
+  describe, disjoint, fail, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
   type DType, type FloatArray,
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
@@ -253,7 +253,7 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
     if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, { 'options.gradInto': opts.gradInto }, false);
   }
   let grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
-  let lossOut = p.reduction === 'none' ? (opts.into ?? new Ctor(rows)) : null;
+  let lossOut = p.reduction === 'none' ? (opts.into ?? newResult(fn, Ctor, rows, 'options.shape')) : null;
 
   const shift = dtype === 'f32' ? 2 : 3;
   const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);

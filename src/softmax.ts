@@ -1,6 +1,6 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
-import { disjoint, floatArray, intoArray, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
+import { disjoint, floatArray, intoArray, newResult, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime } from './load.js';
 import { keepViews } from './memory.js';
@@ -111,7 +111,7 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
     intoArray(fn, out, dtype, L.rows);
     disjoint(fn, 'options.into', out, { x });
   }
-  else out = new (x.constructor as new (n: number) => A)(L.rows);
+  else out = newResult(fn, x.constructor as new (n: number) => A, L.rows, 'options.shape');
   if (L.rows === 0) return out;
   const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
   const plan = planChunks(L, dtype, 1, true);
