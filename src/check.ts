@@ -27,9 +27,9 @@ export function fail(fn: string, arg: string, expected: string, got: unknown, Ki
 /** Whether a typed array's buffer has been detached (transferred): such a view reads as empty
  *  and must be rejected rather than treated as an empty input. */
 export function isDetached(a: ArrayBufferView): boolean {
+  if (a.byteLength !== 0) return false; // a detached view reads as empty: only empty ones need a look
   const buffer = a.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof buffer.detached === 'boolean') return buffer.detached;
-  if (a.byteLength !== 0) return false;
   try {
     new Uint8Array(buffer, 0, 0);
     return false;
@@ -71,20 +71,24 @@ export function intoArray(fn: string, v: unknown, dtype: DType, length: number, 
  * Checks that an output (`into`, `gradInto`) either is an input itself (in place: the same
  * bytes of the same buffer) or shares no byte with it. Results are written chunk by chunk while
  * the inputs are still being read, so a partial overlap would read values already overwritten
- * (PyTorch refuses such `out=` tensors too). `inputs` maps argument names to arrays (or absent).
+ * (PyTorch refuses such `out=` tensors too). Takes one or two named inputs (absent ones pass).
  */
-export function disjoint(fn: string, arg: string, out: ArrayBufferView, inputs: Record<string, unknown>, allowSame = true): void {
+export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: string, v1: unknown,
+  name2?: string, v2?: unknown, allowSame = true): void {
+  const ob = out.buffer;
+  if (ArrayBuffer.isView(v1) && v1.buffer === ob) overlapCheck(fn, arg, out, name1, v1, allowSame);
+  if (name2 !== undefined && ArrayBuffer.isView(v2) && v2.buffer === ob) overlapCheck(fn, arg, out, name2, v2, allowSame);
+}
+
+function overlapCheck(fn: string, arg: string, out: ArrayBufferView, name: string, v: ArrayBufferView, allowSame: boolean): void {
   const a0 = out.byteOffset;
   const a1 = a0 + out.byteLength;
-  for (const [name, v] of Object.entries(inputs)) {
-    if (!ArrayBuffer.isView(v) || v.buffer !== out.buffer) continue;
-    const b0 = v.byteOffset;
-    const b1 = b0 + v.byteLength;
-    if (a1 <= b0 || b1 <= a0) continue;
-    if (allowSame && a0 === b0 && a1 === b1) continue;
-    throw new RangeError(`${fn}: ${arg} must ${allowSame ? `be ${name} itself (in place) or ` : ''}not overlap ${name} ` +
-      `(got ${describe(out)} sharing bytes ${Math.max(a0, b0) - b0} to ${Math.min(a1, b1) - b0} of ${name}'s ${b1 - b0})`);
-  }
+  const b0 = v.byteOffset;
+  const b1 = b0 + v.byteLength;
+  if (a1 <= b0 || b1 <= a0) return;
+  if (allowSame && a0 === b0 && a1 === b1) return;
+  throw new RangeError(`${fn}: ${arg} must ${allowSame ? `be ${name} itself (in place) or ` : ''}not overlap ${name} ` +
+    `(got ${describe(out)} sharing bytes ${Math.max(a0, b0) - b0} to ${Math.min(a1, b1) - b0} of ${name}'s ${b1 - b0})`);
 }
 
 /** A new result array of `n` elements, or a RangeError naming `arg` when the runtime cannot

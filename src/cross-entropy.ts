@@ -42,7 +42,6 @@ export type CrossEntropyOptions<A extends FloatArray = FloatArray> = LayoutOptio
 };
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
-const INDEX_TYPES = [Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array] as const;
 
 /** The loss options, checked and normalized. */
 export interface LossParams {
@@ -188,7 +187,7 @@ export function prepare(fn: string, rt: Runtime, call: CeCall, labelsOf: (i: num
     const check = dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
     const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights);
     if (bad >= 0) badLabel(fn, bad, labelsOf(bad), C, p.ignoreIndex);
-    call.denominator = k.ce_aux();
+    call.denominator = p.reduction === 'mean' ? k.ce_aux() : rows; // only 'mean' divides by it
   } else {
     call.denominator = rows;
   }
@@ -220,7 +219,10 @@ export function reducedLoss(rt: Runtime, call: CeCall): number {
 }
 
 function isIndexTarget(t: unknown): t is IndexTarget {
-  return Array.isArray(t) || INDEX_TYPES.some((T) => isTyped(t, T));
+  if (Array.isArray(t)) return true;
+  if (!ArrayBuffer.isView(t)) return false; // (rejects objects only posing as typed arrays)
+  return t instanceof Int32Array || t instanceof Uint32Array || t instanceof Int16Array ||
+    t instanceof Uint16Array || t instanceof Int8Array || t instanceof Uint8Array;
 }
 
 function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
@@ -244,13 +246,13 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   if (opts.into !== undefined) {
     if (p.reduction !== 'none') fail(fn, 'options.into', "absent unless reduction is 'none' (the per-sample losses go there)", opts.into, TypeError);
     sameType(fn, 'options.into', opts.into, dtype, rows);
-    disjoint(fn, 'options.into', opts.into, { logits, target });
+    disjoint(fn, 'options.into', opts.into, 'logits', logits, 'target', target);
   }
   if (opts.gradInto !== undefined) {
     if (!withGrad) fail(fn, 'options.gradInto', 'absent for crossEntropy (use crossEntropyWithGrad for the gradient)', opts.gradInto, TypeError);
     sameType(fn, 'options.gradInto', opts.gradInto, dtype, logits.length);
-    disjoint(fn, 'options.gradInto', opts.gradInto, { logits, target });
-    if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, { 'options.gradInto': opts.gradInto }, false);
+    disjoint(fn, 'options.gradInto', opts.gradInto, 'logits', logits, 'target', target);
+    if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, 'options.gradInto', opts.gradInto, undefined, undefined, false);
   }
   let grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
   let lossOut = p.reduction === 'none' ? (opts.into ?? newResult(fn, Ctor, rows, 'options.shape')) : null;
@@ -263,8 +265,13 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   const lossBytes = regionSize(rows * 8);
   const lossTBytes = lossOut ? regionSize(rows * (1 << shift)) : 0;
   const scratch = rt.scratch;
-  [logits, target, grad, lossOut, p.weight, p.gradArray] = keepViews(rt.arena, [logits, target, grad, lossOut, p.weight, p.gradArray],
-    () => scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes, `${fn}: the scratch space for logits`));
+  const bytes = labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes;
+  // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
+  if (scratch.fits(bytes)) scratch.begin(bytes, '');
+  else {
+    [logits, target, grad, lossOut, p.weight, p.gradArray] = keepViews(rt.arena, [logits, target, grad, lossOut, p.weight, p.gradArray],
+      () => scratch.begin(bytes, `${fn}: the scratch space for logits`));
+  }
   const call: CeCall = {
     dtype, C, rows, probabilities, p,
     labels: labelBytes ? scratch.take(labelBytes) : 0,

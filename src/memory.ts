@@ -42,8 +42,14 @@ export class Arena {
     return this.memory.buffer.byteLength;
   }
 
-  /** Re-derives the views if memory has grown (the buffer was replaced); cheap otherwise. */
+  /** The current views. Only alloc() grows this memory (the kernels never do), and it re-derives
+   *  the views right after growing, so they are always current: no per-call check is needed. */
   views(): this {
+    return this;
+  }
+
+  /** Re-derives the views after memory.grow replaced the buffer. */
+  private refresh(): void {
     if (this.memory.buffer !== this.buffer) {
       this.buffer = this.memory.buffer;
       this.f32 = new Float32Array(this.buffer);
@@ -51,7 +57,6 @@ export class Arena {
       this.i32 = new Int32Array(this.buffer);
       this.u8 = new Uint8Array(this.buffer);
     }
-    return this;
   }
 
   /** Reserves `bytes` (rounded up to 64) and returns the block's address. Throws RangeError,
@@ -86,7 +91,7 @@ export class Arena {
       } catch {
         throw new RangeError(`${what} needs ${bytes} bytes of wasm memory and the runtime refused to grow memory to ${end} bytes`);
       }
-      this.views();
+      this.refresh();
     }
     if (ptr !== this.top) this.free.pop();
     this.top = end;
@@ -132,6 +137,11 @@ export class Scratch {
 
   /** Starts a call's layout needing at most `bytes` in all (the sum of its take()s, each rounded
    *  up to 64). Grows the block if needed; throws RangeError before any work when it cannot. */
+  /** Whether a call needing `bytes` fits the current block (then begin() cannot grow memory). */
+  fits(bytes: number): boolean {
+    return bytes <= this.size;
+  }
+
   begin(bytes: number, what: string): void {
     if (bytes > this.size) {
       // Release first, so the larger block can start where the old one did.

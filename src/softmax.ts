@@ -47,14 +47,16 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
   let out = opts.into;
   if (out !== undefined) {
     intoArray(fn, out, dtype, x.length);
-    disjoint(fn, 'options.into', out, { x });
+    disjoint(fn, 'options.into', out, 'x', x);
   }
   else out = new (x.constructor as new (n: number) => A)(x.length);
   if (x.length === 0) return out;
   const k = rt.kernels;
   const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
   const plan = planChunks(L, dtype, 1, false);
-  [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
+  // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
+  if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
+  else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
   streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b));
   return out;
 }
@@ -109,13 +111,15 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
   let out = opts.into;
   if (out !== undefined) {
     intoArray(fn, out, dtype, L.rows);
-    disjoint(fn, 'options.into', out, { x });
+    disjoint(fn, 'options.into', out, 'x', x);
   }
   else out = newResult(fn, x.constructor as new (n: number) => A, L.rows, 'options.shape');
   if (L.rows === 0) return out;
   const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
   const plan = planChunks(L, dtype, 1, true);
-  [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
+  // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
+  if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
+  else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
   streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C));
   return out;
 }
@@ -129,7 +133,7 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
   let out = opts.into;
   if (out !== undefined) {
     intoArray(fn, out, dtype, y.length);
-    disjoint(fn, 'options.into', out, { y, gradOutput });
+    disjoint(fn, 'options.into', out, 'y', y, 'gradOutput', gradOutput);
   }
   else out = new (y.constructor as new (n: number) => A)(y.length);
   if (y.length === 0) return out;
@@ -137,7 +141,8 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
   const f32 = dtype === 'f32';
   const run = soft ? (f32 ? k.softmax_backward_f32 : k.softmax_backward_f64) : (f32 ? k.log_softmax_backward_f32 : k.log_softmax_backward_f64);
   const plan = planChunks(L, dtype, 2, false);
-  [y, gradOutput, out] = keepViews(rt.arena, [y, gradOutput, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`));
+  if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
+  else [y, gradOutput, out] = keepViews(rt.arena, [y, gradOutput, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`));
   streamChunks(rt, rt.scratch, plan, [y, gradOutput], out, 1, null, (p, _o, _r, rows) => run(p[0]!, p[1]!, p[1]!, rows, L.C));
   return out;
 }

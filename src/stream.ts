@@ -79,11 +79,11 @@ export function streamChunks(
     kernel(rows, rowOutPtr, u0, n);
     if (elemOut) {
       const p = raw[elemFrom]! >>> shift;
-      elemOut.set(view.subarray(p, p + ne), e0);
+      copyOut(elemOut, e0, view, p, ne);
     }
     if (rowOut) {
       const p = rowOutPtr >>> shift;
-      rowOut.set(view.subarray(p, p + n), u0);
+      copyOut(rowOut, u0, view, p, n);
     }
   }
 }
@@ -125,6 +125,13 @@ function streamStrided(
       rowOut.set(view.subarray(p, p + n * inner), u0 * inner);
     }
   }
+}
+
+/** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
+ *  costs more than the copy. */
+function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
+  else dst.set(view.subarray(p, p + n), d);
 }
 
 /** The current view of wasm memory for an element type (re-derived if memory grew). */
