@@ -1,0 +1,41 @@
+// `npm run bench` entry point: a small launcher. On Node < 22 the relaxed-SIMD proposal is behind
+// --experimental-wasm-relaxed-simd, so without the flag only the scalar and simd builds could be
+// measured. This re-spawns node with the flag (and --expose-gc, so the harness can collect garbage
+// between tasks instead of inside them) and forwards the arguments, so all three builds are
+// measured in one run. On Node >= 22 (relaxed SIMD on by default) it runs the harness in-process.
+//
+//   npm run bench                 full run (~5-8 min), writes bench/results.{json,md} and bench/chart.svg
+//   npm run bench -- --quick      < 2 min: shorter time budget per task, 4 shapes
+//   options: --shapes=1x10,32x32000  --ops=softmax,crossEntropyWithGrad  --time=<ms per task>
+//            --no-write (do not overwrite the results files)
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
+  const flags = [...process.execArgv, RELAXED_FLAG];
+  if (!flags.includes('--expose-gc')) flags.push('--expose-gc');
+  const child = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  // Ctrl-C reaches the child through the terminal's process group; just wait for it.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {});
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
+  child.on('error', (err) => {
+    console.error(`bench: could not re-spawn node with ${RELAXED_FLAG}: ${err.message}`);
+    process.exit(1);
+  });
+} else {
+  const { main } = await import('./lib/main.mjs');
+  await main(process.argv.slice(2));
+}

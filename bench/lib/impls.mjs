@@ -1,0 +1,171 @@
+// Everything the bench times, behind one interface:
+//   { id, label, kind: 'ours' | 'baseline', backend?, path?, isAsync, ops,
+//     prepare(op, logits, labels, rows, classes) -> Promise<{ run, result, dispose? }> }
+// prepare() does all one-time work (buffers, workspaces, sessions) outside the timed function;
+// run() is one call; result() is what the last call produced (checked against float64).
+
+import * as lib from '../../dist/index.js';
+
+export const OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyWithGrad'];
+export const BACKENDS = ['scalar', 'simd', 'relaxed-simd'];
+
+/** The builds this runtime can run (init rejects a build it cannot validate). */
+export async function runnableBackends() {
+  const ok = [];
+  const skipped = [];
+  for (const b of BACKENDS) {
+    try {
+      await lib.init({ backend: b });
+      ok.push(b);
+    } catch (err) {
+      skipped.push({ backend: b, reason: err?.message ?? String(err) });
+    }
+  }
+  return { ok, skipped };
+}
+
+/**
+ * softmax-wasm through the normal API with `into` / `gradInto` (path 'api'), or through a
+ * Workspace (path 'ws'), on one build. The options objects and output buffers are made once in
+ * prepare(); through the API every call still copies the logits into wasm memory and the results
+ * out (that is what the API path measures); through the Workspace the inputs are written once and
+ * only ws.softmax() / ws.crossEntropyWithGrad() etc. are timed.
+ */
+export function ours(backend, path) {
+  const id = `${backend}:${path}`;
+  return {
+    id,
+    label: `softmax-wasm ${backend} (${path === 'api' ? 'API' : 'Workspace'})`,
+    short: `${backend} ${path === 'api' ? 'API' : 'WS'}`,
+    kind: 'ours',
+    backend,
+    path,
+    isAsync: false,
+    ops: OPS,
+    async prepare(op, logits, labels, rows, classes) {
+      if (lib.backend() !== backend) await lib.init({ backend });
+      if (lib.backend() !== backend) throw new Error(`init({ backend: '${backend}' }) left backend() = ${lib.backend()}`);
+      return path === 'api' ? prepareApi(op, logits, labels, rows, classes) : prepareWorkspace(op, logits, labels, rows, classes);
+    },
+  };
+}
+
+function prepareApi(op, logits, labels, rows, classes) {
+  const n = rows * classes;
+  switch (op) {
+    case 'softmax':
+    case 'logSoftmax': {
+      const out = new Float32Array(n);
+      const opts = { classes, into: out };
+      const fn = op === 'softmax' ? lib.softmax : lib.logSoftmax;
+      return { run: () => fn(logits, opts), result: () => out };
+    }
+    case 'crossEntropy': {
+      const opts = { classes };
+      let loss = NaN;
+      return {
+        run() {
+          loss = lib.crossEntropy(logits, labels, opts);
+        },
+        result: () => loss,
+      };
+    }
+    case 'crossEntropyWithGrad': {
+      const grad = new Float32Array(n);
+      const opts = { classes, gradInto: grad };
+      let last = null;
+      return {
+        run() {
+          last = lib.crossEntropyWithGrad(logits, labels, opts);
+        },
+        result() {
+          if (last.grad !== grad) throw new Error('crossEntropyWithGrad did not return the gradInto buffer');
+          return { loss: last.loss, grad };
+        },
+      };
+    }
+  }
+  throw new Error(`unknown op ${op}`);
+}
+
+function prepareWorkspace(op, logits, labels, rows, classes) {
+  const ws = lib.createWorkspace({ classes, rows });
+  ws.logits.set(logits);
+  ws.target.set(labels);
+  const dispose = () => ws.dispose();
+  switch (op) {
+    case 'softmax':
+      return { run: () => ws.softmax(), result: () => ws.output, dispose };
+    case 'logSoftmax':
+      return { run: () => ws.logSoftmax(), result: () => ws.output, dispose };
+    case 'crossEntropy': {
+      let loss = NaN;
+      return {
+        run() {
+          loss = ws.crossEntropy();
+        },
+        result: () => loss,
+        dispose,
+      };
+    }
+    case 'crossEntropyWithGrad': {
+      let loss = NaN;
+      return {
+        run() {
+          loss = ws.crossEntropyWithGrad();
+        },
+        result: () => ({ loss, grad: ws.grad }),
+        dispose,
+      };
+    }
+  }
+  ws.dispose();
+  throw new Error(`unknown op ${op}`);
+}
+
+/** The baseline modules of bench/baselines; `+scatter` is the ORT loss+grad graph variant. */
+export const BASELINE_IDS = ['naive', 'tfjs-wasm', 'ort-web', 'ort-node', 'ort-web+scatter', 'ort-node+scatter'];
+
+export const BASELINE_SHORT = {
+  naive: 'naive',
+  'tfjs-wasm': 'tfjs',
+  'ort-web': 'ort-web',
+  'ort-node': 'ort-node',
+  'ort-web+scatter': 'ort-web[s]',
+  'ort-node+scatter': 'ort-node[s]',
+};
+
+/** Loads the baselines; each wrapped in the interface above, plus dispose() of the peer. */
+export async function loadBaselines(ids = BASELINE_IDS) {
+  const out = [];
+  for (const id of ids) {
+    const [file, variant] = id.split('+');
+    const mod = await import(`../baselines/${file}.mjs`);
+    const b = await mod.default(variant ? { gradGraph: variant } : undefined);
+    out.push({
+      id,
+      label: b.name,
+      short: BASELINE_SHORT[id] ?? id,
+      kind: 'baseline',
+      isAsync: b.isAsync,
+      config: b.config,
+      // The scatter graph differs from the default only in loss+grad.
+      ops: variant ? ['crossEntropyWithGrad'] : OPS,
+      prepare(op, logits, labels, rows, classes) {
+        switch (op) {
+          case 'softmax':
+            return b.prepareSoftmax(logits, rows, classes);
+          case 'logSoftmax':
+            return b.prepareLogSoftmax(logits, rows, classes);
+          case 'crossEntropy':
+            return b.prepareCrossEntropy(logits, labels, rows, classes);
+          case 'crossEntropyWithGrad':
+            return b.prepareCrossEntropyWithGrad(logits, labels, rows, classes);
+        }
+        throw new Error(`unknown op ${op}`);
+      },
+      dispose: () => b.dispose(),
+    });
+  }
+  return out;
+}
