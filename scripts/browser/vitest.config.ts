@@ -12,14 +12,17 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fixturesDir = process.env.SOFTMAX_WASM_FIXTURES ?? resolve(root, '../shared/fixtures/torch');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The test files that can run in a browser: no direct Node built-in imports. */
+/** The test files that can run in a browser: no direct Node built-in imports, and no line
+ *  `// test:browser skip` (for a suite that is about Node itself). */
 function browserSuites(): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.test.ts') && !/from\s+['"](node:|worker_threads|child_process|fs['"]|path['"])/.test(readFileSync(p, 'utf8'))) {
+      else if (e.name.endsWith('.test.ts')) {
+        const text = readFileSync(p, 'utf8');
+        if (/from\s+['"](node:|worker_threads|child_process|fs['"]|path['"])/.test(text) || /^\/\/ test:browser skip\b/m.test(text)) continue;
         out.push(relative(root, p));
       }
     }
@@ -80,6 +83,8 @@ export default defineConfig({
   root,
   plugins: [nodeShims()],
   define: { 'process.env.SOFTMAX_WASM_FIXTURES': 'undefined' },
+  // Cross-origin isolation, as an app that uses SharedArrayBuffer (or createPool) must have.
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
   test: {
     include: browserSuites(),
     testTimeout: 60_000,
