@@ -27,7 +27,9 @@ export function fail(fn: string, arg: string, expected: string, got: unknown, Ki
 /** Whether a typed array's buffer has been detached (transferred): such a view reads as empty
  *  and must be rejected rather than treated as an empty input. */
 export function isDetached(a: ArrayBufferView): boolean {
-  if (a.byteLength !== 0) return false; // a detached view reads as empty: only empty ones need a look
+  // A detached view reads as empty, so only empty ones need a look (length is cheaper to read
+  // than byteLength; every caller passes a typed array).
+  if ((a as Uint8Array).length !== 0) return false;
   const buffer = a.buffer as ArrayBuffer & { detached?: boolean };
   if (typeof buffer.detached === 'boolean') return buffer.detached;
   try {

@@ -8,7 +8,7 @@ import {
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime, type Runtime } from './load.js';
 import { keepViews, regionSize } from './memory.js';
-import { planChunks, streamChunks } from './stream.js';
+import { copyOut, planChunks, streamChunks } from './stream.js';
 
 /** Class-index targets: one integer per sample. */
 export type IndexTarget = Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | readonly number[];
@@ -169,7 +169,7 @@ export interface CeCall {
 /** Writes the weights and upstream gradients into wasm, checks the labels (already in wasm at
  *  call.labels) and works out the mean denominator and gradient scale. Throws RangeError, with
  *  the first bad label's position and value, before anything has been written to any output. */
-export function prepare(fn: string, rt: Runtime, call: CeCall, labelsOf: (i: number) => unknown): void {
+export function prepare(fn: string, rt: Runtime, call: CeCall, labels: ArrayLike<unknown> | null): void {
   const { dtype, C, rows, p } = call;
   const a = rt.arena.views();
   const k = rt.kernels;
@@ -186,7 +186,7 @@ export function prepare(fn: string, rt: Runtime, call: CeCall, labelsOf: (i: num
   if (!call.probabilities) {
     const check = dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
     const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights);
-    if (bad >= 0) badLabel(fn, bad, labelsOf(bad), C, p.ignoreIndex);
+    if (bad >= 0) badLabel(fn, bad, labels![bad], C, p.ignoreIndex);
     call.denominator = p.reduction === 'mean' ? k.ce_aux() : rows; // only 'mean' divides by it
   } else {
     call.denominator = rows;
@@ -286,9 +286,22 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
     call.hasIgnore = rule.hasIgnore;
     call.ignore = rule.ignore;
   }
-  prepare(fn, rt, call, (i) => (target as ArrayLike<number>)[i]);
+  prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
 
-  if (rows > 0 && C > 0) {
+  if (rows > 0 && C > 0 && L.inner === 1 && plan.unitsPerChunk >= L.outer) {
+    // The whole input is one chunk of rows: copy in, one kernel call, copy out, without the
+    // streaming machinery (this is most of the cost of a call on a small batch).
+    const view = dtype === 'f32' ? rt.arena.f32 : rt.arena.f64;
+    const xp = scratch.take(logits.length * (1 << shift));
+    view.set(logits, xp >>> shift);
+    let qp = 0;
+    if (probabilities) {
+      qp = scratch.take(logits.length * (1 << shift));
+      view.set(target as A, qp >>> shift);
+    }
+    runRows(rt, call, xp, qp, withGrad ? xp : 0, lossT, 0, rows);
+    if (grad) copyOut(grad, 0, view, xp >>> shift, logits.length);
+  } else if (rows > 0 && C > 0) {
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
     streamChunks(rt, scratch, plan, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
       runRows(rt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + firstRow * (1 << shift) : 0, firstRow, n));
@@ -351,6 +364,5 @@ export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Ta
 export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): LossAndGrad<number, A>;
 export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): LossAndGrad<number | A, A>;
 export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): LossAndGrad<number | A, A> {
-  const r = crossEntropyImpl('crossEntropyWithGrad', logits, target, options, true);
-  return { loss: r.loss, grad: r.grad! };
+  return crossEntropyImpl('crossEntropyWithGrad', logits, target, options, true) as LossAndGrad<number | A, A>;
 }

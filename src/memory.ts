@@ -121,7 +121,8 @@ export class Arena {
 }
 
 function alignUp(n: number): number {
-  return Math.ceil(n / ALIGN) * ALIGN;
+  // Integer arithmetic while it is exact (below 2^31), floating point above (up to 4 GiB).
+  return n <= 0x7fffffc0 ? (n + ALIGN - 1) & -ALIGN : Math.ceil(n / ALIGN) * ALIGN;
 }
 
 /**

@@ -4,7 +4,7 @@ import { disjoint, floatArray, intoArray, newResult, optionsObject, positiveFini
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime } from './load.js';
 import { keepViews } from './memory.js';
-import { planChunks, streamChunks } from './stream.js';
+import { copyOut, planChunks, streamChunks } from './stream.js';
 
 /** Options of {@link softmax} and {@link logSoftmax}. */
 export type SoftmaxOptions<A extends FloatArray = FloatArray> = LayoutOptions & {
@@ -29,10 +29,14 @@ export type BackwardOptions<A extends FloatArray = FloatArray> = LayoutOptions &
 /** The largest finite f32, to clamp 1/temperature: the limit of softmax as T -> 0 is the one-hot
  *  argmax, which (x - max) * FLT_MAX still gives, where an infinite factor would give 0 * Inf. */
 const FLT_MAX = 3.4028234663852886e38;
+/** The smallest positive f32, the other clamp: for T > ~7e44, 1/T rounds to 0 in f32, and a
+ *  -Infinity (masked) logit times 0 is NaN, where x / T keeps it -Infinity (probability 0). */
+const FLT_TRUE_MIN = 1.401298464324817e-45;
 
-function beta(temperature: number, f32: boolean): number {
+/** 1/temperature as the kernels take it (the factor applied to x - max). */
+export function beta(temperature: number, f32: boolean): number {
   const b = 1 / temperature;
-  return f32 ? Math.min(b, FLT_MAX) : Math.min(b, Number.MAX_VALUE);
+  return f32 ? Math.min(Math.max(b, FLT_TRUE_MIN), FLT_MAX) : Math.min(b, Number.MAX_VALUE);
 }
 
 type RowKernel = 'softmax' | 'log_softmax';
@@ -57,6 +61,16 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
   if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
   else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
+  if (L.inner === 1 && plan.unitsPerChunk >= L.outer) {
+    // One chunk of rows: copy in, run, copy out, without the streaming machinery.
+    const view = f32 ? rt.arena.f32 : rt.arena.f64;
+    const shift = f32 ? 2 : 3;
+    const p = rt.scratch.take(x.length * (1 << shift));
+    view.set(x, p >>> shift);
+    run(p, p, L.outer, L.C, b);
+    copyOut(out, 0, view, p >>> shift, x.length);
+    return out;
+  }
   streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b));
   return out;
 }

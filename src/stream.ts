@@ -129,7 +129,7 @@ function streamStrided(
 
 /** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
  *  costs more than the copy. */
-function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
+export function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
   else dst.set(view.subarray(p, p + n), d);
 }

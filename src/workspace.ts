@@ -6,6 +6,7 @@ import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } 
 import { lossParams, prepare, reducedLoss, runRows, type CeCall, type LossOptions } from './cross-entropy.js';
 import { getRuntime, onSwitch, type Runtime } from './load.js';
 import { regionSize } from './memory.js';
+import { beta } from './softmax.js';
 
 /** Options of {@link createWorkspace}. */
 export interface WorkspaceOptions {
@@ -172,9 +173,8 @@ class WorkspaceImpl implements Workspace<FloatArray, Int32Array | FloatArray> {
     const opts = optionsObject<WorkspaceSoftmaxOptions>(name, options, false);
     const t = opts.temperature === undefined ? 1 : positiveFinite(name, 'options.temperature', opts.temperature);
     const k = this.rt.kernels;
-    const beta = Math.min(1 / t, this.f32 ? 3.4028234663852886e38 : Number.MAX_VALUE);
     const run = log ? (this.f32 ? k.log_softmax_f32 : k.log_softmax_f64) : (this.f32 ? k.softmax_f32 : k.softmax_f64);
-    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta);
+    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta(t, this.f32));
     return this.views().output!;
   }
 
@@ -204,7 +204,7 @@ class WorkspaceImpl implements Workspace<FloatArray, Int32Array | FloatArray> {
       ignore: p.ignoreIndex | 0,
       sumW: C, denominator: rows, scale: 1,
     };
-    prepare(name, this.rt, call, (i) => this.views().target![i]);
+    prepare(name, this.rt, call, this.probabilities ? null : this.views().target!);
     if (rows > 0 && C > 0) {
       runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows);
     } else if (rows > 0) {
