@@ -37,7 +37,7 @@ let pass2_aux2: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     const U = 2 * LANES<T>();
     const vm = v128.splat<T>(m);
-    const one = v128.splat<T>(1);
+    const zero = v128.splat<T>(0);
     const nv = n - n % U;
     while (i < nv) {
       const end = min(i + BLOCK, nv);
@@ -55,10 +55,17 @@ let pass2_aux2: f64 = 0;
         }
         a0 = v128.add<T>(a0, e0);
         a1 = v128.add<T>(a1, e1);
-        const w0 = w ? v128.load(at<T>(w, i)) : one;
-        const w1 = w ? v128.load(at<T>(w, i), 16) : one;
-        d0 = v128.sub<T>(d0, v128.mul<T>(w0, x0));
-        d1 = v128.sub<T>(d1, v128.mul<T>(w1, x1));
+        if (w) {
+          // A class of weight 0 adds exactly 0, also when x[c] = -Infinity (a mask): its
+          // target mass is 0, so it has no contribution (the limit; 0 * Infinity would be NaN).
+          const w0 = v128.load(at<T>(w, i));
+          const w1 = v128.load(at<T>(w, i), 16);
+          d0 = v128.sub<T>(d0, v128.and(v128.mul<T>(w0, x0), v128.ne<T>(w0, zero)));
+          d1 = v128.sub<T>(d1, v128.and(v128.mul<T>(w1, x1), v128.ne<T>(w1, zero)));
+        } else {
+          d0 = v128.sub<T>(d0, x0);
+          d1 = v128.sub<T>(d1, x1);
+        }
       }
       neumaier_add(vhsum<T>(v128.add<T>(a0, a1)));
       d += vhsum<T>(v128.add<T>(d0, d1));
@@ -72,7 +79,11 @@ let pass2_aux2: f64 = 0;
       const e = sexp<T>(xm);
       if (keep) store<T>(at<T>(y, i), e);
       a += <f64>e;
-      d -= <f64>(w ? load<T>(at<T>(w, i)) : <T>1) * <f64>xm;
+      if (!w) d -= <f64>xm;
+      else {
+        const wi = load<T>(at<T>(w, i));
+        if (wi != 0) d -= <f64>wi * <f64>xm;
+      }
     }
     neumaier_add(a);
   }
