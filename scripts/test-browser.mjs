@@ -193,6 +193,7 @@ async function checkAppPage(url, { app, backends }) {
   if (got.app !== app) errs.push(`app is ${got.app}, expected ${app}`);
   if (!backends.includes(got.backend)) errs.push(`backend() is ${got.backend}, expected ${backends.join(' or ')}`);
   errs.push(...compareValues(got, EXPECTED));
+  if (typeof got.workspaceLoss !== 'number') errs.push(`the page shows no Workspace loss (${got.workspaceLoss})`);
   if (r.wasmRequests.length) errs.push(`the page fetched .wasm files (they should be embedded): ${r.wasmRequests.join(', ')}`);
   if (errs.length) fail(errs.join('\n'));
   return `backend ${got.backend}, loss ${got.loss.toFixed(6)}`;

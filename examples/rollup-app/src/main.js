@@ -1,6 +1,6 @@
 // softmax-wasm in a Rollup app: import, init(), compute. Nothing to configure: the wasm bytes ship
 // inside the package's JavaScript, so there is no .wasm file to serve or locate.
-import { init, backend, softmax, crossEntropyWithGrad } from 'softmax-wasm';
+import { init, backend, softmax, crossEntropyWithGrad, createWorkspace } from 'softmax-wasm';
 
 // Two samples of three classes (row-major [2, 3]) and their class labels.
 const logits = new Float32Array([2, 1, 0.1, 0.5, 2.5, -1]);
@@ -13,7 +13,13 @@ async function main() {
 
   const probs = softmax(logits, { classes: 3 });
   const { loss, grad } = crossEntropyWithGrad(logits, labels, { classes: 3 });
-  show({ app: 'rollup', backend: backend(), softmax: Array.from(probs), loss, grad: Array.from(grad) });
+  // The same loss through a Workspace: inputs written straight into wasm memory, no copies.
+  const ws = createWorkspace({ classes: 3, rows: 2 });
+  ws.logits.set(logits);
+  ws.target.set(labels);
+  const workspaceLoss = ws.crossEntropyWithGrad();
+  ws.dispose();
+  show({ app: 'rollup', backend: backend(), softmax: Array.from(probs), loss, grad: Array.from(grad), workspaceLoss });
 }
 
 function show(result) {

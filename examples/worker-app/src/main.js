@@ -20,7 +20,7 @@ function run(backend) {
 async function main() {
   const forced = new URLSearchParams(location.search).get('backend') ?? undefined;
   const r = await run(forced);
-  const result = { app: 'worker', backend: r.backend, softmax: r.softmax, loss: r.loss, grad: r.grad };
+  const result = { app: 'worker', backend: r.backend, softmax: r.softmax, loss: r.loss, grad: r.grad, workspaceLoss: r.workspaceLoss };
   document.querySelector('#backend').textContent = result.backend;
   document.querySelector('#loss').textContent = result.loss.toFixed(6);
   const cells = (v, n) => [0, 1, 2].map((c) => `<td>${v[n * 3 + c].toFixed(6)}</td>`).join('');

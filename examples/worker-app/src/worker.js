@@ -1,6 +1,6 @@
 // The worker: loads softmax-wasm with initSync() (synchronous compilation is fine off the main
 // thread) and answers each message with the results.
-import { initSync, backend, softmax, crossEntropyWithGrad } from 'softmax-wasm';
+import { initSync, backend, softmax, crossEntropyWithGrad, createWorkspace } from 'softmax-wasm';
 
 self.onmessage = ({ data }) => {
   try {
@@ -9,7 +9,12 @@ self.onmessage = ({ data }) => {
     const labels = new Int32Array(data.labels);
     const probs = softmax(logits, { classes: data.classes });
     const { loss, grad } = crossEntropyWithGrad(logits, labels, { classes: data.classes });
-    self.postMessage({ ok: true, backend: backend(), softmax: Array.from(probs), loss, grad: Array.from(grad) });
+    const ws = createWorkspace({ classes: data.classes, rows: labels.length });
+    ws.logits.set(logits);
+    ws.target.set(labels);
+    const workspaceLoss = ws.crossEntropyWithGrad();
+    ws.dispose();
+    self.postMessage({ ok: true, backend: backend(), softmax: Array.from(probs), loss, grad: Array.from(grad), workspaceLoss });
   } catch (err) {
     self.postMessage({ ok: false, error: String(err && err.stack ? err.stack : err) });
   }
