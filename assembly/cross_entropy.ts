@@ -257,7 +257,10 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       }
       const logs = Math.log(s);
       // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
-      let l = (1 - eps) * wt * ((<f64>m - xt) + logs);
+      // A target term of mass 0 ((1 - eps) * w[t] = 0: labelSmoothing 1 or weight 0) adds exactly 0
+      // also when x[t] = -Infinity (a mask; 0 * Infinity would be NaN). NaN logits still give NaN.
+      const ct = (1 - eps) * wt, lt = (<f64>m - xt) + logs;
+      let l = ct != 0 || lt != Infinity ? ct * lt : 0.0;
       if (smooth) l += epsC * (d + logs * sumW);
       const lse = <f64>m + logs;
       if (zLoss != 0) l += zLoss * lse * lse * wt;
