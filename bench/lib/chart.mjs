@@ -168,7 +168,7 @@ export function renderChart(results) {
   out.push(`<text x="${left - 60}" y="42" class="sub">${esc(results.machine.line.replace(/^machine: /, ''))}</text>`);
   out.push(
     `<text x="${left - 60}" y="57" class="sub">${esc(
-      `npm run bench${results.mode === 'quick' ? ' -- --quick' : ''}; API = functions with into/gradInto (copies in/out included), Workspace = zero-copy; hollow markers: fewer rows, same width`,
+      `npm run bench${results.mode === 'quick' ? ' -- --quick' : ''}; ${results.clock === 'wall' ? 'wall clock' : 'CPU time'}; API = functions with into/gradInto (copies in/out included), Workspace = zero-copy; hollow markers: fewer rows, same width`,
     )}</text>`,
   );
   panels.forEach(([op, title], i) => {

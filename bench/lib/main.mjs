@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { makeInputs } from '../baselines/reference64.mjs';
 import { machineInfo } from './machine.mjs';
 import { reference, checkResult } from './verify.mjs';
-import { calibrateBatch, measureRound, summarize } from './measure.mjs';
+import { calibrateBatch, measureRound, summarize, cpuClockOverhead } from './measure.mjs';
 import { OPS, ours, runnableBackends, loadBaselines } from './impls.mjs';
 import { shapeKey, shapeLabel, fmtRate, fmtRatio, fmtNs, table } from './format.mjs';
 import { evaluateTargets } from './targets.mjs';
@@ -45,8 +45,8 @@ const QUICK_SHAPES = [
 // slow peers at big shapes (a tfjs [4096,1000] loss+grad call takes ~0.1 s).
 // `time` is the total over `rounds`; `iterations` / `warmup*` apply to each round.
 const BUDGETS = {
-  full: { rounds: 3, time: 600, iterations: 2, warmupTime: 30, warmupIterations: 1, batchMs: 0.25, calibMs: 20 },
-  quick: { rounds: 2, time: 100, iterations: 1, warmupTime: 10, warmupIterations: 1, batchMs: 0.25, calibMs: 8 },
+  full: { rounds: 3, time: 600, iterations: 2, warmupTime: 30, warmupIterations: 1, batchMs: 2, calibMs: 20 },
+  quick: { rounds: 2, time: 100, iterations: 1, warmupTime: 10, warmupIterations: 1, batchMs: 2, calibMs: 8 },
 };
 
 function parseArgs(argv) {
@@ -56,7 +56,7 @@ function parseArgs(argv) {
     if (!m) throw new Error(`bench: unknown argument ${a} (see bench/index.mjs for the options)`);
     args[m[1]] = m[2] ?? true;
   }
-  const known = new Set(['quick', 'shapes', 'ops', 'time', 'no-write']);
+  const known = new Set(['quick', 'shapes', 'ops', 'time', 'clock', 'no-write']);
   for (const k of Object.keys(args)) if (!known.has(k)) throw new Error(`bench: unknown option --${k}`);
   const mode = args.quick ? 'quick' : 'full';
   const budget = { ...BUDGETS[mode] };
@@ -69,10 +69,17 @@ function parseArgs(argv) {
         : ALL_SHAPES;
   const ops = typeof args.ops === 'string' ? args.ops.split(',') : OPS;
   for (const op of ops) if (!OPS.includes(op)) throw new Error(`bench: unknown op ${op} (ops: ${OPS.join(', ')})`);
-  return { mode, budget, shapes, ops, write: !args['no-write'] };
+  const clock = typeof args.clock === 'string' ? args.clock : 'cpu';
+  if (clock !== 'cpu' && clock !== 'wall') throw new Error(`bench: --clock must be cpu or wall, got ${args.clock}`);
+  return { mode, budget, shapes, ops, clock, write: !args['no-write'] };
 }
 
 const gc = () => globalThis.gc?.();
+
+const CLOCK_TEXT = {
+  cpu: 'process CPU time (excludes waiting for a core; see bench/lib/measure.mjs)',
+  wall: 'wall clock',
+};
 
 /** The git commit the library was built from, and whether its sources had uncommitted changes. */
 function sourceInfo() {
@@ -105,7 +112,8 @@ export async function main(argv) {
   const oursImpls = backends.flatMap((b) => [ours(b, 'api'), ours(b, 'ws')]);
   console.log(
     `mode: ${opts.mode} (per task: ${opts.budget.rounds} interleaved rounds, ${opts.budget.time} ms in all, ` +
-      `>= ${opts.budget.iterations} samples per round); shapes: ${opts.shapes.map(shapeLabel).join(' ')}`,
+      `>= ${opts.budget.iterations} samples per round); clock: ${CLOCK_TEXT[opts.clock]}; ` +
+      `shapes: ${opts.shapes.map(shapeLabel).join(' ')}`,
   );
 
   // ---- 1. verify everything before timing anything -------------------------------------------
@@ -149,6 +157,7 @@ export async function main(argv) {
   // re-prepared in every round (init() switching builds disposes workspaces; preparing is cheap
   // and untimed); a baseline is prepared once per (shape, op).
   const tt = performance.now();
+  const cpuOverhead = cpuClockOverhead();
   const baselines = await loadBaselines();
   const impls = [...oursImpls, ...baselines];
   const { rounds } = opts.budget;
@@ -170,7 +179,7 @@ export async function main(argv) {
     for (const op of opts.ops) {
       const group = impls
         .filter((impl) => impl.ops.includes(op))
-        .map((impl) => ({ impl, label: `${impl.label} ${op} ${shapeLabel(shape)}`, kept: null, batch: 0, samples: [] }));
+        .map((impl) => ({ impl, label: `${impl.label} ${op} ${shapeLabel(shape)}`, kept: null, batch: 0, wall: [], cpu: [] }));
       try {
         for (let r = 0; r < rounds; r++) {
           for (const t of r % 2 ? [...group].reverse() : group) {
@@ -183,8 +192,12 @@ export async function main(argv) {
             }
             if (t.batch === 0) t.batch = await calibrateBatch(p.run, impl.isAsync, opts.budget);
             gc();
-            const samples = await measureRound({ run: p.run, isAsync: impl.isAsync, name: label, batch: t.batch }, round);
-            t.samples.push(...samples);
+            const { wall, cpu } = await measureRound(
+              { run: p.run, isAsync: impl.isAsync, name: label, batch: t.batch, cpuOverhead },
+              round,
+            );
+            t.wall.push(...wall);
+            t.cpu.push(...cpu);
             if (impl.kind === 'ours') {
               checkResult(op, p.result(), ref, rows, `${label} (after timing)`);
               p.dispose?.();
@@ -198,8 +211,10 @@ export async function main(argv) {
         console.error(`\nbench: ABORTED while timing:\n  ${err?.stack ?? err}`);
         process.exit(1);
       }
-      for (const { impl, batch, samples } of group) {
-        const m = summarize(samples);
+      for (const { impl, batch, wall, cpu } of group) {
+        const mw = summarize(wall);
+        const mc = summarize(cpu);
+        const m = opts.clock === 'cpu' ? mc : mw;
         const rate = n / (m.medianMs / 1000);
         entries.push({
           op,
@@ -210,17 +225,20 @@ export async function main(argv) {
           kind: impl.kind,
           backend: impl.backend ?? null,
           path: impl.path ?? null,
+          clock: opts.clock,
           elementsPerSec: rate,
           medianNs: m.medianMs * 1e6,
           meanNs: m.meanMs * 1e6,
           minNs: m.minMs * 1e6,
           rmePercent: m.rme,
+          cpu: { elementsPerSec: n / (mc.medianMs / 1000), medianNs: mc.medianMs * 1e6, minNs: mc.minMs * 1e6 },
+          wall: { elementsPerSec: n / (mw.medianMs / 1000), medianNs: mw.medianMs * 1e6, minNs: mw.minMs * 1e6 },
           samples: m.samples,
           callsPerSample: batch,
         });
         console.log(
           `  ${op.padEnd(20)} ${impl.label.padEnd(widest)} ${fmtRate(rate).padStart(7)} el/s ` +
-            `${fmtNs(m.medianMs * 1e6).padStart(9)}/call  (${m.samples} samples x ${batch} calls, ±${m.rme.toFixed(1)}%)`,
+            `${fmtNs(m.medianMs * 1e6).padStart(9)}/call  (wall ${fmtNs(mw.medianMs * 1e6)}; ${m.samples} samples x ${batch} calls, ±${m.rme.toFixed(1)}%)`,
         );
       }
       gc();
@@ -242,7 +260,7 @@ export async function main(argv) {
   out(`\n## softmax-wasm benchmark (${opts.mode})\n`);
   out(machine.line);
   out(source.line);
-  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9); f32, 1 thread. ` +
+  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${CLOCK_TEXT[opts.clock]}; f32, 1 thread. ` +
     `API = the normal functions with into/gradInto (copies in and out included); ` +
     `WS = a Workspace (zero-copy, inputs written once).`);
 
@@ -256,12 +274,27 @@ export async function main(argv) {
 
   const tiny = opts.shapes.find(([r, c]) => r === 1 && c === 10);
   if (tiny) {
-    out(`\n### ns per call at [1,10] (median)\n`);
+    out(`\n### ns per call at [1,10] (median, ${opts.clock === 'cpu' ? 'CPU time' : 'wall clock'})\n`);
     const rowsT = impls.map((i) => [
       i.label,
       ...opts.ops.map((op) => (i.ops.includes(op) ? fmtNs(get(op, tiny, i.id)?.medianNs) : '')),
     ]);
     out(table(['implementation', ...opts.ops], rowsT));
+    if (opts.clock === 'cpu') {
+      out(`\nthe same by wall clock:\n`);
+      const rowsW = impls.map((i) => [
+        i.label,
+        ...opts.ops.map((op) => (i.ops.includes(op) ? fmtNs(get(op, tiny, i.id)?.wall.medianNs) : '')),
+      ]);
+      out(table(['implementation', ...opts.ops], rowsW));
+    }
+  }
+  if (opts.clock === 'cpu' && opts.ops.includes('crossEntropyWithGrad')) {
+    out(`\n### crossEntropyWithGrad: elements/s by wall clock (for comparison; inflated by waiting for a core on a loaded machine)\n`);
+    const rowsW = impls
+      .filter((i) => i.ops.includes('crossEntropyWithGrad'))
+      .map((i) => [i.label, ...opts.shapes.map((s) => fmtRate(get('crossEntropyWithGrad', s, i.id)?.wall.elementsPerSec))]);
+    out(table(['implementation', ...opts.shapes.map(shapeLabel)], rowsW));
   }
 
   // Ratios of ours (simd and relaxed-simd, API and Workspace) to each baseline.
@@ -281,7 +314,7 @@ export async function main(argv) {
   out(`\n(ort-web[s] / ort-node[s]: the ORT loss+grad graph with ScatterElements instead of OneHot-Sub.)`);
 
   const targets = evaluateTargets(rateOf, get);
-  out(`\n### Targets (issue 4; simd build unless stated; against the default ORT graph, scatter graph for information)\n`);
+  out(`\n### Targets (issue 4; simd build unless stated; ${opts.clock === 'cpu' ? 'CPU time' : 'wall clock'}; against the default ORT graph, scatter graph for information)\n`);
   out('```');
   for (const t of targets) out(t.line);
   const counted = targets.filter((t) => t.target && t.met !== null);
@@ -298,6 +331,7 @@ export async function main(argv) {
       machine,
       source,
       mode: opts.mode,
+      clock: opts.clock,
       budget: opts.budget,
       builds: backends,
       skippedBuilds: skipped,

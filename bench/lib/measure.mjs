@@ -1,25 +1,52 @@
-// Timing with tinybench. A task is measured in several short rounds (the caller interleaves the
-// rounds of all implementations of one (shape, op), so a burst of noise on this shared machine
-// hits them all alike); the samples of all rounds are pooled and summarised by their median.
+// Timing with tinybench as the driver (warmup, time budget, minimum iterations), sampling two
+// clocks per iteration:
+//  - wall: performance.now();
+//  - cpu:  the process's CPU time (process.cpuUsage(): user + system of all its threads, µs).
+// On a loaded machine (this one often runs at a load of 5-8 on 2 cores) wall-clock medians are
+// biased against long calls: a 30 ms call is nearly always preempted, a 1 ms call rarely, so the
+// slow peers would look slower than they are and our ratios better than they are. CPU time does
+// not count time spent waiting for a core, so it is the default (`--clock=wall` switches). It is
+// the conservative choice for the comparison: the only work it leaves out is waiting, and the only
+// implementations that wait are the async ORT ones (onnxruntime-node runs on a worker thread; the
+// hand-off latency is waiting), so it can only flatter the peers. Both medians are stored.
 //
-// Calls shorter than the batch target are batched: each tinybench iteration runs K calls back to
-// back, reports the per-call mean as its sample (overriddenDuration) and the whole batch as its
-// cost against the time budget (overriddenIterationCost). That keeps the timer's own cost
-// (~50 ns per performance.now()) out of a ~100 ns [1, 10] call.
+// A task is measured in several short rounds (the caller interleaves the rounds of all
+// implementations of one (shape, op), so a burst of noise hits them all alike); the samples of all
+// rounds are pooled and summarised by their median.
+//
+// Calls shorter than the batch target are batched: each iteration runs K calls back to back and
+// records the per-call mean as its sample. That keeps the clocks' own cost (performance.now()
+// ~50 ns, process.cpuUsage() ~1-4 µs, a getrusage syscall) out of a ~100 ns [1, 10] call; the
+// CPU cost of one pair of cpuUsage() reads is also measured and subtracted.
 
 import { Bench } from 'tinybench';
 
-const now = () => performance.now();
+const wallNow = () => performance.now();
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Mean CPU ms of one back-to-back pair of cpuNow() reads (what each sample pays for its clock). */
+export function cpuClockOverhead() {
+  const n = 20000;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const a = cpuNow();
+    sum += cpuNow() - a;
+  }
+  return sum / n;
+}
 
 async function timeLoop(run, isAsync, ms) {
   let n = 0;
-  const t0 = now();
+  const t0 = wallNow();
   let t = t0;
   do {
     if (isAsync) await run();
     else run();
     n++;
-    t = now();
+    t = wallNow();
   } while (t - t0 < ms && n < 1e6);
   return (t - t0) / n;
 }
@@ -37,46 +64,60 @@ export async function calibrateBatch(run, isAsync, { calibMs, batchMs }) {
 }
 
 /**
- * One round of one task. Returns the per-call samples (ms) of the round.
- * @param {{ run: () => unknown, isAsync: boolean, name: string, batch: number }} task
+ * One round of one task: tinybench runs its warmup, then iterations until the round's time budget
+ * and minimum iteration count are both reached. Returns the per-call samples (ms) of the timed
+ * iterations on both clocks.
+ * @param {{ run: () => unknown, isAsync: boolean, name: string, batch: number, cpuOverhead: number }} task
  * @param {{ time: number, iterations: number, warmupTime: number, warmupIterations: number }} round
+ * @returns {Promise<{ wall: number[], cpu: number[] }>}
  */
-export async function measureRound({ run, isAsync, name, batch }, round) {
+export async function measureRound({ run, isAsync, name, batch, cpuOverhead }, round) {
   const bench = new Bench({
     time: round.time,
     iterations: round.iterations,
     warmupTime: round.warmupTime,
     warmupIterations: round.warmupIterations,
-    retainSamples: true,
     throws: true,
   });
-  let fn;
-  if (batch === 1) {
-    fn = isAsync ? async () => { await run(); } : () => { run(); };
-  } else if (isAsync) {
-    fn = async () => {
-      const t0 = now();
-      for (let i = 0; i < batch; i++) await run();
-      const dt = now() - t0;
-      return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
-    };
-  } else {
-    fn = () => {
-      const t0 = now();
-      for (let i = 0; i < batch; i++) run();
-      const dt = now() - t0;
-      return { overriddenDuration: dt / batch, overriddenIterationCost: dt };
-    };
-  }
-  bench.add(name, fn, { async: isAsync });
+  const wall = [];
+  const cpu = [];
+  let recording = false;
+  const record = (w0, c0, c1, w1) => {
+    if (recording) {
+      wall.push((w1 - w0) / batch);
+      cpu.push(Math.max(0, c1 - c0 - cpuOverhead) / batch);
+    }
+    // The wall time of the whole batch is what the round's time budget is spent on.
+    return { overriddenDuration: (w1 - w0) / batch, overriddenIterationCost: w1 - w0 };
+  };
+  const fn = isAsync
+    ? async () => {
+        const w0 = wallNow();
+        const c0 = cpuNow();
+        for (let i = 0; i < batch; i++) await run();
+        const c1 = cpuNow();
+        return record(w0, c0, c1, wallNow());
+      }
+    : () => {
+        const w0 = wallNow();
+        const c0 = cpuNow();
+        for (let i = 0; i < batch; i++) run();
+        const c1 = cpuNow();
+        return record(w0, c0, c1, wallNow());
+      };
+  bench.add(name, fn, {
+    async: isAsync,
+    beforeAll(mode) {
+      recording = mode === 'run';
+    },
+  });
   await bench.run();
   const r = bench.tasks[0].result;
   if (r.state !== 'completed') {
     throw new Error(`${name}: timing ${r.state}${r.error ? ': ' + (r.error.message ?? r.error) : ''}`);
   }
-  const samples = r.latency.samples;
-  if (!samples || samples.length === 0) throw new Error(`${name}: tinybench returned no samples`);
-  return Array.from(samples);
+  if (wall.length === 0) throw new Error(`${name}: no timed iterations were recorded`);
+  return { wall, cpu };
 }
 
 /** Median, mean, min and the relative 95% margin of error (%) of pooled samples (ms). */
