@@ -98,6 +98,14 @@ function sourceInfo() {
   }
 }
 
+/** results.json text: indented, but one line per entry and per target (small diffs between runs). */
+export function formatResults(results) {
+  const { entries, targets, ...rest } = results;
+  const head = JSON.stringify(rest, null, 1).replace(/\n}$/, '');
+  const list = (a) => `[\n  ${a.map((x) => JSON.stringify(x)).join(',\n  ')}\n ]`;
+  return `${head},\n "entries": ${list(entries)},\n "targets": ${list(targets)}\n}\n`;
+}
+
 export async function main(argv) {
   const t0 = performance.now();
   const opts = parseArgs(argv);
@@ -350,7 +358,7 @@ export async function main(argv) {
       targets: targets.map(({ line, ...t }) => ({ ...t, line })),
       seconds: { total: totalSecs, timing: timingSecs },
     };
-    fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), JSON.stringify(results, null, 1) + '\n');
+    fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), formatResults(results));
     fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), md.join('\n') + '\n');
     fs.writeFileSync(path.join(BENCH_DIR, 'chart.svg'), renderChart(results));
     console.log(`wrote bench/results.json, bench/results.md, bench/chart.svg`);
