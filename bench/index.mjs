@@ -37,5 +37,10 @@ if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
   });
 } else {
   const { main } = await import('./lib/main.mjs');
-  await main(process.argv.slice(2));
+  try {
+    await main(process.argv.slice(2));
+  } catch (err) {
+    console.error(`\nbench: ${err?.stack ?? err}`);
+    process.exit(1);
+  }
 }
