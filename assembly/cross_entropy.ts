@@ -172,6 +172,13 @@ function ce_grad_pass3<T>(g: usize, n: i32, a: T, b: T, w: usize): void {
         v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, v128.load(at<T>(w, i)))));
       }
     } else {
+      for (; i <= n - 4 * L; i += 4 * L) {
+        const p = at<T>(g, i);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 16), va), vb), 16);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 32), va), vb), 32);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 48), va), vb), 48);
+      }
       for (; i <= n - L; i += L) {
         const p = at<T>(g, i);
         v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
