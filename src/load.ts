@@ -14,9 +14,10 @@ export interface InitOptions {
   /** Force a build instead of the fastest one this runtime validates. */
   backend?: Backend;
   /** The wasm to use instead of the embedded bytes: the bytes of one of this package's builds
-   *  (build/softmax.*.wasm) or a compiled `WebAssembly.Module` of them, for environments whose
-   *  content security policy forbids compiling from bytes the page did not supply. */
-  wasm?: BufferSource | WebAssembly.Module;
+   *  (shipped as `softmax-wasm/wasm/softmax.<backend>.wasm`) or a compiled `WebAssembly.Module`
+   *  of them, for environments whose content security policy forbids compiling from bytes the
+   *  page did not supply. */
+  wasm?: ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }
 
 const BACKENDS: readonly Backend[] = ['relaxed-simd', 'simd', 'scalar'];
@@ -151,7 +152,7 @@ function activate(module: WebAssembly.Module, expected: Backend | undefined, fn:
 export function initSync(options?: InitOptions): void {
   const opts = checkOptions(options, 'initSync');
   if (opts.wasm !== undefined) {
-    const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : new WebAssembly.Module(opts.wasm);
+    const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : new WebAssembly.Module(opts.wasm as BufferSource);
     activate(module, opts.backend, 'initSync');
     return;
   }
@@ -176,7 +177,7 @@ export function initSync(options?: InitOptions): void {
 export async function init(options?: InitOptions): Promise<void> {
   const opts = checkOptions(options, 'init');
   if (opts.wasm !== undefined) {
-    const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : await WebAssembly.compile(opts.wasm);
+    const module = opts.wasm instanceof WebAssembly.Module ? opts.wasm : await WebAssembly.compile(opts.wasm as BufferSource);
     activate(module, opts.backend, 'init');
     return;
   }

@@ -57,8 +57,12 @@ export interface Workspace<A extends FloatArray = Float32Array, T extends Int32A
   logSoftmax(options?: WorkspaceSoftmaxOptions): A;
   /** Cross-entropy of `logits` against `target`: fills `loss`; returns the reduced loss
    *  ('mean'/'sum') or `loss` ('none'). */
+  crossEntropy(options: LossOptions & { reduction: 'none' }): A;
+  crossEntropy(options?: LossOptions & { reduction?: 'mean' | 'sum' }): number;
   crossEntropy(options?: LossOptions): number | A;
   /** The same, and the gradient into `grad`, from one fused kernel call. */
+  crossEntropyWithGrad(options: LossOptions & { reduction: 'none' }): A;
+  crossEntropyWithGrad(options?: LossOptions & { reduction?: 'mean' | 'sum' }): number;
   crossEntropyWithGrad(options?: LossOptions): number | A;
   /** Releases the memory; any later use throws. */
   dispose(): void;
@@ -67,7 +71,7 @@ export interface Workspace<A extends FloatArray = Float32Array, T extends Int32A
 const live = new Set<WorkspaceImpl>();
 let listening = false;
 
-class WorkspaceImpl implements Workspace<FloatArray, Int32Array | FloatArray> {
+class WorkspaceImpl {
   readonly classes: number;
   readonly capacity: number;
   private active: number;
