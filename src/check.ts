@@ -105,9 +105,12 @@ export function newResult<A>(fn: string, Ctor: new (n: number) => A, n: number, 
   }
 }
 
+/** The options of a call that passed none (shared and frozen: nothing may write to it). */
+const NO_OPTIONS = Object.freeze({});
+
 /** Checks the options argument is an object (or undefined when allowed) and returns it. */
 export function optionsObject<T extends object>(fn: string, v: unknown, required: boolean): T {
-  if (v === undefined && !required) return {} as T;
+  if (v === undefined && !required) return NO_OPTIONS as T;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     fail(fn, 'options', required ? 'an object with `classes` or `shape`' : 'an object or undefined', v, TypeError);
   }
