@@ -167,6 +167,10 @@ for (const b of BACKENDS) {
         expect(l0.grad[4]).toBe(0);
         expect(api.crossEntropy(x, [1], { classes: C })).toBe(Infinity); // on the target class
         expect(api.crossEntropy(x, [2], { classes: C, labelSmoothing: 0.1 })).toBe(Infinity); // smoothing puts mass on it
+        expect(api.crossEntropy(x, [1], { classes: C, labelSmoothing: 1 })).toBe(Infinity); // all mass smoothed, still some on it
+        // A masked target of weight 0 has target mass 0: no contribution ('sum' 0; 'mean' 0/0).
+        expect(api.crossEntropy(x, [1], { classes: C, weight: [1, 0, 1, 1, 1, 1], reduction: 'sum' })).toBe(0);
+        expect(api.crossEntropyWithGrad(x, [1, 2], { classes: 3, weight: [1, 0, 1], reduction: 'sum' }).loss).toBeCloseTo(crossEntropy64(xs, [1, 2], { outer: 2, C: 3, inner: 1 }, false, { weight: [1, 0, 1], reduction: 'sum' }).loss as number, 5);
         expect(api.crossEntropy(x, [2], { classes: C, weight: [1, 0, 1, 1, 0, 1], labelSmoothing: 0.1 })).toBeCloseTo(crossEntropy64(xs, [2], d, false, { weight: [1, 0, 1, 1, 0, 1], labelSmoothing: 0.1 }).loss as number, 5); // weight 0 removes it
         const q0 = Ctor.from([0.25, 0, 0.25, 0.25, 0, 0.25]);
         const p0 = api.crossEntropyWithGrad(x, q0, { classes: C });

@@ -1,0 +1,150 @@
+// The soak (issue 7, item 5): millions of mixed calls (every function, the Workspace, random
+// shapes and options from cases.ts, and a sprinkle of calls that must fail) on one build,
+// watching wasm memory and process RSS, and spot-checking results against the float64
+// expectation. Used by soak.test.ts (100k calls in `npm test`) and `npm run soak` (10 million).
+import * as api from '../../src/index.js';
+import { getRuntime } from '../../src/load.js';
+import { build, check, randomParams, type Built } from './cases.js';
+import { rng } from './common.js';
+
+export interface SoakOptions {
+  calls: number;
+  seed: number;
+  /** Random calls prepared (inputs and expectations) per pool; a new pool every `refresh` calls. */
+  pool: number;
+  refresh: number;
+  maxElems: number;
+  /** Check every n-th call's result against its expectation (the others only run). */
+  checkEvery: number;
+  /** Fraction of calls that are bad calls (each must throw its error class). */
+  badRate: number;
+  sampleEvery: number;
+  onSample?: (s: Sample) => void;
+}
+
+export interface Sample {
+  calls: number;
+  seconds: number;
+  wasmBytes: number;
+  rssBytes: number;
+  heapBytes: number;
+}
+
+export interface SoakReport {
+  calls: number;
+  checked: number;
+  bad: number;
+  /** Wasm memory after the first warm-up and the largest seen. */
+  wasmAfterWarmup: number;
+  wasmMax: number;
+  /** Pools used (each warmed up, then called without any wasm memory growth allowed). */
+  phases: number;
+  rssAfterWarmup: number;
+  rssMax: number;
+  rssEnd: number;
+  seconds: number;
+  samples: Sample[];
+  byFn: Record<string, number>;
+}
+
+const x6 = new Float32Array([1, 2, 3, 4, 5, 6]);
+/** Calls that must fail, with their error class: wrong types, sizes, labels, aliasing. */
+const BAD: [() => unknown, typeof TypeError | typeof RangeError][] = [
+  [() => api.softmax([1, 2, 3] as never, { classes: 3 }), TypeError],
+  [() => api.softmax(x6, { classes: 4 }), RangeError],
+  [() => api.logSoftmax(x6, { shape: [2, 3], axis: 2 }), RangeError],
+  [() => api.logSumExp(x6, { classes: 3, into: new Float32Array(3) }), RangeError],
+  [() => api.softmaxBackward(x6, new Float64Array(6) as never, { classes: 3 }), TypeError],
+  [() => api.crossEntropy(x6, [0, 3], { classes: 3 }), RangeError],
+  [() => api.crossEntropy(x6, new Int32Array([-1, 0]), { classes: 3, reduction: 'none', into: new Float32Array(2) }), RangeError],
+  [() => api.crossEntropyWithGrad(x6, [0, 1], { classes: 3, labelSmoothing: 2 }), RangeError],
+  [() => api.crossEntropyWithGrad(x6, [0, 1], { classes: 3, gradInto: x6.subarray(1) as never }), RangeError],
+  [() => api.softmax(x6, { classes: 3, temperature: 0 }), RangeError],
+  [() => api.createWorkspace({ classes: 0, rows: 1 }), RangeError],
+  [() => {
+    const ws = api.createWorkspace({ classes: 3, rows: 2 });
+    ws.target.set([0, 9]);
+    try {
+      return ws.crossEntropy();
+    } finally {
+      ws.dispose();
+    }
+  }, RangeError],
+];
+
+function makePool(r: () => number, o: SoakOptions): Built[] {
+  return Array.from({ length: o.pool }, () => build(randomParams(r, o.maxElems)));
+}
+
+/** Runs the soak on the current build; throws on the first deviation or unexpected error. */
+export function soak(o: SoakOptions): SoakReport {
+  const r = rng(o.seed);
+  const rt = getRuntime('soak');
+  const t0 = performance.now();
+  const byFn: Record<string, number> = {};
+  const samples: Sample[] = [];
+  const sample = (calls: number) => {
+    const m = process.memoryUsage();
+    const s = { calls, seconds: (performance.now() - t0) / 1000, wasmBytes: rt.arena.byteLength, rssBytes: m.rss, heapBytes: m.heapUsed };
+    samples.push(s);
+    o.onSample?.(s);
+    return s;
+  };
+  let pool = makePool(r, o);
+  // Warm-up: every pool entry twice, so the scratch and the free list reach their working size;
+  // after that, calls drawn from the same pool must not grow wasm memory at all.
+  const warmUp = () => {
+    for (let pass = 0; pass < 2; pass++) for (const b of pool) b.run();
+    return rt.arena.byteLength;
+  };
+  let phaseBytes = warmUp();
+  let phases = 1;
+  const warm = sample(0);
+  let wasmMax = warm.wasmBytes;
+  let rssMax = warm.rssBytes;
+  let checked = 0;
+  let bad = 0;
+  for (let i = 1; i <= o.calls; i++) {
+    if (o.badRate && r() < o.badRate) {
+      const [call, Kind] = BAD[Math.floor(r() * BAD.length)]!;
+      let error: unknown = null;
+      try {
+        call();
+      } catch (e) {
+        error = e;
+      }
+      if (!(error instanceof Kind) || (error as Error).constructor !== Kind) {
+        throw new Error(`soak call ${i}: a bad call gave ${error === null ? 'no error' : String(error)} instead of a ${Kind.name}`);
+      }
+      bad++;
+    } else {
+      const b = pool[Math.floor(r() * pool.length)]!;
+      byFn[b.params.fn] = (byFn[b.params.fn] ?? 0) + 1;
+      if (i % o.checkEvery === 0) {
+        check(b, b.run(), `soak call ${i}: `);
+        checked++;
+      } else {
+        b.run();
+      }
+    }
+    if (o.refresh && i % o.refresh === 0) {
+      // New random calls; their sizes stay within the same maxElems, so memory must not grow.
+      pool = makePool(r, o);
+      phaseBytes = warmUp();
+      phases++;
+    }
+    if (i % o.sampleEvery === 0 || i === o.calls) {
+      const s = sample(i);
+      wasmMax = Math.max(wasmMax, s.wasmBytes);
+      rssMax = Math.max(rssMax, s.rssBytes);
+    }
+    if (rt.arena.byteLength !== phaseBytes) {
+      throw new Error(`soak call ${i}: wasm memory grew from ${phaseBytes} to ${rt.arena.byteLength} bytes on calls it had already served`);
+    }
+  }
+  const end = samples[samples.length - 1]!;
+  return {
+    calls: o.calls, checked, bad, wasmAfterWarmup: warm.wasmBytes, wasmMax, phases, rssAfterWarmup: warm.rssBytes, rssMax, rssEnd: end.rssBytes,
+    seconds: (performance.now() - t0) / 1000, samples, byFn,
+  };
+}
