@@ -254,8 +254,8 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
     disjoint(fn, 'options.gradInto', opts.gradInto, 'logits', logits, 'target', target);
     if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, 'options.gradInto', opts.gradInto, undefined, undefined, false);
   }
-  let grad = withGrad ? (opts.gradInto ?? new Ctor(logits.length)) : null;
-  let lossOut = p.reduction === 'none' ? (opts.into ?? newResult(fn, Ctor, rows, 'options.shape')) : null;
+  let grad = withGrad ? (opts.gradInto ?? null) : null;
+  let lossOut = p.reduction === 'none' ? (opts.into ?? null) : null;
 
   const shift = dtype === 'f32' ? 2 : 3;
   const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
@@ -263,7 +263,7 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   const weightBytes = p.weight ? regionSize(C * (1 << shift)) : 0;
   const scaleBytes = withGrad && p.gradArray ? regionSize(rows * 8) : 0;
   const lossBytes = regionSize(rows * 8);
-  const lossTBytes = lossOut ? regionSize(rows * (1 << shift)) : 0;
+  const lossTBytes = p.reduction === 'none' ? regionSize(rows * (1 << shift)) : 0;
   const scratch = rt.scratch;
   const bytes = labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes;
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
@@ -272,6 +272,10 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
     [logits, target, grad, lossOut, p.weight, p.gradArray] = keepViews(rt.arena, [logits, target, grad, lossOut, p.weight, p.gradArray],
       () => scratch.begin(bytes, `${fn}: the scratch space for logits`));
   }
+  // The results are allocated after the size check: a call refused for its size allocates
+  // nothing (a browser refuses a multi-GiB array with its own RangeError, naming nothing).
+  if (withGrad) grad ??= new Ctor(logits.length);
+  if (p.reduction === 'none') lossOut ??= newResult(fn, Ctor, rows, 'options.shape');
   const call: CeCall = {
     dtype, C, rows, probabilities, p,
     labels: labelBytes ? scratch.take(labelBytes) : 0,

@@ -53,14 +53,16 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
     intoArray(fn, out, dtype, x.length);
     disjoint(fn, 'options.into', out, 'x', x);
   }
-  else out = new (x.constructor as new (n: number) => A)(x.length);
-  if (x.length === 0) return out;
+  const Ctor = x.constructor as new (n: number) => A;
+  if (x.length === 0) return out ?? new Ctor(0);
   const k = rt.kernels;
   const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
   const plan = planChunks(L, dtype, 1, false);
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
   if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
   else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
+  // The result is allocated after the size check: a call refused for its size allocates nothing.
+  out ??= new Ctor(x.length);
   if (L.inner === 1 && plan.unitsPerChunk >= L.outer) {
     // One chunk of rows: copy in, run, copy out, without the streaming machinery.
     const view = f32 ? rt.arena.f32 : rt.arena.f64;
@@ -127,13 +129,14 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
     intoArray(fn, out, dtype, L.rows);
     disjoint(fn, 'options.into', out, 'x', x);
   }
-  else out = newResult(fn, x.constructor as new (n: number) => A, L.rows, 'options.shape');
-  if (L.rows === 0) return out;
+  const Ctor = x.constructor as new (n: number) => A;
+  if (L.rows === 0) return out ?? new Ctor(0);
   const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
   const plan = planChunks(L, dtype, 1, true);
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
   if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
   else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
+  out ??= newResult(fn, Ctor, L.rows, 'options.shape'); // after the size check, as in forward()
   streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C));
   return out;
 }
@@ -149,14 +152,15 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
     intoArray(fn, out, dtype, y.length);
     disjoint(fn, 'options.into', out, 'y', y, 'gradOutput', gradOutput);
   }
-  else out = new (y.constructor as new (n: number) => A)(y.length);
-  if (y.length === 0) return out;
+  const Ctor = y.constructor as new (n: number) => A;
+  if (y.length === 0) return out ?? new Ctor(0);
   const k = rt.kernels;
   const f32 = dtype === 'f32';
   const run = soft ? (f32 ? k.softmax_backward_f32 : k.softmax_backward_f64) : (f32 ? k.log_softmax_backward_f32 : k.log_softmax_backward_f64);
   const plan = planChunks(L, dtype, 2, false);
   if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
   else [y, gradOutput, out] = keepViews(rt.arena, [y, gradOutput, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`));
+  out ??= new Ctor(y.length); // after the size check, as in forward()
   streamChunks(rt, rt.scratch, plan, [y, gradOutput], out, 1, null, (p, _o, _r, rows) => run(p[0]!, p[1]!, p[1]!, rows, L.C));
   return out;
 }
