@@ -10,10 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, use } from '../helpers/backends.js';
 import { build, check, firstMismatch, paramsArb, FNS, type Params } from './cases.js';
 
-const SECONDS = Number(process.env.FUZZ_SECONDS ?? 0);
+const env: Record<string, string | undefined> = (globalThis as { process?: { env: Record<string, string> } }).process?.env ?? {};
+const SECONDS = Number(env.FUZZ_SECONDS ?? 0);
 const LONG = SECONDS > 0;
-const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : LONG ? Date.now() % 2 ** 31 : 20261128;
-const MAX_ELEMS = Number(process.env.FUZZ_MAX_ELEMS ?? (LONG ? 120_000 : 40_000));
+const SEED = env.FUZZ_SEED !== undefined ? Number(env.FUZZ_SEED) : LONG ? Date.now() % 2 ** 31 : 20261128;
+const MAX_ELEMS = Number(env.FUZZ_MAX_ELEMS ?? (LONG ? 120_000 : 40_000));
 /** Properties share the time budget of a long run. */
 const PROPERTIES = BACKENDS.length + 1;
 const budgetMs = (SECONDS * 1000) / PROPERTIES;

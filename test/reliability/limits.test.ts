@@ -65,6 +65,31 @@ describe('inputs larger than wasm32 memory: RangeError before any work', () => {
     allWork(2);
   });
 
+  it('a refused call allocates no result (a browser may refuse a multi-GiB array with its own error)', () => {
+    use('simd');
+    // Results are made with the input's constructor: count what a refused call allocates.
+    let made = 0;
+    class Counting extends Float32Array {
+      constructor(n: number) {
+        super(n);
+        made++;
+      }
+    }
+    const half = new Counting(GiB / 2); // 2 GiB of address space, untouched
+    const big = new Counting(GiB);
+    made = 0;
+    expectError(() => api.softmax(big, { classes: GiB }), RangeError, 'softmax', ['x', 'wasm32']);
+    expectError(() => api.logSumExp(big, { shape: [2, GiB / 2], axis: 0 }), RangeError, 'logSumExp', ['x', 'wasm32']);
+    expectError(() => api.softmaxBackward(half, half, { classes: GiB / 2 }), RangeError, 'softmaxBackward', ['wasm32']);
+    expectError(() => api.logSoftmaxBackward(half, half, { classes: GiB / 2 }), RangeError, 'logSoftmaxBackward', ['wasm32']);
+    expectError(() => api.crossEntropyWithGrad(big, [0], { classes: GiB, reduction: 'none' }), RangeError, 'crossEntropyWithGrad', ['logits', 'wasm32']);
+    expect(made, 'results allocated by refused calls').toBe(0);
+    const small = new Counting(6);
+    made = 0;
+    expectClose(api.softmax(small, { classes: 3 }), [1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3], true, 'softmax of a subclass');
+    expect(made).toBe(1);
+  });
+
   it('a Workspace beyond 4 GiB, and beyond 2^53 bytes', () => {
     use('simd');
     const before = memory();

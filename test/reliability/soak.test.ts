@@ -2,6 +2,7 @@
 // wasm memory flat after the warm-up, RSS bounded, every 10th result checked against the float64
 // expectation and every bad call failing with its error class. `npm run soak` runs 10 million
 // (SOAK_CALLS; SOAK_BUILD picks one build; SOAK_SEED).
+// test:browser skip (measures process RSS)
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, use } from '../helpers/backends.js';
 import { soak, type Sample } from './soak.js';
