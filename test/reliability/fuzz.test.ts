@@ -24,6 +24,13 @@ const options = (numRuns: number): fc.Parameters<[Params]> =>
     : { seed: SEED, numRuns, endOnFailure: true };
 if (LONG) console.log(`fuzz: seed ${SEED}, ${SECONDS} s, inputs up to ${MAX_ELEMS} elements (replay with FUZZ_SEED=${SEED})`);
 
+/** Lets the event loop run every few calls: vitest's worker must answer its parent's heartbeats
+ *  during a long run. */
+let sinceBreath = 0;
+const breathe = async () => {
+  if (++sinceBreath % 20 === 0) await new Promise<void>((r) => setTimeout(r, 0));
+};
+
 const counts = new Map<string, number>();
 const tally = (p: Params) => counts.set(p.fn, (counts.get(p.fn) ?? 0) + 1);
 afterAll(() => {
@@ -35,13 +42,15 @@ afterAll(() => {
 
 for (const b of BACKENDS) {
   describe(`fuzz, ${b} build`, () => {
-    it('every function, random shapes, options and adversarial values, against the float64 reference', { timeout: LONG ? budgetMs + 120_000 : 60_000 }, () => {
+    it('every function, random shapes, options and adversarial values, against the float64 reference', { timeout: LONG ? budgetMs + 120_000 : 60_000 }, async () => {
       use(b);
       const before = counts.size;
-      fc.assert(
-        fc.property(paramsArb(MAX_ELEMS), (p) => {
+      await fc.assert(
+        fc.asyncProperty(paramsArb(MAX_ELEMS), async (p) => {
+          use(b); // (another test's build may have run during a pause)
           tally(p);
           check(build(p), undefined, `${b}: `);
+          await breathe();
         }),
         options(500),
       );
@@ -51,9 +60,9 @@ for (const b of BACKENDS) {
 }
 
 describe('differential: the three builds agree', () => {
-  it('the same call on scalar, simd and relaxed-simd: each within its bound of the reference, and of each other', { timeout: LONG ? budgetMs + 120_000 : 60_000 }, () => {
-    fc.assert(
-      fc.property(paramsArb(MAX_ELEMS), (p) => {
+  it('the same call on scalar, simd and relaxed-simd: each within its bound of the reference, and of each other', { timeout: LONG ? budgetMs + 120_000 : 60_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(paramsArb(MAX_ELEMS), async (p) => {
         tally(p);
         const built = build(p);
         const results = BACKENDS.map((b) => {
@@ -75,6 +84,7 @@ describe('differential: the three builds agree', () => {
             if (g !== -1) throw new Error(`${BACKENDS[0]} and ${BACKENDS[i]} gradients differ at [${g}]: ${a.grad![g]} vs ${c.grad![g]}\nparams: ${JSON.stringify(p)}`);
           }
         }
+        await breathe();
       }),
       options(250),
     );

@@ -19,9 +19,9 @@ describe('soak', () => {
   for (const b of builds) {
     // npm test: 100k calls on each build; npm run soak: the total spread over the builds.
     const calls = LONG ? Math.ceil(CALLS / builds.length) : CALLS;
-    it(`${calls} mixed calls on the ${b} build: memory flat, no result deviates`, { timeout: LONG ? 24 * 3600_000 : 120_000 }, () => {
+    it(`${calls} mixed calls on the ${b} build: memory flat, no result deviates`, { timeout: LONG ? 24 * 3600_000 : 120_000 }, async () => {
       use(b);
-      const report = soak({
+      const report = await soak({
         calls,
         seed: SEED + BACKENDS.indexOf(b),
         pool: LONG ? 1000 : 600,
