@@ -177,8 +177,10 @@ export function crossEntropy64(x: ArrayLike<number>, target: ArrayLike<number>, 
   } else {
     let s = 0;
     for (const l of perRow) s += l;
-    loss = reduction === 'sum' ? s : s / denom;
-    scale = () => (reduction === 'sum' ? up(0) : up(0) / denom);
+    // A 'mean' over a zero denominator (everything ignored, or zero total weight) is 0/0 = NaN in
+    // torch, also where the numerator is not 0.
+    loss = reduction === 'sum' ? s : denom === 0 ? NaN : s / denom;
+    scale = () => (reduction === 'sum' ? up(0) : denom === 0 ? NaN : up(0) / denom);
   }
   const grad = new Float64Array(x.length);
   r = 0;
