@@ -99,11 +99,11 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   close();
 }
 
-/** The worker source for Node's worker_threads (`new Worker(source, { eval: true, workerData })`).
- *  process.getBuiltinModule exists from Node 20.16; older releases take the dynamic import. */
+/** The worker source for Node's worker_threads (`new Worker(source, { eval: true, workerData })`;
+ *  process.getBuiltinModule exists from Node 20.16, which createPool requires). */
 export function nodeWorkerSource(): string {
-  return `(typeof process.getBuiltinModule === 'function' ? Promise.resolve(process.getBuiltinModule('node:worker_threads')) : import('node:worker_threads'))` +
-    `.then((wt) => (${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => wt.parentPort.close()));\n`;
+  return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => wt.parentPort.close());\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */

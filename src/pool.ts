@@ -13,9 +13,6 @@
 // command area through a recording stand-in for the wasm exports, so the existing per-chunk code
 // (runRows, the transposes) drives the workers unchanged; a worker only replays the calls.
 
-import {
-  RELAXED_SIMD_THREADS_WASM_BASE64, SCALAR_THREADS_WASM_BASE64, SIMD_THREADS_WASM_BASE64,
-} from './wasm/builds.js';
 import { fail, oneOf, optionsObject, type DType, type FloatArray } from './check.js';
 import {
   copyLabels, crossEntropy, crossEntropyArgs, crossEntropyWithGrad, prepare, reducedLoss, runRows,
@@ -23,8 +20,9 @@ import {
 } from './cross-entropy.js';
 import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
-import { getRuntime, init, onSwitch, type Backend, type Runtime } from './load.js';
+import { getRuntime, init, onSwitch, wasmBytes, type Backend, type Runtime } from './load.js';
 import { Arena, Scratch, regionSize } from './memory.js';
+import { sharedMemoryBuild } from './shared-build.js';
 import { CMD_CAP, END, ERR, LINE, MASK, NEXT, QUIT, nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
 import {
   backwardArgs, forwardArgs, logSoftmax, logSoftmaxBackward, logSumExp, logSumExpArgs, softmax, softmaxBackward,
@@ -74,20 +72,13 @@ export const tuning = {
 };
 
 const BACKENDS: readonly Backend[] = ['relaxed-simd', 'simd', 'scalar'];
-const threadedBase64: Record<Backend, string> = {
-  'relaxed-simd': RELAXED_SIMD_THREADS_WASM_BASE64,
-  simd: SIMD_THREADS_WASM_BASE64,
-  scalar: SCALAR_THREADS_WASM_BASE64,
-};
 const moduleCache = new Map<Backend, Promise<WebAssembly.Module>>();
 
+/** The shared-memory variant of a build (src/shared-build.ts), compiled once. */
 function threadedModule(b: Backend): Promise<WebAssembly.Module> {
   let m = moduleCache.get(b);
   if (!m) {
-    const binary = atob(threadedBase64[b]);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    m = WebAssembly.compile(bytes);
+    m = WebAssembly.compile(sharedMemoryBuild(wasmBytes(b)) as BufferSource);
     m.catch(() => moduleCache.delete(b));
     moduleCache.set(b, m);
   }
@@ -116,12 +107,14 @@ const nodeProcess = (): NodeProcess | undefined => {
   return typeof p?.versions?.node === 'string' ? p : undefined;
 };
 
-/** A Node built-in module, without a static import (the bundle stays platform-neutral). */
-async function nodeBuiltin<T>(name: string): Promise<T> {
+/** A Node built-in module, without an import the bundle would carry: process.getBuiltinModule
+ *  (Node >= 20.16). */
+function nodeBuiltin<T>(name: string): T {
   const p = nodeProcess()!;
-  if (typeof p.getBuiltinModule === 'function') return p.getBuiltinModule(name) as T;
-  // Node < 20.16: an import the bundlers of this package's users do not try to resolve.
-  return (new Function('s', 'return import(s)') as (s: string) => Promise<T>)(name);
+  if (typeof p.getBuiltinModule !== 'function') {
+    throw new Error(`createPool: worker pools need Node >= 20.16 (process.getBuiltinModule); this is Node ${p.versions!.node}`);
+  }
+  return p.getBuiltinModule(name) as T;
 }
 
 /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
@@ -155,24 +148,23 @@ function startWorker(init: WorkerInit): Promise<WorkerHandle> {
   return new Promise((resolve, reject) => {
     const fail = (message: string) => reject(new Error(`createPool: a worker failed to start: ${message}`));
     if (nodeProcess()) {
-      nodeBuiltin<{ Worker: new (code: string, o: object) => NodeWorker }>('node:worker_threads').then(({ Worker }) => {
-        const w = new Worker(nodeWorkerSource(), { eval: true, workerData: init });
-        const onError = (e: Error) => fail(e.message);
-        const onExit = (code: number) => fail(`it exited with code ${code}`);
-        const onMessage = (m: { type: string; message?: string }) => {
-          w.off('error', onError);
-          w.off('exit', onExit);
-          w.off('message', onMessage);
-          if (m.type !== 'ready') {
-            void w.terminate();
-            return fail(m.message ?? 'unknown error');
-          }
-          resolve({ terminate: () => w.terminate().then(() => undefined), unref: () => w.unref() });
-        };
-        w.on('error', onError);
-        w.on('exit', onExit);
-        w.on('message', onMessage);
-      }, (e: Error) => fail(e.message));
+      const { Worker } = nodeBuiltin<{ Worker: new (code: string, o: object) => NodeWorker }>('node:worker_threads');
+      const w = new Worker(nodeWorkerSource(), { eval: true, workerData: init });
+      const onError = (e: Error) => fail(e.message);
+      const onExit = (code: number) => fail(`it exited with code ${code}`);
+      const onMessage = (m: { type: string; message?: string }) => {
+        w.off('error', onError);
+        w.off('exit', onExit);
+        w.off('message', onMessage);
+        if (m.type !== 'ready') {
+          void w.terminate();
+          return fail(m.message ?? 'unknown error');
+        }
+        resolve({ terminate: () => w.terminate().then(() => undefined), unref: () => w.unref() });
+      };
+      w.on('error', onError);
+      w.on('exit', onExit);
+      w.on('message', onMessage);
       return;
     }
     const url = URL.createObjectURL(new Blob([webWorkerSource()], { type: 'text/javascript' }));
@@ -198,7 +190,7 @@ function startWorker(init: WorkerInit): Promise<WorkerHandle> {
 
 async function availableCores(): Promise<number> {
   if (nodeProcess()) {
-    const os = await nodeBuiltin<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
+    const os = nodeBuiltin<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
     return Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
   }
   const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
@@ -235,7 +227,8 @@ export async function createPool(options?: PoolOptions): Promise<Pool> {
       '(crossOriginIsolated is false: serve it with the headers Cross-Origin-Opener-Policy: same-origin and ' +
       'Cross-Origin-Embedder-Policy: require-corp)');
   }
-  if (!nodeProcess() && typeof g.Worker !== 'function') throw new Error(`${fn}: this runtime has no Web Workers`);
+  if (nodeProcess()) nodeBuiltin('node:worker_threads');
+  else if (typeof g.Worker !== 'function') throw new Error(`${fn}: this runtime has no Web Workers`);
   // (No line of the bundle may start with `await`: scripts/build-js.mjs reads that as top-level.)
   const rt = await init(b === undefined ? undefined : { backend: b }).then(() => getRuntime(fn));
   const module = await threadedModule(rt.backend);
