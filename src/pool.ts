@@ -71,6 +71,9 @@ export const tuning = {
   help: true,
 };
 
+/** Counts of the calls and chunks that went through pools (for tests). */
+export const stats = { calls: 0, chunks: 0 };
+
 const BACKENDS: readonly Backend[] = ['relaxed-simd', 'simd', 'scalar'];
 const moduleCache = new Map<Backend, Promise<WebAssembly.Module>>();
 
@@ -575,6 +578,8 @@ class PoolImpl implements Pool {
       if (strided) for (let j = 0; j < ins.length; j++, p += chunkBytes) tr[s]!.push(p);
       rowPtr.push(rowOut ? p : 0);
     }
+    stats.calls++;
+    stats.chunks += chunks;
     const mask = slots - 1;
     const first = this.ticket;
     const end = (first + chunks) | 0;
