@@ -486,7 +486,7 @@ class PoolImpl implements Pool {
       call.hasIgnore = rule.hasIgnore;
       call.ignore = rule.ignore;
     }
-    prepare(fn, prt, call, (i) => (target as ArrayLike<number>)[i]);
+    prepare(fn, prt, call, probabilities ? null : (target as ArrayLike<number>));
     const recRt = { kernels: this.rec } as Runtime;
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
     this.stream(plan, slots, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
