@@ -1,10 +1,7 @@
 // The worker pool (API.md "Multi-core"): results bit-identical to the single-threaded functions
 // for 1, 2 and 3 workers on every build, the same errors, dispose, and a Node process that exits.
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// No static Node imports: the suite also runs in Chromium (npm run test:browser), where the pool
+// uses Web Workers and the page's main thread, which may not block in Atomics.wait.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import type { Pool } from '../src/index.js';
@@ -13,7 +10,10 @@ import { stats, tuning } from '../src/pool.js';
 import { sharedMemoryBuild } from '../src/shared-build.js';
 import { BACKENDS } from './helpers/backends.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
+  typeof (globalThis as { window?: unknown }).window === 'undefined';
+/** The repository root (Node only). */
+const root = () => new URL('..', import.meta.url).pathname;
 type F = Float32Array | Float64Array;
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -315,7 +315,10 @@ describe('lifecycle', () => {
     expect(p.threads).toBe(3);
     await p.dispose();
     const q = await api.createPool();
-    expect(q.threads).toBe(availableParallelism());
+    const cores = isNode
+      ? (await import('node:os')).availableParallelism()
+      : (globalThis as unknown as { navigator: { hardwareConcurrency: number } }).navigator.hardwareConcurrency;
+    expect(q.threads).toBe(cores);
     await q.dispose();
   });
 
@@ -357,14 +360,19 @@ describe('lifecycle', () => {
     await Promise.all([p.dispose(), q.dispose()]);
   });
 
-  const dist = resolve(root, 'dist/index.js');
-  const node = (args: string[]) => new Promise<{ code: number | null; out: string; ms: number }>((done) => {
-    const t0 = Date.now();
-    execFile(process.execPath, args, { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (err as { code?: number }).code ?? 1 : 0, out: stdout + stderr, ms: Date.now() - t0 });
+  /** Runs node with `args` in the repository root. */
+  const node = async (args: string[]) => {
+    const { execFile } = await import('node:child_process');
+    return new Promise<{ code: number | null; out: string }>((done) => {
+      execFile(process.execPath, args, { cwd: root(), timeout: 30_000 }, (err, stdout, stderr) => {
+        done({ code: err ? (err as { code?: number }).code ?? 1 : 0, out: stdout + stderr });
+      });
     });
-  });
-  it.runIf(existsSync(dist))('a Node process exits normally after dispose (ESM and CJS), and without it', async () => {
+  };
+  it.runIf(isNode)('a Node process exits normally after dispose (ESM and CJS), and without it', async () => {
+    const { existsSync } = await import('node:fs');
+    const dist = `${root()}dist/index.js`;
+    expect(existsSync(dist), `${dist} (npm run build)`).toBe(true);
     const esm = `import { createPool, softmax } from ${JSON.stringify(dist)};
       const pool = await createPool({ threads: 2 });
       const x = new Float32Array(1 << 20).map((_, i) => Math.sin(i));
@@ -377,7 +385,7 @@ describe('lifecycle', () => {
     const r2 = await node(['--input-type=module', '-e', esm.replace('await pool.dispose();', '')]);
     expect(r2.out.trim()).toBe('same');
     expect(r2.code).toBe(0);
-    const cjs = `const { createPool, crossEntropy } = require(${JSON.stringify(resolve(root, 'dist/index.cjs'))});
+    const cjs = `const { createPool, crossEntropy } = require(${JSON.stringify(`${root()}dist/index.cjs`)});
       createPool({ threads: 3 }).then(async (pool) => {
         const x = new Float64Array(1 << 18).map((_, i) => Math.cos(i)), t = new Int32Array(1 << 10).fill(3);
         console.log(Object.is(await pool.crossEntropy(x, t, { classes: 256 }), crossEntropy(x, t, { classes: 256 })) ? 'same' : 'DIFFERENT');
@@ -390,6 +398,7 @@ describe('lifecycle', () => {
 });
 
 describe('the shared-memory builds', () => {
+  const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
   /** Active data segments [start, end) of a module (memory 0, i32.const offsets). */
   function dataSegments(bytes: Uint8Array): [number, number][] {
     const leb = (p: number): [number, number] => {
@@ -431,11 +440,12 @@ describe('the shared-memory builds', () => {
   }
 
   for (const b of BACKENDS) {
-    it(`${b}: derived from the embedded build, byte for byte the asc '${b}-threads' target`, () => {
+    it.runIf(isNode)(`${b}: derived from the embedded build, byte for byte the asc '${b}-threads' target`, async () => {
+      const { existsSync, readFileSync } = await import('node:fs');
       const derived = sharedMemoryBuild(wasmBytes(b));
-      const file = resolve(root, `build/softmax.${b}-threads.wasm`);
+      const file = `${root()}build/softmax.${b}-threads.wasm`;
       expect(existsSync(file), `${file} (npm run build)`).toBe(true);
-      expect(Buffer.compare(Buffer.from(derived), readFileSync(file))).toBe(0);
+      expect(sameBytes(derived, readFileSync(file))).toBe(true);
     });
 
     it(`${b}: its data segments lie below heap_base, and a later instantiation rewrites only them`, () => {
@@ -454,7 +464,7 @@ describe('the shared-memory builds', () => {
       for (let i = heap; i < u8.length; i++) u8[i] = (i * 31) & 0xff;
       const before = u8.slice();
       new WebAssembly.Instance(module, env);
-      expect(Buffer.compare(Buffer.from(u8), Buffer.from(before))).toBe(0);
+      expect(sameBytes(u8, before)).toBe(true);
     });
   }
 });
