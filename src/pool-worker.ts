@@ -5,21 +5,26 @@
 // browsers: a Blob URL). That function therefore refers to nothing outside itself.
 //
 // Protocol, over an Int32Array control block in the shared wasm memory (all Atomics):
-//   NEXT  the next ticket to claim; END the first ticket not yet issued. Tickets number chunks of
-//         work across calls and wrap around at 2^32; ticket t uses slot t & (slots - 1).
-//   READY[s] = t once the calling thread has copied ticket t's inputs into slot s and written its
-//         commands (wasm export index + arguments) into the slot's command area (Float64Array).
-//   DONE[s] = t once a worker has run them.
-// A worker with nothing to claim sleeps on END; one that claimed ticket t sleeps on READY[t's slot].
+//   Tickets number the chunks of work across calls (wrapping around at 2^32); ticket t uses slot
+//   t & MASK. LOADED is the first ticket not yet loaded: the calling thread has copied the inputs
+//   of every ticket before it into its slot and written the slot's commands (wasm export index +
+//   arguments, in the slot's Float64Array command area). NEXT is the next ticket to claim (by
+//   compare-and-swap, only below LOADED). DONE[s] = t once ticket t's commands have run.
+//   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
+//   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
+//   would otherwise wait: no worker is awake, or two chunks are waiting already. So no more
+//   workers run than the calling thread keeps busy (it copies every chunk in and out), and on a
+//   machine with few cores they do not crowd it out.
 
-/** Int32 index of NEXT, END, QUIT (set by dispose), ERR (set when a command trapped) and MASK
- *  (slots of the current call - 1). */
+/** Int32 indices in the control block (the first 64-byte line). */
 export const NEXT = 0;
-export const END = 1;
+export const LOADED = 1;
 export const QUIT = 2;
 export const ERR = 3;
 export const MASK = 4;
-/** Int32s per slot line (64 bytes): READY at the line's start, DONE 8 further. */
+export const SIGNAL = 5;
+export const SLEEPING = 6;
+/** Int32s per slot line (64 bytes; line s + 1 is slot s's): DONE at the line's start. */
 export const LINE = 16;
 /** Float64s of command area per slot: a count, then (export index, argument count, arguments...). */
 export const CMD_CAP = 128;
@@ -34,13 +39,13 @@ export interface WorkerInit {
   slots: number;
   /** Export names, indexed by the commands. */
   names: string[];
-  /** Spins on READY before sleeping. */
+  /** Polls for a chunk this many times before sleeping. */
   spin: number;
 }
 
 /** The worker's whole program. Self-contained: it runs from its source text, so it spells the
- *  protocol's constants as literals (NEXT 0, END 1, QUIT 2, ERR 3, MASK 4,
- *  LINE 16, CMD_CAP 128). */
+ *  protocol's constants as literals (NEXT 0, LOADED 1, QUIT 2, ERR 3, MASK 4, SIGNAL 5,
+ *  SLEEPING 6, LINE 16, CMD_CAP 128). */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void): void {
   const { module, memory, ctrl, cmd, slots, names, spin } = data;
   let exports: Record<string, unknown>;
@@ -62,39 +67,39 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   const i32 = new Int32Array(memory.buffer, ctrl, 16 * (1 + slots));
   const f64 = new Float64Array(memory.buffer, cmd, slots * 128);
   post({ type: 'ready' });
-  for (;;) {
+  let spins = 0;
+  while (Atomics.load(i32, 2) === 0) {
     const v = Atomics.load(i32, 0);
-    const e = Atomics.load(i32, 1);
-    if (Atomics.load(i32, 2) !== 0) break;
-    if (((e - v) | 0) <= 0) {
-      Atomics.wait(i32, 1, e);
+    if (((Atomics.load(i32, 1) - v) | 0) > 0) {
+      if (Atomics.compareExchange(i32, 0, v, (v + 1) | 0) !== v) continue;
+      const s = v & Atomics.load(i32, 4);
+      try {
+        let p = s * 128;
+        const count = f64[p++]!;
+        for (let k = 0; k < count; k++) {
+          const f = f64[p]!;
+          const n = f64[p + 1]!;
+          const args: number[] = [];
+          for (let j = 0; j < n; j++) args.push(f64[p + 2 + j]!);
+          fns[f]!(...args);
+          p += 2 + n;
+        }
+      } catch {
+        Atomics.store(i32, 3, 1);
+      }
+      Atomics.store(i32, 16 * (1 + s), v);
+      Atomics.notify(i32, 16 * (1 + s));
+      spins = 0;
       continue;
     }
-    if (Atomics.compareExchange(i32, 0, v, (v + 1) | 0) !== v) continue;
-    const s = v & Atomics.load(i32, 4);
-    const ready = 16 * (1 + s);
-    let spins = 0;
-    for (;;) {
-      const r = Atomics.load(i32, ready);
-      if (r === v) break;
-      if (++spins > spin) Atomics.wait(i32, ready, r);
-    }
-    try {
-      let p = s * 128;
-      const count = f64[p++]!;
-      for (let k = 0; k < count; k++) {
-        const f = f64[p]!;
-        const n = f64[p + 1]!;
-        const args: number[] = [];
-        for (let j = 0; j < n; j++) args.push(f64[p + 2 + j]!);
-        fns[f]!(...args);
-        p += 2 + n;
-      }
-    } catch {
-      Atomics.store(i32, 3, 1);
-    }
-    Atomics.store(i32, ready + 8, v);
-    Atomics.notify(i32, ready + 8);
+    if (++spins <= spin) continue;
+    // Count in SLEEPING first, then look again: the calling thread stores LOADED before it
+    // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
+    const signal = Atomics.load(i32, 5);
+    Atomics.add(i32, 6, 1);
+    if (((Atomics.load(i32, 1) - Atomics.load(i32, 0)) | 0) <= 0 && Atomics.load(i32, 2) === 0) Atomics.wait(i32, 5, signal);
+    Atomics.sub(i32, 6, 1);
+    spins = 0;
   }
   close();
 }

@@ -23,7 +23,7 @@ import type { Layout } from './layout.js';
 import { getRuntime, init, onSwitch, wasmBytes, type Backend, type Runtime } from './load.js';
 import { Arena, Scratch, regionSize } from './memory.js';
 import { sharedMemoryBuild } from './shared-build.js';
-import { CMD_CAP, END, ERR, LINE, MASK, NEXT, QUIT, nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
+import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, SIGNAL, SLEEPING, nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
 import {
   backwardArgs, forwardArgs, logSoftmax, logSoftmaxBackward, logSumExp, logSumExpArgs, softmax, softmaxBackward,
   type BackwardOptions, type LogSumExpOptions, type SoftmaxOptions,
@@ -59,20 +59,31 @@ export interface Pool {
   dispose(): Promise<void>;
 }
 
-/** Tuning, measured on 2 cores (bench/threads.mjs): inputs of fewer elements run on the calling
- *  thread; a chunk holds about CHUNK_BYTES of each input; the slots of one call take at most
- *  SLOT_BUDGET bytes (fewer slots when rows are huge). */
+/**
+ * Tuning, measured on 2 cores (bench/threads.mjs, and sweeps of [N, C] for C = 10 ... 10000).
+ * - A call runs on the calling thread unless its work, `elements + rows * rowWeight` (a row
+ *   costs about as much as 64 elements), reaches `cutoff`. The pool breaks even where one thread
+ *   takes ~60 us (work ~70000) and is >= 1.15x faster from ~100000 (~90 us); below
+ *   `minElements` elements nothing beyond the input's length is looked at.
+ * - A chunk holds about `chunkBytes` of each input, and a call has at least `chunksPerThread`
+ *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`.
+ * - `spin`: a worker polls this many times for a chunk before sleeping.
+ * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
+ */
 export const tuning = {
-  cutoff: 32768,
-  chunkBytes: 128 * 1024,
+  minElements: 16384,
+  cutoff: 100000,
+  rowWeight: 64,
+  chunkBytes: 256 * 1024,
   chunksPerThread: 4,
   slotBudget: 64 << 20,
-  spin: 2000,
+  spin: 200,
   help: true,
 };
 
-/** Counts of the calls and chunks that went through pools (for tests). */
-export const stats = { calls: 0, chunks: 0 };
+/** Counts of the calls and chunks that went through pools, the chunks the calling thread ran
+ *  itself, the times it slept waiting for one and the times it woke a worker (for tests and tuning). */
+export const stats = { calls: 0, chunks: 0, helped: 0, waits: 0, wakes: 0 };
 
 const BACKENDS: readonly Backend[] = ['relaxed-simd', 'simd', 'scalar'];
 const moduleCache = new Map<Backend, Promise<WebAssembly.Module>>();
@@ -319,10 +330,7 @@ class PoolImpl implements Pool {
     const buffer = arena.views().u8.buffer;
     this.i32 = new Int32Array(buffer, this.ctrl, LINE * (1 + s));
     this.cmd = new Float64Array(buffer, this.cmdPtr, CMD_CAP * s);
-    for (let k = 0; k < s; k++) {
-      this.i32[LINE * (1 + k)] = -1;
-      this.i32[LINE * (1 + k) + 8] = -1;
-    }
+    for (let k = 0; k < s; k++) this.i32[LINE * (1 + k)] = -1; // DONE: no ticket yet
     this.i32[MASK] = s - 1;
   }
 
@@ -355,10 +363,10 @@ class PoolImpl implements Pool {
     if (this.closing) return this.closing;
     this.disposed = true;
     live.delete(this);
-    // QUIT first, then a change of END: a worker about to sleep on the old END wakes at once.
+    // QUIT first, then a change of SIGNAL: a worker about to sleep on the old SIGNAL wakes at once.
     Atomics.store(this.i32, QUIT, 1);
-    Atomics.add(this.i32, END, 1);
-    Atomics.notify(this.i32, END);
+    Atomics.add(this.i32, SIGNAL, 1);
+    Atomics.notify(this.i32, SIGNAL);
     const workers = this.workers;
     this.workers = [];
     this.closing = Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
@@ -371,7 +379,7 @@ class PoolImpl implements Pool {
 
   /** Whether an input is large enough for the workers (smaller ones run on this thread). */
   private large(x: unknown): boolean {
-    return (x instanceof Float32Array || x instanceof Float64Array) && x.length >= tuning.cutoff;
+    return (x instanceof Float32Array || x instanceof Float64Array) && x.length >= tuning.minElements;
   }
 
   // -- the compute functions ---------------------------------------------------------------
@@ -501,12 +509,12 @@ class PoolImpl implements Pool {
 
   // -- the chunk pipeline ------------------------------------------------------------------
 
-  /** Cuts a call into chunks of whole outer blocks; null when there are fewer than 2 (the
-   *  calling thread runs it then). */
+  /** Cuts a call into chunks of whole outer blocks; null (the calling thread runs it) when its
+   *  work is below the cutoff or it makes fewer than 2 chunks. */
   private plan(L: Layout, dtype: DType, inputs: number, rowOut: boolean): Plan | null {
     const shift = dtype === 'f32' ? 2 : 3;
     const unitBytes = L.C * L.inner << shift;
-    if (L.outer < 2 || unitBytes === 0) return null;
+    if (L.outer < 2 || unitBytes === 0 || L.outer * L.C * L.inner + L.rows * tuning.rowWeight < tuning.cutoff) return null;
     let per = Math.max(1, Math.floor(tuning.chunkBytes / unitBytes));
     per = Math.min(per, Math.max(1, Math.ceil(L.outer / (this.threads * tuning.chunksPerThread))));
     const chunks = Math.ceil(L.outer / per);
@@ -584,8 +592,6 @@ class PoolImpl implements Pool {
     const first = this.ticket;
     const end = (first + chunks) | 0;
     Atomics.store(i32, MASK, mask);
-    Atomics.store(i32, END, end);
-    Atomics.notify(i32, END);
 
     const collect = (i: number, loaded: number) => {
       const t = (first + i) | 0;
@@ -627,9 +633,15 @@ class PoolImpl implements Pool {
       let count = 0;
       for (let p = s * CMD_CAP + 1; p < this.cmdPos; p += 2 + this.cmd[p + 1]!) count++;
       this.cmd[s * CMD_CAP] = count;
-      const ready = LINE * (1 + s);
-      Atomics.store(i32, ready, t);
-      Atomics.notify(i32, ready, 1);
+      Atomics.store(i32, LOADED, (t + 1) | 0);
+      // Wake a sleeping worker if this chunk would otherwise wait: none is awake, or the awake
+      // ones are a chunk behind already.
+      const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
+      if (waiting > 1 || (waiting > 0 && Atomics.load(i32, SLEEPING) >= this.threads)) {
+        stats.wakes++;
+        Atomics.add(i32, SIGNAL, 1);
+        Atomics.notify(i32, SIGNAL, 1);
+      }
     }
     for (let i = Math.max(0, chunks - slots); i < chunks; i++) collect(i, end);
     this.ticket = end;
@@ -643,7 +655,7 @@ class PoolImpl implements Pool {
    *  has claimed yet (tickets before `loaded`), rather than idling. */
   private waitDone(s: number, t: number, loaded: number): void {
     const i32 = this.i32;
-    const done = LINE * (1 + s) + 8;
+    const done = LINE * (1 + s);
     const block = canBlock();
     for (;;) {
       const d = Atomics.load(i32, done);
@@ -653,17 +665,21 @@ class PoolImpl implements Pool {
         if (((loaded - v) | 0) > 0) {
           if (Atomics.compareExchange(i32, NEXT, v, (v + 1) | 0) === v) {
             const hs = v & Atomics.load(i32, MASK);
+            stats.helped++;
             try {
               this.replay(hs);
             } catch {
               Atomics.store(i32, ERR, 1);
             }
-            Atomics.store(i32, LINE * (1 + hs) + 8, v);
+            Atomics.store(i32, LINE * (1 + hs), v);
           }
           continue;
         }
       }
-      if (block) Atomics.wait(i32, done, d);
+      if (block) {
+        stats.waits++;
+        Atomics.wait(i32, done, d);
+      }
     }
   }
 }

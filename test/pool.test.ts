@@ -194,7 +194,7 @@ for (const b of BACKENDS) {
           // Every input through the workers, in chunks small enough to cycle through the slots;
           // with and without the calling thread taking chunks while it waits.
           for (const [chunkBytes, help] of [[2048, true], [16384, false]] as const) {
-            Object.assign(tuning, { cutoff: 1, chunkBytes, help });
+            Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes, help });
             for (const p of pools) {
               const got = await c.run(p as unknown as Fns);
               expect(diff(want, got), `${p.threads} threads, chunks of ${chunkBytes} bytes`).toBe('');
@@ -227,7 +227,7 @@ describe('errors: the same classes and messages as the single-threaded functions
   let pool: Pool;
   beforeAll(async () => {
     pool = await api.createPool({ threads: 2 });
-    Object.assign(tuning, { cutoff: 1 });
+    Object.assign(tuning, { minElements: 1, cutoff: 1 });
   });
   afterAll(async () => {
     Object.assign(tuning, saved);
