@@ -4,7 +4,11 @@
 import asc from 'assemblyscript/asc';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 
-const targets = ['scalar', 'simd', 'relaxed-simd'];
+// The *-threads builds are the same kernels over an imported shared memory (asconfig.json gives
+// them --enable threads --importMemory --sharedMemory). They are not embedded: the worker pool
+// derives them from the plain builds (src/shared-build.ts; test/pool.test.ts checks the result
+// equals these files byte for byte), so the bundle carries each build once.
+const targets = ['scalar', 'simd', 'relaxed-simd', 'scalar-threads', 'simd-threads', 'relaxed-simd-threads'];
 await mkdir('build', { recursive: true });
 await mkdir('src/wasm', { recursive: true }); // holds only the generated (git-ignored) builds.ts
 const lines = [
@@ -19,7 +23,16 @@ for (const target of targets) {
   }
   const bytes = await readFile(`build/softmax.${target}.wasm`);
   const name = target.replace('-', '_').toUpperCase();
-  lines.push(`export const ${name}_WASM_BASE64 = '${bytes.toString('base64')}';`);
+  if (!target.endsWith('-threads')) lines.push(`export const ${name}_WASM_BASE64 = '${bytes.toString('base64')}';`);
   console.log(`build/softmax.${target}.wasm: ${bytes.length} bytes`);
 }
 await writeFile('src/wasm/builds.ts', lines.join('\n') + '\n');
+
+// The pool's results are bit-identical to the single-threaded ones because its builds run the
+// same code: check each *-threads build differs from its base build only in the memory line.
+for (const base of ['scalar', 'simd', 'relaxed-simd']) {
+  const strip = (wat) => wat.split('\n').filter((l) => !/^\s*\((import "env" "memory" )?\(?memory \$0/.test(l)).join('\n');
+  const plain = strip(await readFile(`build/softmax.${base}.wat`, 'utf8'));
+  const threads = strip(await readFile(`build/softmax.${base}-threads.wat`, 'utf8'));
+  if (plain !== threads) throw new Error(`build/softmax.${base}-threads.wat differs from build/softmax.${base}.wat beyond its memory`);
+}

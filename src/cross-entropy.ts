@@ -119,7 +119,7 @@ function ignoreRule(target: IndexTarget | Int32Array, ignoreIndex: number): Igno
 /** Copies class-index labels into wasm at `ptr` (int32) and returns the ignore rule. number[]
  *  labels are checked here (they can be fractional, NaN or not numbers at all); typed ones are
  *  range-checked by the kernel. */
-function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: number, C: number, ignoreIndex: number): IgnoreRule {
+export function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: number, C: number, ignoreIndex: number): IgnoreRule {
   const i32 = rt.arena.views().i32;
   const base = ptr >>> 2;
   if (!Array.isArray(target)) {
@@ -225,7 +225,9 @@ function isIndexTarget(t: unknown): t is IndexTarget {
     t instanceof Uint16Array || t instanceof Int8Array || t instanceof Uint8Array;
 }
 
-function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
+/** Checks the arguments of crossEntropy/crossEntropyWithGrad (also for the worker pool,
+ *  src/pool.ts) and makes the output arrays. */
+export function crossEntropyArgs<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean) {
   const rt = getRuntime(fn);
   const dtype = floatArray(fn, 'logits', logits);
   const opts = optionsObject<CrossEntropyOptions<A>>(fn, options, true);
@@ -254,9 +256,16 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
     disjoint(fn, 'options.gradInto', opts.gradInto, 'logits', logits, 'target', target);
     if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, 'options.gradInto', opts.gradInto, undefined, undefined, false);
   }
-  let grad = withGrad ? (opts.gradInto ?? null) : null;
-  let lossOut = p.reduction === 'none' ? (opts.into ?? null) : null;
+  // The results are allocated by the caller after its size check (see crossEntropyImpl).
+  const grad = withGrad ? (opts.gradInto ?? null) : null;
+  const lossOut = p.reduction === 'none' ? (opts.into ?? null) : null;
+  return { rt, dtype, L, probabilities, p, grad, lossOut };
+}
 
+function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
+  let { rt, dtype, L, probabilities, p, grad, lossOut } = crossEntropyArgs(fn, logits, target, options, withGrad);
+  const { C, rows } = L;
+  const Ctor = logits.constructor as new (n: number) => A;
   const shift = dtype === 'f32' ? 2 : 3;
   const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
   const labelBytes = probabilities ? 0 : regionSize(rows * 4);

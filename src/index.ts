@@ -9,3 +9,5 @@ export { crossEntropy, crossEntropyWithGrad } from './cross-entropy.js';
 export type { CrossEntropyOptions, LossOptions, LossAndGrad, IndexTarget, Target, Reduction } from './cross-entropy.js';
 export { createWorkspace } from './workspace.js';
 export type { Workspace, WorkspaceOptions, WorkspaceSoftmaxOptions } from './workspace.js';
+export { createPool } from './pool.js';
+export type { Pool, PoolOptions } from './pool.js';

@@ -41,7 +41,9 @@ export function beta(temperature: number, f32: boolean): number {
 
 type RowKernel = 'softmax' | 'log_softmax';
 
-function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, options: SoftmaxOptions<A>): A {
+/** Checks the arguments of softmax/logSoftmax (also for the worker pool, src/pool.ts): the
+ *  runtime, element type, layout, beta = 1 / temperature and the output array. */
+export function forwardArgs<A extends FloatArray>(fn: string, x: A, options: SoftmaxOptions<A>) {
   const rt = getRuntime(fn);
   const dtype = floatArray(fn, 'x', x);
   const opts = optionsObject<SoftmaxOptions<A>>(fn, options, true);
@@ -53,6 +55,13 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
     intoArray(fn, out, dtype, x.length);
     disjoint(fn, 'options.into', out, 'x', x);
   }
+  // The result is allocated by the caller after its size check (out undefined until then).
+  return { rt, dtype, L, b, out };
+}
+
+function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, options: SoftmaxOptions<A>): A {
+  let { rt, dtype, L, b, out } = forwardArgs(fn, x, options);
+  const f32 = dtype === 'f32';
   const Ctor = x.constructor as new (n: number) => A;
   if (x.length === 0) return out ?? new Ctor(0);
   const k = rt.kernels;
@@ -107,6 +116,21 @@ export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A
   return forward('logSoftmax', 'log_softmax', x, options);
 }
 
+/** Checks the arguments of logSumExp (also for the worker pool). */
+export function logSumExpArgs<A extends FloatArray>(fn: string, x: A, options: LogSumExpOptions<A>) {
+  const rt = getRuntime(fn);
+  const dtype = floatArray(fn, 'x', x);
+  const opts = optionsObject<LogSumExpOptions<A>>(fn, options, true);
+  const L = resolveLayout(fn, x.length, opts, -1);
+  let out = opts.into;
+  if (out !== undefined) {
+    intoArray(fn, out, dtype, L.rows);
+    disjoint(fn, 'options.into', out, 'x', x);
+  }
+  // The result is allocated by the caller after its size check (out undefined until then).
+  return { rt, dtype, L, out };
+}
+
 /**
  * log(sum(exp(x))) along the axis, one value per slice, in the order of `shape` with the axis
  * removed, as `torch.logsumexp` (an all -Infinity slice gives -Infinity, a slice holding
@@ -120,15 +144,7 @@ export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A
  */
 export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): A {
   const fn = 'logSumExp';
-  const rt = getRuntime(fn);
-  const dtype = floatArray(fn, 'x', x);
-  const opts = optionsObject<LogSumExpOptions<A>>(fn, options, true);
-  const L = resolveLayout(fn, x.length, opts, -1);
-  let out = opts.into;
-  if (out !== undefined) {
-    intoArray(fn, out, dtype, L.rows);
-    disjoint(fn, 'options.into', out, 'x', x);
-  }
+  let { rt, dtype, L, out } = logSumExpArgs(fn, x, options);
   const Ctor = x.constructor as new (n: number) => A;
   if (L.rows === 0) return out ?? new Ctor(0);
   const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
@@ -141,7 +157,8 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
   return out;
 }
 
-function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOutput: A, options: BackwardOptions<A>): A {
+/** Checks the arguments of softmaxBackward/logSoftmaxBackward (also for the worker pool). */
+export function backwardArgs<A extends FloatArray>(fn: string, y: A, gradOutput: A, options: BackwardOptions<A>) {
   const rt = getRuntime(fn);
   const dtype = floatArray(fn, 'y', y);
   sameType(fn, 'gradOutput', gradOutput, dtype, y.length);
@@ -152,6 +169,12 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
     intoArray(fn, out, dtype, y.length);
     disjoint(fn, 'options.into', out, 'y', y, 'gradOutput', gradOutput);
   }
+  // The result is allocated by the caller after its size check (out undefined until then).
+  return { rt, dtype, L, out };
+}
+
+function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOutput: A, options: BackwardOptions<A>): A {
+  let { rt, dtype, L, out } = backwardArgs(fn, y, gradOutput, options);
   const Ctor = y.constructor as new (n: number) => A;
   if (y.length === 0) return out ?? new Ctor(0);
   const k = rt.kernels;

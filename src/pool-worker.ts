@@ -1,0 +1,117 @@
+// The program of a pool worker (src/pool.ts), and the protocol it shares with the calling thread.
+//
+// The package ships as one bundled file, so there is no worker script for a bundler or server to
+// locate: a worker is started from the source text of `poolWorker` below (Node: `eval: true`;
+// browsers: a Blob URL). That function therefore refers to nothing outside itself.
+//
+// Protocol, over an Int32Array control block in the shared wasm memory (all Atomics):
+//   Tickets number the chunks of work across calls (wrapping around at 2^32); ticket t uses slot
+//   t & MASK. LOADED is the first ticket not yet loaded: the calling thread has copied the inputs
+//   of every ticket before it into its slot and written the slot's commands (wasm export index +
+//   arguments, in the slot's Float64Array command area). NEXT is the next ticket to claim (by
+//   compare-and-swap, only below LOADED). DONE[s] = t once ticket t's commands have run.
+//   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
+//   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
+//   would otherwise wait: no worker is awake, or two chunks are waiting already. So no more
+//   workers run than the calling thread keeps busy (it copies every chunk in and out), and on a
+//   machine with few cores they do not crowd it out.
+
+/** Int32 indices in the control block (the first 64-byte line). */
+export const NEXT = 0;
+export const LOADED = 1;
+export const QUIT = 2;
+export const ERR = 3;
+export const MASK = 4;
+export const SIGNAL = 5;
+export const SLEEPING = 6;
+/** Int32s per slot line (64 bytes; line s + 1 is slot s's): DONE at the line's start. */
+export const LINE = 16;
+/** Float64s of command area per slot: a count, then (export index, argument count, arguments...). */
+export const CMD_CAP = 128;
+
+/** What the calling thread sends a worker when it starts. */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Byte address of the control block; its command area follows at cmd. */
+  ctrl: number;
+  cmd: number;
+  slots: number;
+  /** Export names, indexed by the commands. */
+  names: string[];
+  /** Polls for a chunk this many times before sleeping. */
+  spin: number;
+}
+
+/** The worker's whole program. Self-contained: it runs from its source text, so it spells the
+ *  protocol's constants as literals (NEXT 0, LOADED 1, QUIT 2, ERR 3, MASK 4, SIGNAL 5,
+ *  SLEEPING 6, LINE 16, CMD_CAP 128). */
+function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void): void {
+  const { module, memory, ctrl, cmd, slots, names, spin } = data;
+  let exports: Record<string, unknown>;
+  try {
+    exports = new WebAssembly.Instance(module, {
+      env: {
+        memory,
+        abort() {
+          throw new Error('softmax-wasm: internal error (wasm abort)');
+        },
+      },
+    }).exports;
+  } catch (e) {
+    post({ type: 'error', message: String((e as Error)?.message ?? e) });
+    close();
+    return;
+  }
+  const fns = names.map((n) => exports[n] as (...args: number[]) => unknown);
+  const i32 = new Int32Array(memory.buffer, ctrl, 16 * (1 + slots));
+  const f64 = new Float64Array(memory.buffer, cmd, slots * 128);
+  post({ type: 'ready' });
+  let spins = 0;
+  while (Atomics.load(i32, 2) === 0) {
+    const v = Atomics.load(i32, 0);
+    if (((Atomics.load(i32, 1) - v) | 0) > 0) {
+      if (Atomics.compareExchange(i32, 0, v, (v + 1) | 0) !== v) continue;
+      const s = v & Atomics.load(i32, 4);
+      try {
+        let p = s * 128;
+        const count = f64[p++]!;
+        for (let k = 0; k < count; k++) {
+          const f = f64[p]!;
+          const n = f64[p + 1]!;
+          const args: number[] = [];
+          for (let j = 0; j < n; j++) args.push(f64[p + 2 + j]!);
+          fns[f]!(...args);
+          p += 2 + n;
+        }
+      } catch {
+        Atomics.store(i32, 3, 1);
+      }
+      Atomics.store(i32, 16 * (1 + s), v);
+      Atomics.notify(i32, 16 * (1 + s));
+      spins = 0;
+      continue;
+    }
+    if (++spins <= spin) continue;
+    // Count in SLEEPING first, then look again: the calling thread stores LOADED before it
+    // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
+    const signal = Atomics.load(i32, 5);
+    Atomics.add(i32, 6, 1);
+    if (((Atomics.load(i32, 1) - Atomics.load(i32, 0)) | 0) <= 0 && Atomics.load(i32, 2) === 0) Atomics.wait(i32, 5, signal);
+    Atomics.sub(i32, 6, 1);
+    spins = 0;
+  }
+  close();
+}
+
+/** The worker source for Node's worker_threads (`new Worker(source, { eval: true, workerData })`;
+ *  process.getBuiltinModule exists from Node 20.16, which createPool requires). */
+export function nodeWorkerSource(): string {
+  return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => wt.parentPort.close());\n`;
+}
+
+/** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
+export function webWorkerSource(): string {
+  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close()); };\n`;
+}
