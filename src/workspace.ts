@@ -81,7 +81,7 @@ class WorkspaceImpl {
   private readonly probabilities: boolean;
   private readonly block: number;
   private readonly ptr: { logits: number; target: number; output: number; grad: number; loss: number; losses: number; weights: number; scales: number };
-  private cache: { buffer: ArrayBufferLike | null; rows: number; logits?: FloatArray; target?: Int32Array | FloatArray; output?: FloatArray; grad?: FloatArray; loss?: FloatArray } = { buffer: null, rows: -1 };
+  private cache: { view: Float32Array | null; rows: number; logits?: FloatArray; target?: Int32Array | FloatArray; output?: FloatArray; grad?: FloatArray; loss?: FloatArray } = { view: null, rows: -1 };
 
   constructor(rt: Runtime, classes: number, capacity: number, f32: boolean, probabilities: boolean) {
     this.rt = rt;
@@ -121,13 +121,15 @@ class WorkspaceImpl {
   /** Views over the active rows, re-made only when memory grew or the rows changed. */
   private views() {
     const a = this.rt.arena.views();
-    const buffer = a.f32.buffer;
     const c = this.cache;
-    if (c.buffer !== buffer || c.rows !== this.active) {
+    // The arena's views are replaced exactly when memory grows, so comparing them is enough
+    // (and cheaper than reading .buffer).
+    if (c.view !== a.f32 || c.rows !== this.active) {
+      const buffer = a.f32.buffer;
       const n = this.active * this.classes;
       const V = this.f32 ? Float32Array : Float64Array;
       const at = (ptr: number, len: number) => new V(buffer as ArrayBuffer, ptr, len);
-      c.buffer = buffer;
+      c.view = a.f32;
       c.rows = this.active;
       c.logits = at(this.ptr.logits, n);
       c.target = this.probabilities ? at(this.ptr.target, n) : new Int32Array(buffer as ArrayBuffer, this.ptr.target, this.active);
@@ -232,7 +234,7 @@ class WorkspaceImpl {
     live.delete(this);
     // After a backend switch the memory belonged to the old instance: nothing to release.
     if (getRuntimeOrNull() === this.rt) this.rt.arena.release(this.block);
-    this.cache = { buffer: null, rows: -1 };
+    this.cache = { view: null, rows: -1 };
   }
 }
 
