@@ -24,6 +24,8 @@ export const ERR = 3;
 export const MASK = 4;
 export const SIGNAL = 5;
 export const SLEEPING = 6;
+/** Int32 index of the first of 8 counters of chunks run, by workers 0 to 7 (for tests). */
+export const RUN = 8;
 /** Int32s per slot line (64 bytes; line s + 1 is slot s's): DONE at the line's start. */
 export const LINE = 16;
 /** Float64s of command area per slot: a count, then (export index, argument count, arguments...). */
@@ -41,13 +43,15 @@ export interface WorkerInit {
   names: string[];
   /** Polls for a chunk this many times before sleeping. */
   spin: number;
+  /** The worker's index in its pool. */
+  id: number;
 }
 
 /** The worker's whole program. Self-contained: it runs from its source text, so it spells the
  *  protocol's constants as literals (NEXT 0, LOADED 1, QUIT 2, ERR 3, MASK 4, SIGNAL 5,
- *  SLEEPING 6, LINE 16, CMD_CAP 128). */
+ *  SLEEPING 6, RUN 8, LINE 16, CMD_CAP 128). */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void): void {
-  const { module, memory, ctrl, cmd, slots, names, spin } = data;
+  const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -89,6 +93,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
       }
       Atomics.store(i32, 16 * (1 + s), v);
       Atomics.notify(i32, 16 * (1 + s));
+      if (id < 8) Atomics.add(i32, 8 + id, 1);
       spins = 0;
       continue;
     }

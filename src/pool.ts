@@ -23,7 +23,7 @@ import type { Layout } from './layout.js';
 import { getRuntime, init, onSwitch, wasmBytes, type Backend, type Runtime } from './load.js';
 import { Arena, Scratch, regionSize } from './memory.js';
 import { sharedMemoryBuild } from './shared-build.js';
-import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, SIGNAL, SLEEPING, nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
+import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
 import {
   backwardArgs, forwardArgs, logSoftmax, logSoftmaxBackward, logSumExp, logSumExpArgs, softmax, softmaxBackward,
   type BackwardOptions, type LogSumExpOptions, type SoftmaxOptions,
@@ -69,6 +69,8 @@ export interface Pool {
  *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`.
  * - `spin`: a worker polls this many times for a chunk before sleeping.
  * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
+ * - `wakeBacklog`: a sleeping worker is woken when this many loaded chunks wait (or when none
+ *   is awake), up to cores - 1 workers awake at once (`cores`: 0 = the available cores).
  */
 export const tuning = {
   minElements: 16384,
@@ -79,6 +81,8 @@ export const tuning = {
   slotBudget: 64 << 20,
   spin: 200,
   help: true,
+  wakeBacklog: 2,
+  cores: 0,
 };
 
 /** Counts of the calls and chunks that went through pools, the chunks the calling thread ran
@@ -246,8 +250,8 @@ export async function createPool(options?: PoolOptions): Promise<Pool> {
   // (No line of the bundle may start with `await`: scripts/build-js.mjs reads that as top-level.)
   const rt = await init(b === undefined ? undefined : { backend: b }).then(() => getRuntime(fn));
   const module = await threadedModule(rt.backend);
-  const n = threads === 'auto' ? await availableCores() : threads;
-  const pool = new PoolImpl(rt, module, n);
+  const cores = await availableCores();
+  const pool = new PoolImpl(rt, module, threads === 'auto' ? cores : threads, cores);
   const error = await pool.start().then(
     () => (getRuntimeOrNull() === rt ? null : new Error(`${fn}: the module switched builds (init) while the pool was starting`)),
     (e: unknown) => e,
@@ -295,19 +299,23 @@ class PoolImpl implements Pool {
   private readonly fns: ((...args: number[]) => unknown)[];
   private readonly rec: Kernels;
   private readonly maxSlots: number;
+  /** The available cores (when the pool started). */
+  private readonly cores: number;
   private readonly ctrl: number;
   private readonly cmdPtr: number;
   private readonly i32: Int32Array;
   private readonly cmd: Float64Array;
   private cmdPos = 0;
   private cmdEnd = 0;
+  private cmdCount = 0;
   private ticket = 0;
   private workers: WorkerHandle[] = [];
 
-  constructor(rt: Runtime, module: WebAssembly.Module, threads: number) {
+  constructor(rt: Runtime, module: WebAssembly.Module, threads: number, cores: number) {
     this.rt = rt;
     this.module = module;
     this.threads = threads;
+    this.cores = cores;
     this.memory = sharedMemory();
     const exports = new WebAssembly.Instance(module, {
       env: {
@@ -344,9 +352,9 @@ class PoolImpl implements Pool {
     }
     const init: WorkerInit = {
       module: this.module, memory: this.memory, ctrl: this.ctrl, cmd: this.cmdPtr, slots: this.maxSlots,
-      names: this.names, spin: tuning.spin,
+      names: this.names, spin: tuning.spin, id: 0,
     };
-    const started = await Promise.allSettled(Array.from({ length: this.threads }, () => startWorker(init)));
+    const started = await Promise.allSettled(Array.from({ length: this.threads }, (_, id) => startWorker({ ...init, id })));
     for (const r of started) if (r.status === 'fulfilled') this.workers.push(r.value);
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -371,6 +379,11 @@ class PoolImpl implements Pool {
     this.workers = [];
     this.closing = Promise.all(workers.map((w) => w.terminate())).then(() => undefined);
     return this.closing;
+  }
+
+  /** Chunks run so far by each of the first 8 workers (for tests). */
+  workerChunks(): number[] {
+    return Array.from({ length: Math.min(8, this.threads) }, (_, k) => Atomics.load(this.i32, RUN + k));
   }
 
   private use(fn: string): void {
@@ -547,6 +560,7 @@ class PoolImpl implements Pool {
     c[p + 1] = args.length;
     for (let j = 0; j < args.length; j++) c[p + 2 + j] = args[j]!;
     this.cmdPos = p + 2 + args.length;
+    this.cmdCount++;
   }
 
   /** Runs slot s's recorded calls on this thread. */
@@ -577,8 +591,7 @@ class PoolImpl implements Pool {
     const strided = inner > 1;
     const chunkBytes = regionSize(per * unitElems << shift);
     const i32 = this.i32;
-    const k = this.rec;
-    const transpose = shift === 2 ? k.transpose_f32 : k.transpose_f64;
+    const transpose = shift === 2 ? this.rec.transpose_f32 : this.rec.transpose_f64;
     const a = this.prt.arena.views();
     const view = shift === 2 ? a.f32 : a.f64;
     // Region addresses per slot: raw input regions, transposed ones (strided), the per-row output.
@@ -597,13 +610,54 @@ class PoolImpl implements Pool {
     stats.chunks += chunks;
     const mask = slots - 1;
     const first = this.ticket;
-    const end = (first + chunks) | 0;
     Atomics.store(i32, MASK, mask);
+    // The calling thread is busy through the whole call (it copies each chunk in and out, and
+    // runs chunks itself when the workers fall behind), so it takes a core: more than cores - 1
+    // workers running at once would only crowd it out.
+    const maxAwake = Math.max(1, Math.min(this.threads, (tuning.cores || this.cores) - 1));
+    let loaded = 0; // chunks loaded: tickets first .. first + loaded - 1
+    let collected = 0; // chunks whose results have been copied out
 
-    const collect = (i: number, loaded: number) => {
+    /** Copies chunk i's inputs into its slot, records its kernel calls, and offers it. */
+    const load = (i: number) => {
       const t = (first + i) | 0;
       const s = t & mask;
-      this.waitDone(s, t, loaded);
+      const u0 = i * per;
+      const n = Math.min(per, outer - u0);
+      const e0 = u0 * unitElems;
+      const r = raw[s]!;
+      for (let j = 0; j < ins.length; j++) view.set(ins[j]!.subarray(e0, e0 + n * unitElems), r[j]! >> shift);
+      this.cmdPos = s * CMD_CAP + 1;
+      this.cmdEnd = (s + 1) * CMD_CAP;
+      this.cmdCount = 0;
+      if (strided) {
+        const q = tr[s]!;
+        for (let j = 0; j < ins.length; j++) transpose(r[j]!, q[j]!, n, C, inner); // [n, C, inner] -> rows of C
+        kernel(q, rowPtr[s]!, u0 * inner, n * inner);
+        if (elemOut) transpose(q[elemFrom]!, r[elemFrom]!, n, inner, C); // back to [n, C, inner]
+      } else {
+        kernel(r, rowPtr[s]!, u0, n);
+      }
+      this.cmd[s * CMD_CAP] = this.cmdCount;
+      Atomics.store(i32, LOADED, (t + 1) | 0);
+      loaded = i + 1;
+      // Wake a sleeping worker if this chunk would otherwise wait (none is awake, or the awake
+      // ones are behind already) and fewer than maxAwake run.
+      const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
+      const awake = this.threads - Atomics.load(i32, SLEEPING);
+      if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
+        stats.wakes++;
+        Atomics.add(i32, SIGNAL, 1);
+        Atomics.notify(i32, SIGNAL, 1);
+      }
+    };
+
+    /** Waits for chunk i and copies its results out. */
+    const collect = (i: number) => {
+      const t = (first + i) | 0;
+      const s = t & mask;
+      this.waitDone(s, t, (first + loaded) | 0);
+      collected = i + 1;
       const u0 = i * per;
       const n = Math.min(per, outer - u0);
       if (elemOut) {
@@ -616,42 +670,17 @@ class PoolImpl implements Pool {
       }
     };
 
-    for (let i = 0; i < chunks; i++) {
-      if (i >= slots) collect(i - slots, (first + i) | 0);
-      const t = (first + i) | 0;
-      const s = t & mask;
-      const u0 = i * per;
-      const n = Math.min(per, outer - u0);
-      const e0 = u0 * unitElems;
-      const ne = n * unitElems;
-      const r = raw[s]!;
-      for (let j = 0; j < ins.length; j++) view.set(ins[j]!.subarray(e0, e0 + ne), r[j]! >> shift);
-      this.cmdPos = s * CMD_CAP + 1;
-      this.cmdEnd = (s + 1) * CMD_CAP;
-      if (strided) {
-        const q = tr[s]!;
-        for (let j = 0; j < ins.length; j++) transpose(r[j]!, q[j]!, n, C, inner); // [n, C, inner] -> rows of C
-        kernel(q, rowPtr[s]!, u0 * inner, n * inner);
-        if (elemOut) transpose(q[elemFrom]!, r[elemFrom]!, n, inner, C); // back to [n, C, inner]
-      } else {
-        kernel(r, rowPtr[s]!, u0, n);
+    try {
+      for (let i = 0; i < chunks; i++) {
+        if (i >= slots) collect(i - slots);
+        load(i);
       }
-      this.cmd[s * CMD_CAP] = 0;
-      let count = 0;
-      for (let p = s * CMD_CAP + 1; p < this.cmdPos; p += 2 + this.cmd[p + 1]!) count++;
-      this.cmd[s * CMD_CAP] = count;
-      Atomics.store(i32, LOADED, (t + 1) | 0);
-      // Wake a sleeping worker if this chunk would otherwise wait: none is awake, or the awake
-      // ones are a chunk behind already.
-      const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
-      if (waiting > 1 || (waiting > 0 && Atomics.load(i32, SLEEPING) >= this.threads)) {
-        stats.wakes++;
-        Atomics.add(i32, SIGNAL, 1);
-        Atomics.notify(i32, SIGNAL, 1);
-      }
+      for (let i = collected; i < chunks; i++) collect(i);
+    } finally {
+      // Only after an internal error: let every loaded chunk finish, so the next call starts clean.
+      for (let i = collected; i < loaded; i++) this.waitDone(((first + i) | 0) & mask, (first + i) | 0, (first + loaded) | 0);
+      this.ticket = (first + loaded) | 0;
     }
-    for (let i = Math.max(0, chunks - slots); i < chunks; i++) collect(i, end);
-    this.ticket = end;
     if (Atomics.load(i32, ERR) !== 0) {
       Atomics.store(i32, ERR, 0);
       throw new Error('softmax-wasm: internal error in a pool worker (a wasm trap)');

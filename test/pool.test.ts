@@ -184,7 +184,13 @@ for (const b of BACKENDS) {
       expect(api.backend()).toBe(b);
     });
     afterAll(async () => {
-      for (const p of pools) await p.dispose();
+      // Every worker of every pool took part (the tests below let all of them run at once).
+      for (const p of pools) {
+        const counts = (p as unknown as { workerChunks(): number[] }).workerChunks();
+        expect(counts.length).toBe(p.threads);
+        for (const c of counts) expect(c, `chunks run by each of ${p.threads} workers: ${counts.join(', ')}`).toBeGreaterThan(0);
+        await p.dispose();
+      }
     });
 
     for (const T of [Float32Array, Float64Array]) {
@@ -194,7 +200,7 @@ for (const b of BACKENDS) {
           // Every input through the workers, in chunks small enough to cycle through the slots;
           // with and without the calling thread taking chunks while it waits.
           for (const [chunkBytes, help] of [[2048, true], [16384, false]] as const) {
-            Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes, help });
+            Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes, help, cores: 64, wakeBacklog: 1 });
             for (const p of pools) {
               const got = await c.run(p as unknown as Fns);
               expect(diff(want, got), `${p.threads} threads, chunks of ${chunkBytes} bytes`).toBe('');
