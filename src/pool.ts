@@ -290,7 +290,6 @@ class PoolImpl implements Pool {
   readonly threads: number;
   private disposed = false;
   private closing: Promise<void> | null = null;
-  private readonly rt: Runtime;
   /** The pool's own runtime: an instance of the threaded build on this thread, over the shared memory. */
   private readonly prt: Runtime;
   private readonly memory: WebAssembly.Memory;
@@ -312,7 +311,6 @@ class PoolImpl implements Pool {
   private workers: WorkerHandle[] = [];
 
   constructor(rt: Runtime, module: WebAssembly.Module, threads: number, cores: number) {
-    this.rt = rt;
     this.module = module;
     this.threads = threads;
     this.cores = cores;
@@ -390,9 +388,24 @@ class PoolImpl implements Pool {
     if (this.disposed) throw new Error(`Pool.${fn}: this pool has been disposed`);
   }
 
-  /** Whether an input is large enough for the workers (smaller ones run on this thread). */
-  private large(x: unknown): boolean {
-    return (x instanceof Float32Array || x instanceof Float64Array) && x.length >= tuning.minElements;
+  /**
+   * Whether a call may be worth the workers: its work (elements + rowWeight per row) reaches the
+   * cutoff. Estimated from the options as given, before they are checked (a call with bad options
+   * goes on to the checks, which throw); calls below run on this thread, allocating nothing here.
+   */
+  private large(x: unknown, options: unknown, defaultAxis: -1 | 1): boolean {
+    if (!(x instanceof Float32Array || x instanceof Float64Array) || x.length < tuning.minElements) return false;
+    const n = x.length;
+    const o = options as { classes?: unknown; shape?: unknown; axis?: unknown } | null | undefined;
+    let C: unknown = o?.classes;
+    if (C === undefined && Array.isArray(o?.shape)) {
+      const rank = o.shape.length;
+      let a = typeof o.axis === 'number' ? o.axis : defaultAxis === 1 && rank === 1 ? 0 : defaultAxis;
+      if (a < 0) a += rank;
+      C = o.shape[a];
+    }
+    if (typeof C !== 'number' || !(C >= 1)) return true;
+    return n + (n / C) * tuning.rowWeight >= tuning.cutoff;
   }
 
   // -- the compute functions ---------------------------------------------------------------
@@ -407,11 +420,11 @@ class PoolImpl implements Pool {
 
   private forward<A extends FloatArray>(fn: string, log: boolean, x: A, options: SoftmaxOptions<A>): A {
     this.use(fn);
-    const single = () => (log ? logSoftmax(x, options) : softmax(x, options));
-    if (!this.large(x)) return single();
+    const single = (o: SoftmaxOptions<A>) => (log ? logSoftmax(x, o) : softmax(x, o));
+    if (!this.large(x, options, -1)) return single(options);
     const { dtype, L, b, out } = forwardArgs(fn, x, options);
     const plan = this.plan(L, dtype, 1, false);
-    if (!plan) return single();
+    if (!plan) return single(options);
     const k = this.rec;
     const f32 = dtype === 'f32';
     const run = log ? (f32 ? k.log_softmax_f32 : k.log_softmax_f64) : (f32 ? k.softmax_f32 : k.softmax_f64);
@@ -425,7 +438,7 @@ class PoolImpl implements Pool {
   async logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): Promise<A> {
     const fn = 'logSumExp';
     this.use(fn);
-    if (!this.large(x)) return logSumExp(x, options);
+    if (!this.large(x, options, -1)) return logSumExp(x, options);
     const { dtype, L, out } = logSumExpArgs(fn, x, options);
     const plan = this.plan(L, dtype, 1, true);
     if (!plan) return logSumExp(x, options);
@@ -447,11 +460,11 @@ class PoolImpl implements Pool {
 
   private backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOutput: A, options: BackwardOptions<A>): A {
     this.use(fn);
-    const single = () => (soft ? softmaxBackward(y, gradOutput, options) : logSoftmaxBackward(y, gradOutput, options));
-    if (!this.large(y)) return single();
+    const single = (o: BackwardOptions<A>) => (soft ? softmaxBackward(y, gradOutput, o) : logSoftmaxBackward(y, gradOutput, o));
+    if (!this.large(y, options, -1)) return single(options);
     const { dtype, L, out } = backwardArgs(fn, y, gradOutput, options);
     const plan = this.plan(L, dtype, 2, false);
-    if (!plan) return single();
+    if (!plan) return single(options);
     const k = this.rec;
     const f32 = dtype === 'f32';
     const run = soft ? (f32 ? k.softmax_backward_f32 : k.softmax_backward_f64) : (f32 ? k.log_softmax_backward_f32 : k.log_softmax_backward_f64);
@@ -465,33 +478,35 @@ class PoolImpl implements Pool {
   async crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<number | A> {
     const fn = 'crossEntropy';
     this.use(fn);
-    if (!this.large(logits)) return crossEntropy(logits, target, options);
-    const r = this.crossEntropyImpl(fn, logits, target, options, false);
-    return r ? r.loss : crossEntropy(logits, target, options);
+    if (!this.large(logits, options, 1)) return crossEntropy(logits, target, options);
+    return this.crossEntropyImpl(fn, logits, target, options, false).loss;
   }
 
   async crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<LossAndGrad<number | A, A>> {
     const fn = 'crossEntropyWithGrad';
     this.use(fn);
-    if (!this.large(logits)) return crossEntropyWithGrad(logits, target, options);
+    if (!this.large(logits, options, 1)) return crossEntropyWithGrad(logits, target, options);
     const r = this.crossEntropyImpl(fn, logits, target, options, true);
-    return r ? { loss: r.loss, grad: r.grad! } : crossEntropyWithGrad(logits, target, options);
+    return { loss: r.loss, grad: r.grad! };
   }
 
-  /** The pool's crossEntropyImpl (src/cross-entropy.ts), or null when the input is too few
-   *  chunks for the workers. */
-  private crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } | null {
+  /** The pool's crossEntropyImpl (src/cross-entropy.ts). */
+  private crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
     let { dtype, L, probabilities, p, grad, lossOut } = crossEntropyArgs(fn, logits, target, options, withGrad);
     const { C, rows } = L;
     const plan = this.plan(L, dtype, probabilities ? 2 : 1, false);
-    if (!plan || C === 0) return null;
+    if (!plan) {
+      // Too few chunks for the workers (nothing is allocated yet): the single-threaded call.
+      return withGrad ? crossEntropyWithGrad(logits, target, options) : { loss: crossEntropy(logits, target, options), grad: null };
+    }
     const prt = this.prt;
     const shift = plan.shift;
+    const size = 1 << shift;
     const labelBytes = probabilities ? 0 : regionSize(rows * 4);
-    const weightBytes = p.weight ? regionSize(C << shift) : 0;
+    const weightBytes = p.weight ? regionSize(C * size) : 0;
     const scaleBytes = withGrad && p.gradArray ? regionSize(rows * 8) : 0;
     const lossBytes = regionSize(rows * 8);
-    const lossTBytes = p.reduction === 'none' ? regionSize(rows << shift) : 0;
+    const lossTBytes = p.reduction === 'none' ? regionSize(rows * size) : 0;
     const slotsBytes = plan.slots * plan.slotBytes;
     const scratch = prt.scratch;
     scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + slotsBytes, `${fn}: the scratch space for logits`);
@@ -518,10 +533,10 @@ class PoolImpl implements Pool {
     const recRt = { kernels: this.rec } as Runtime;
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
     this.stream(plan, slots, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
-      runRows(recRt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + (firstRow << shift) : 0, firstRow, n));
+      runRows(recRt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + firstRow * size : 0, firstRow, n));
     if (lossOut) {
       const view = dtype === 'f32' ? prt.arena.views().f32 : prt.arena.views().f64;
-      lossOut.set(view.subarray(lossT >> shift, (lossT >> shift) + rows));
+      lossOut.set(view.subarray(lossT >>> shift, (lossT >>> shift) + rows));
       return { loss: lossOut, grad };
     }
     return { loss: reducedLoss(prt, call), grad };
@@ -533,7 +548,7 @@ class PoolImpl implements Pool {
    *  work is below the cutoff or it makes fewer than 2 chunks. */
   private plan(L: Layout, dtype: DType, inputs: number, rowOut: boolean): Plan | null {
     const shift = dtype === 'f32' ? 2 : 3;
-    const unitBytes = L.C * L.inner << shift;
+    const unitBytes = L.C * L.inner * (1 << shift);
     if (L.outer < 2 || unitBytes === 0 || L.outer * L.C * L.inner + L.rows * tuning.rowWeight < tuning.cutoff) return null;
     let per = Math.max(1, Math.floor(tuning.chunkBytes / unitBytes));
     per = Math.min(per, Math.max(1, Math.ceil(L.outer / (this.threads * tuning.chunksPerThread))));
@@ -541,13 +556,10 @@ class PoolImpl implements Pool {
     if (chunks < 2) return null;
     const strided = L.inner > 1;
     const chunkBytes = regionSize(per * unitBytes);
-    const slotBytes = (strided ? 2 : 1) * inputs * chunkBytes + (rowOut ? regionSize(per * L.inner << shift) : 0);
-    // As many slots as the budget allows, at least one per worker and one being filled.
+    const slotBytes = (strided ? 2 : 1) * inputs * chunkBytes + (rowOut ? regionSize(per * L.inner * (1 << shift)) : 0);
+    // As many slots as the budget allows (at least 2: one being filled while one is run).
     let slots = this.maxSlots;
-    let least = 2;
-    while (least < this.threads + 1) least *= 2;
-    while (slots > least && slots * slotBytes > tuning.slotBudget) slots >>= 1;
-    slots = Math.min(slots, this.maxSlots);
+    while (slots > 2 && slots * slotBytes > tuning.slotBudget) slots >>= 1;
     return { L, shift, per, chunks, slots, inputs, rowOut, slotBytes };
   }
 
@@ -589,7 +601,7 @@ class PoolImpl implements Pool {
     const { outer, C, inner } = L;
     const unitElems = C * inner;
     const strided = inner > 1;
-    const chunkBytes = regionSize(per * unitElems << shift);
+    const chunkBytes = regionSize(per * unitElems * (1 << shift));
     const i32 = this.i32;
     const transpose = shift === 2 ? this.rec.transpose_f32 : this.rec.transpose_f64;
     const a = this.prt.arena.views();
@@ -626,7 +638,7 @@ class PoolImpl implements Pool {
       const n = Math.min(per, outer - u0);
       const e0 = u0 * unitElems;
       const r = raw[s]!;
-      for (let j = 0; j < ins.length; j++) view.set(ins[j]!.subarray(e0, e0 + n * unitElems), r[j]! >> shift);
+      for (let j = 0; j < ins.length; j++) view.set(ins[j]!.subarray(e0, e0 + n * unitElems), r[j]! >>> shift);
       this.cmdPos = s * CMD_CAP + 1;
       this.cmdEnd = (s + 1) * CMD_CAP;
       this.cmdCount = 0;
@@ -661,11 +673,11 @@ class PoolImpl implements Pool {
       const u0 = i * per;
       const n = Math.min(per, outer - u0);
       if (elemOut) {
-        const p = raw[s]![elemFrom]! >> shift;
+        const p = raw[s]![elemFrom]! >>> shift;
         elemOut.set(view.subarray(p, p + n * unitElems), u0 * unitElems);
       }
       if (rowOut) {
-        const p = rowPtr[s]! >> shift;
+        const p = rowPtr[s]! >>> shift;
         rowOut.set(view.subarray(p, p + n * inner), u0 * inner);
       }
     };

@@ -149,6 +149,9 @@ function cases(T: Ctor): Case[] {
   out.push({ name: `crossEntropyWithGrad ${t} [6, 11, 5, 8] axis 1`, run: (f) => f.crossEntropyWithGrad(SX(), slab, { shape: sh, ignoreIndex: -1, labelSmoothing: 0.05 }) });
   out.push({ name: `crossEntropyWithGrad ${t} [6, 11, 5, 8] none, probabilities`, run: (f) => f.crossEntropyWithGrad(SX(), probs(T, 6 * 40, 11, 12) as never, { shape: [6, 11, 5, 8], reduction: 'none' } as never) });
   out.push({ name: `crossEntropyWithGrad ${t} [4, 30000]`, run: (f) => f.crossEntropyWithGrad(logits(T, 4, 30000, 13), labels(4, 30000, 14), { classes: 30000, zLoss: 1e-4 }) });
+  // One sample (a 1-D shape): a single row, so the calling thread runs it, into the arrays made.
+  out.push({ name: `crossEntropyWithGrad ${t} [3000] one sample, none`, run: (f) => f.crossEntropyWithGrad(randn(T, 3000, 15), [7], { shape: [3000], reduction: 'none' }) });
+  out.push({ name: `crossEntropy ${t} [3000] one sample`, run: (f) => f.crossEntropy(randn(T, 3000, 15), new Uint16Array([2999]), { shape: [3000], labelSmoothing: 0.1 }) });
   out.push({ name: `crossEntropy ${t} [4, 30000] none`, run: (f) => f.crossEntropy(logits(T, 4, 30000, 13), labels(4, 30000, 14), { classes: 30000, reduction: 'none' }) });
   return out;
 }
@@ -224,6 +227,11 @@ for (const b of BACKENDS) {
         const calls = stats.calls;
         expect(diff(api.logSoftmax(s, { classes: 10 }), await p.logSoftmax(s, { classes: 10 }))).toBe('');
         expect(stats.calls, 'the small call ran on this thread').toBe(calls);
+        // Above minElements but below the cutoff (work 64000 + 64 * 64 < 100000): this thread too.
+        const m = randn(Float32Array, 64 * 1000, 4);
+        expect(diff(api.softmax(m, { classes: 1000 }), await p.softmax(m, { classes: 1000 }))).toBe('');
+        expect(diff(api.crossEntropyWithGrad(m, lab.slice(0, 64), { shape: [64, 1000] }), await p.crossEntropyWithGrad(m, lab.slice(0, 64), { shape: [64, 1000] }))).toBe('');
+        expect(stats.calls, 'the mid-size calls ran on this thread').toBe(calls);
       }
     });
   });
