@@ -12,9 +12,9 @@
 //   compare-and-swap, only below LOADED). DONE[s] = t once ticket t's commands have run.
 //   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
 //   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
-//   would otherwise wait: no worker is awake, or two chunks are waiting already. So no more
-//   workers run than the calling thread keeps busy (it copies every chunk in and out), and on a
-//   machine with few cores they do not crowd it out.
+//   would otherwise wait (no worker is awake, or tuning.wakeBacklog chunks wait already) and
+//   fewer than cores - 1 workers are awake. So no more workers run than the calling thread keeps
+//   busy (it copies every chunk in and out), and they do not crowd it out of its core.
 
 /** Int32 indices in the control block (the first 64-byte line). */
 export const NEXT = 0;
