@@ -390,11 +390,13 @@ class PoolImpl implements Pool {
 
   /**
    * Whether a call may be worth the workers: its work (elements + rowWeight per row) reaches the
-   * cutoff. Estimated from the options as given, before they are checked (a call with bad options
-   * goes on to the checks, which throw); calls below run on this thread, allocating nothing here.
+   * cutoff, and there is a core for a worker besides the calling thread's. Estimated from the
+   * options as given, before they are checked (a call with bad options goes on to the checks,
+   * which throw); calls below run on this thread, allocating nothing here.
    */
   private large(x: unknown, options: unknown, defaultAxis: -1 | 1): boolean {
     if (!(x instanceof Float32Array || x instanceof Float64Array) || x.length < tuning.minElements) return false;
+    if ((tuning.cores || this.cores) < 2) return false;
     const n = x.length;
     const o = options as { classes?: unknown; shape?: unknown; axis?: unknown } | null | undefined;
     let C: unknown = o?.classes;
