@@ -37,10 +37,23 @@ if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
   });
 } else {
   const { main } = await import('./lib/main.mjs');
+  const args = process.argv.slice(2);
   try {
-    await main(process.argv.slice(2));
+    await main(args);
   } catch (err) {
     console.error(`\nbench: ${err?.stack ?? err}`);
     process.exit(1);
+  }
+  // Issue 8: the worker pool, 1 vs 2 workers against the single-threaded call, in the same run
+  // (bench/threads.mjs; --no-threads skips it, --quick runs a shorter version).
+  if (!args.includes('--no-threads')) {
+    const quick = args.includes('--quick');
+    const threadArgs = quick ? ['--rounds=3', '--time=80', '--shapes=4096x1000,64x128256,64x10'] : [];
+    console.log('\n## worker pool (npm run bench:threads)\n');
+    const code = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./threads.mjs', import.meta.url)), ...threadArgs], { stdio: 'inherit' });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) process.exit(code);
   }
 }
