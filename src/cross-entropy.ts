@@ -244,7 +244,6 @@ export function crossEntropyArgs<A extends FloatArray>(fn: string, logits: A, ta
     if (target.length !== rows) fail(fn, 'target.length', `${rows} (one class index per sample)`, target.length, RangeError);
   }
   const p = lossParams(fn, opts, C, rows, probabilities);
-  const Ctor = logits.constructor as new (n: number) => A;
   if (opts.into !== undefined) {
     if (p.reduction !== 'none') fail(fn, 'options.into', "absent unless reduction is 'none' (the per-sample losses go there)", opts.into, TypeError);
     sameType(fn, 'options.into', opts.into, dtype, rows);
