@@ -7,7 +7,7 @@ import {
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime, type Runtime } from './load.js';
-import { keepViews, regionSize } from './memory.js';
+import { keepViews, regionSize, type Scratch } from './memory.js';
 import { copyOut, planChunks, streamChunks } from './stream.js';
 
 /** Class-index targets: one integer per sample. */
@@ -158,6 +158,8 @@ export interface CeCall {
   weights: number;
   losses: number;
   scales: number;
+  /** Per-row losses as T ('none' results; 0 when not needed). */
+  lossT: number;
   /** Filled by prepare(): */
   hasIgnore: boolean;
   ignore: number;
@@ -261,19 +263,46 @@ export function crossEntropyArgs<A extends FloatArray>(fn: string, logits: A, ta
   return { rt, dtype, L, probabilities, p, grad, lossOut };
 }
 
+/** Scratch bytes a call's per-call regions take (see startCall): labels, weights, per-row
+ *  upstream gradients, f64 losses and T losses. */
+export function callBytes(C: number, rows: number, shift: number, probabilities: boolean, withGrad: boolean, p: LossParams): number {
+  return (probabilities ? 0 : regionSize(rows * 4)) + (p.weight ? regionSize(C * (1 << shift)) : 0) +
+    (withGrad && p.gradArray ? regionSize(rows * 8) : 0) + regionSize(rows * 8) +
+    (p.reduction === 'none' ? regionSize(rows * (1 << shift)) : 0);
+}
+
+/** Takes a call's per-call regions (callBytes of them) from a begun scratch, copies the labels,
+ *  weights and upstream gradients in and checks the labels (prepare), for the one-call functions
+ *  and the pool alike. */
+export function startCall(fn: string, rt: Runtime, scratch: Scratch, dtype: DType, C: number, rows: number,
+  probabilities: boolean, withGrad: boolean, p: LossParams, target: unknown): CeCall {
+  const shift = dtype === 'f32' ? 2 : 3;
+  const call: CeCall = {
+    dtype, C, rows, probabilities, p,
+    labels: probabilities ? 0 : scratch.take(rows * 4),
+    weights: p.weight ? scratch.take(C * (1 << shift)) : 0,
+    scales: withGrad && p.gradArray ? scratch.take(rows * 8) : 0,
+    losses: scratch.take(rows * 8),
+    lossT: p.reduction === 'none' ? scratch.take(rows * (1 << shift)) : 0,
+    hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
+  };
+  if (!probabilities) {
+    const rule = copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex);
+    call.hasIgnore = rule.hasIgnore;
+    call.ignore = rule.ignore;
+  }
+  prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
+  return call;
+}
+
 function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
   let { rt, dtype, L, probabilities, p, grad, lossOut } = crossEntropyArgs(fn, logits, target, options, withGrad);
   const { C, rows } = L;
   const Ctor = logits.constructor as new (n: number) => A;
   const shift = dtype === 'f32' ? 2 : 3;
   const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
-  const labelBytes = probabilities ? 0 : regionSize(rows * 4);
-  const weightBytes = p.weight ? regionSize(C * (1 << shift)) : 0;
-  const scaleBytes = withGrad && p.gradArray ? regionSize(rows * 8) : 0;
-  const lossBytes = regionSize(rows * 8);
-  const lossTBytes = p.reduction === 'none' ? regionSize(rows * (1 << shift)) : 0;
   const scratch = rt.scratch;
-  const bytes = labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + plan.bytes;
+  const bytes = callBytes(C, rows, shift, probabilities, withGrad, p) + plan.bytes;
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
   if (scratch.fits(bytes)) scratch.begin(bytes, '');
   else {
@@ -284,21 +313,8 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   // nothing (a browser refuses a multi-GiB array with its own RangeError, naming nothing).
   if (withGrad) grad ??= new Ctor(logits.length);
   if (p.reduction === 'none') lossOut ??= newResult(fn, Ctor, rows, 'options.shape');
-  const call: CeCall = {
-    dtype, C, rows, probabilities, p,
-    labels: labelBytes ? scratch.take(labelBytes) : 0,
-    weights: weightBytes ? scratch.take(weightBytes) : 0,
-    scales: scaleBytes ? scratch.take(scaleBytes) : 0,
-    losses: scratch.take(lossBytes),
-    hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
-  };
-  const lossT = lossTBytes ? scratch.take(lossTBytes) : 0;
-  if (!probabilities) {
-    const rule = copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex);
-    call.hasIgnore = rule.hasIgnore;
-    call.ignore = rule.ignore;
-  }
-  prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
+  const call = startCall(fn, rt, scratch, dtype, C, rows, probabilities, withGrad, p, target);
+  const lossT = call.lossT;
 
   if (rows > 0 && C > 0 && L.inner === 1 && plan.unitsPerChunk >= L.outer) {
     // The whole input is one chunk of rows: copy in, one kernel call, copy out, without the

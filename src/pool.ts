@@ -15,8 +15,8 @@
 
 import { fail, newResult, oneOf, optionsObject, type DType, type FloatArray } from './check.js';
 import {
-  copyLabels, crossEntropy, crossEntropyArgs, crossEntropyWithGrad, prepare, reducedLoss, runRows,
-  type CeCall, type CrossEntropyOptions, type IndexTarget, type LossAndGrad, type Target,
+  callBytes, crossEntropy, crossEntropyArgs, crossEntropyWithGrad, reducedLoss, runRows, startCall,
+  type CrossEntropyOptions, type LossAndGrad, type Target,
 } from './cross-entropy.js';
 import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
@@ -504,34 +504,16 @@ class PoolImpl implements Pool {
     const prt = this.prt;
     const shift = plan.shift;
     const size = 1 << shift;
-    const labelBytes = probabilities ? 0 : regionSize(rows * 4);
-    const weightBytes = p.weight ? regionSize(C * size) : 0;
-    const scaleBytes = withGrad && p.gradArray ? regionSize(rows * 8) : 0;
-    const lossBytes = regionSize(rows * 8);
-    const lossTBytes = p.reduction === 'none' ? regionSize(rows * size) : 0;
     const slotsBytes = plan.slots * plan.slotBytes;
     const scratch = prt.scratch;
-    scratch.begin(labelBytes + weightBytes + scaleBytes + lossBytes + lossTBytes + slotsBytes, `${fn}: the scratch space for logits`);
+    scratch.begin(callBytes(C, rows, shift, probabilities, withGrad, p) + slotsBytes, `${fn}: the scratch space for logits`);
     // The results are allocated after the size check, as in the single-threaded functions.
     const Ctor = logits.constructor as new (n: number) => A;
     if (withGrad) grad ??= newResult(fn, Ctor, logits.length, 'logits');
     if (p.reduction === 'none') lossOut ??= newResult(fn, Ctor, rows, 'options.shape');
-    const call: CeCall = {
-      dtype, C, rows, probabilities, p,
-      labels: labelBytes ? scratch.take(labelBytes) : 0,
-      weights: weightBytes ? scratch.take(weightBytes) : 0,
-      scales: scaleBytes ? scratch.take(scaleBytes) : 0,
-      losses: scratch.take(lossBytes),
-      hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
-    };
-    const lossT = lossTBytes ? scratch.take(lossTBytes) : 0;
+    const call = startCall(fn, prt, scratch, dtype, C, rows, probabilities, withGrad, p, target);
+    const lossT = call.lossT;
     const slots = scratch.take(slotsBytes);
-    if (!probabilities) {
-      const rule = copyLabels(fn, prt, target as IndexTarget, call.labels, C, p.ignoreIndex);
-      call.hasIgnore = rule.hasIgnore;
-      call.ignore = rule.ignore;
-    }
-    prepare(fn, prt, call, probabilities ? null : (target as ArrayLike<number>));
     const recRt = { kernels: this.rec } as Runtime;
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
     this.stream(plan, slots, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>

@@ -205,6 +205,7 @@ class WorkspaceImpl {
       weights: p.weight ? this.ptr.weights : 0,
       scales: withGrad && p.gradArray ? this.ptr.scales : 0,
       losses: this.ptr.losses,
+      lossT: this.ptr.loss,
       // Labels are int32 here: an ignore index outside int32 matches none of them.
       hasIgnore: p.ignoreIndex >= -0x80000000 && p.ignoreIndex <= 0x7fffffff,
       ignore: p.ignoreIndex | 0,
