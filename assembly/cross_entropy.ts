@@ -19,6 +19,7 @@
 import { BLOCK, LANES, at, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, vzero, in_exp_range } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc } from './short_rows';
 
 /** Second output of the pass-2 kernels (one f64 per call; a global so the kernels stay plain
  *  functions of pointers and numbers). */
@@ -234,6 +235,53 @@ export function ce_aux(): f64 {
   return pass2_aux;
 }
 
+// Reductions as the wrapper numbers them (src/cross-entropy.ts, REDUCTION_CODE).
+// @ts-ignore: decorator
+@inline const REDUCTION_NONE: i32 = 0;
+// @ts-ignore: decorator
+@inline const REDUCTION_MEAN: i32 = 1;
+// @ts-ignore: decorator
+@inline const REDUCTION_SUM: i32 = 2;
+
+/** The gradient scale of every row of a call: gradOutput / denominator for 'mean' (NaN when
+ *  nothing counts, as torch's 0/0 mean), gradOutput for 'sum', 1 for 'none' (whose per-sample
+ *  upstream gradients, if any, are the kernel's `scales`). */
+export function ce_grad_scale(reduction: i32, gradOutput: f64, denominator: f64): f64 {
+  if (reduction == REDUCTION_MEAN) return denominator == 0 ? NaN : gradOutput / denominator;
+  return reduction == REDUCTION_SUM ? gradOutput : 1.0;
+}
+
+/** The reduced loss of a call from its per-row f64 losses ('none': 0, the losses are the result). */
+export function ce_reduce(loss: usize, rows: i32, reduction: i32, denominator: f64): f64 {
+  if (reduction == REDUCTION_NONE) return 0;
+  const total = f64_rsum(loss, rows);
+  if (reduction == REDUCTION_SUM) return total;
+  return denominator == 0 ? NaN : total / denominator;
+}
+
+/** Row of the first bad label found by the last ce_index_call (-1: none). */
+let bad_label: i32 = -1;
+
+export function ce_bad_label(): i32 {
+  return bad_label;
+}
+
+/** A whole call with class-index targets in one wasm call, for inputs that fit one chunk (a
+ *  small call would otherwise spend more time crossing into wasm than computing): the label
+ *  check, the mean denominator, the rows and the reduction. Returns the reduced loss (0 for
+ *  'none'), or NaN with ce_bad_label() >= 0 when a label is out of range (nothing is computed
+ *  then). Arguments as ce_index_rows, with the reduction and gradOutput in place of the scale. */
+export function ce_index_call<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
+                                 w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool,
+                                 reduction: i32, gradOutput: f64, scales: usize): f64 {
+  bad_label = ce_check_labels<T>(labels, rows, C, ignore, hasIgnore, w);
+  if (bad_label >= 0) return NaN;
+  const denominator = reduction == REDUCTION_MEAN ? pass2_aux : <f64>rows;
+  const scale = ce_grad_scale(reduction, gradOutput, denominator);
+  ce_index_rows<T>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales);
+  return ce_reduce(loss, rows, reduction, denominator);
+}
+
 /** Cross-entropy with class-index targets over `rows` rows (see the file header). g = 0 computes
  *  the loss only. sumW = sum of all class weights (C without weights). Labels must have been
  *  checked by ce_check_labels. */
@@ -242,6 +290,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
                                  ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
   const stride = <usize>C << alignof<T>();
   const smooth = eps != 0;
+  const short = is_short_row<T>(C) && !smooth;
   const epsC = eps / <f64>C;
   for (let r = 0; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));
@@ -251,13 +300,20 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (g) vzero<T>(g, C);
     } else {
       const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
-      const m = rmax<T>(x, C);
-      const xt = <f64>load<T>(at<T>(x, t)); // read before pass 2, which may overwrite x with e
-      let s: f64, d: f64 = 0;
-      if (smooth) {
+      let m: T, s: f64, d: f64 = 0;
+      let xt: f64 = 0;
+      if (ASC_FEATURE_SIMD && short) {
+        m = short_rmax<T>(x, C);
+        xt = <f64>load<T>(at<T>(x, t)); // read before pass 2, which may overwrite x with e
+        s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+      } else if (smooth) {
+        m = rmax<T>(x, C);
+        xt = <f64>load<T>(at<T>(x, t));
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
         d = pass2_aux;
       } else {
+        m = rmax<T>(x, C);
+        xt = <f64>load<T>(at<T>(x, t));
         const fast = in_exp_range<T>(m, 1);
         if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false) : raddexpminusmax<T>(x, g, C, m, 1, true, false);
         else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
@@ -279,7 +335,8 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         // another class must not reach the gradient through 0 * w[c].
         const S = smooth ? (1 - eps) * wt + epsC * sumW : wt;
         const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
-        ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
+        if (ASC_FEATURE_SIMD && short) short_vmulsubc<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC));
+        else ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
         const pt = at<T>(g, t);
         store<T>(pt, <T>(<f64>load<T>(pt) - sc * (1 - eps) * wt));
       }

@@ -36,7 +36,13 @@ export function ce_prob_f32(x: usize, q: usize, g: usize, loss: usize, lossT: us
 export function ce_prob_f64(x: usize, q: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
   ce.ce_prob_rows<f64>(x, q, g, loss, lossT, rows, C, w, eps, zLoss, scale, scales);
 }
-export { ce_aux, f64_rsum } from './cross_entropy';
+export function ce_index_call_f32(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, reduction: i32, gradOutput: f64, scales: usize): f64 {
+  return ce.ce_index_call<f32>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, reduction, gradOutput, scales);
+}
+export function ce_index_call_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, reduction: i32, gradOutput: f64, scales: usize): f64 {
+  return ce.ce_index_call<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, reduction, gradOutput, scales);
+}
+export { ce_aux, ce_bad_label, ce_grad_scale, ce_reduce, f64_rsum } from './cross_entropy';
 
 /** Which build this is: 2 relaxed-simd, 1 simd, 0 scalar (so user-supplied bytes name themselves). */
 export function build_kind(): i32 {

@@ -5,10 +5,21 @@
 import { LANES, at } from './simd';
 import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
 export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
   const stride = <usize>C << alignof<T>();
+  if (ASC_FEATURE_SIMD && is_short_row<T>(C) && beta == 1) {
+    for (let r = 0; r < rows; r++) {
+      const m = short_rmax<T>(x, C);
+      const s = short_raddexpminusmax<T>(x, y, C, m, true);
+      short_vscale<T>(y, y, C, <T>(1.0 / s));
+      x += stride;
+      y += stride;
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const m = rmax<T>(x, C);
     const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true)
@@ -24,11 +35,18 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T):
  *  Two reading passes and one writing pass; exp values are not stored. */
 export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
   const stride = <usize>C << alignof<T>();
+  const short = is_short_row<T>(C) && beta == 1;
   for (let r = 0; r < rows; r++) {
-    const m = rmax<T>(x, C);
-    const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true)
-      : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
-      : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+    let m: T, s: f64;
+    if (ASC_FEATURE_SIMD && short) {
+      m = short_rmax<T>(x, C);
+      s = short_raddexpminusmax<T>(x, 0, C, m, false);
+    } else {
+      m = rmax<T>(x, C);
+      s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true)
+        : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+    }
     const logs = <T>Math.log(s);
     let i = 0;
     if (ASC_FEATURE_SIMD) {

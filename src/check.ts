@@ -76,10 +76,54 @@ export function intoArray(fn: string, v: unknown, dtype: DType, length: number, 
  * (PyTorch refuses such `out=` tensors too). Takes one or two named inputs (absent ones pass).
  */
 export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: string, v1: unknown,
-  name2?: string, v2?: unknown, allowSame = true): void {
+  name2: string | undefined, v2: unknown, allowSame: boolean, memo: DisjointMemo): void {
+  if (knownDisjoint(memo, out, v1, v2)) return;
+  const k1 = ArrayBuffer.isView(v1) ? v1 : null;
+  const k2 = ArrayBuffer.isView(v2) ? v2 : null;
+  const n0 = (out as Uint8Array).length;
+  const n1 = k1 ? (k1 as Uint8Array).length : 0;
+  const n2 = k2 ? (k2 as Uint8Array).length : 0;
   const ob = out.buffer;
-  if (ArrayBuffer.isView(v1) && v1.buffer === ob) overlapCheck(fn, arg, out, name1, v1, allowSame);
-  if (name2 !== undefined && ArrayBuffer.isView(v2) && v2.buffer === ob) overlapCheck(fn, arg, out, name2, v2, allowSame);
+  const b1 = k1?.buffer, b2 = k2?.buffer;
+  if (b1 === ob) overlapCheck(fn, arg, out, name1, k1!, allowSame);
+  if (name2 !== undefined && b2 === ob) overlapCheck(fn, arg, out, name2!, k2!, allowSame);
+  // (maxByteLength: what a resizable buffer may grow to; its byteLength otherwise)
+  const small = (b: ArrayBufferLike | undefined) => b === undefined || ((b as { maxByteLength?: number }).maxByteLength ?? b.byteLength) <= MEMO_MAX_BYTES;
+  if (small(ob) && small(b1) && small(b2)) {
+    memo.out = out;
+    memo.v1 = k1;
+    memo.v2 = k2;
+    memo.n0 = n0;
+    memo.n1 = n1;
+    memo.n2 = n2;
+  }
+}
+
+/** Whether disjoint() has already passed these arrays, with these lengths, at memo's call site. */
+export function knownDisjoint(memo: DisjointMemo, out: ArrayBufferView, v1: unknown, v2: unknown): boolean {
+  const k1 = ArrayBuffer.isView(v1) ? v1 : null;
+  const k2 = ArrayBuffer.isView(v2) ? v2 : null;
+  return memo.out === out && memo.v1 === k1 && memo.v2 === k2 && memo.n0 === (out as Uint8Array).length &&
+    memo.n1 === (k1 ? (k1 as Uint8Array).length : 0) && memo.n2 === (k2 ? (k2 as Uint8Array).length : 0);
+}
+
+/** Buffers up to this size may be kept alive by a DisjointMemo (a bounded, small retention). */
+const MEMO_MAX_BYTES = 65536;
+
+/**
+ * The arrays one call site of disjoint() last found disjoint, with their lengths. A view's buffer
+ * and byte offset never change, so the same objects with the same lengths (a detached or shrunk
+ * view changes length) are still disjoint; reading .buffer costs ~15 ns a view, a large part of a
+ * small call. Only views over buffers of at most 64 KiB are remembered: the memo never keeps
+ * anything large alive, and for large arrays the check is negligible beside the work.
+ */
+export class DisjointMemo {
+  out: unknown = null;
+  v1: unknown = null;
+  v2: unknown = null;
+  n0 = -1;
+  n1 = -1;
+  n2 = -1;
 }
 
 function overlapCheck(fn: string, arg: string, out: ArrayBufferView, name: string, v: ArrayBufferView, allowSame: boolean): void {

@@ -2,13 +2,13 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, disjoint, fail, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
+  describe, disjoint, DisjointMemo, fail, knownDisjoint, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
   type DType, type FloatArray,
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
-import { getRuntime, type Runtime } from './load.js';
+import { currentRuntime, getRuntime, type Runtime } from './load.js';
 import { keepViews, regionSize, type Scratch } from './memory.js';
-import { copyOut, planChunks, streamChunks } from './stream.js';
+import { CHUNK_BYTES, copyIn, copyOut, fitsOneChunk, planChunks, streamChunks } from './stream.js';
 
 /** Class-index targets: one integer per sample. */
 export type IndexTarget = Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | readonly number[];
@@ -42,6 +42,9 @@ export type CrossEntropyOptions<A extends FloatArray = FloatArray> = LayoutOptio
 };
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
+const INTO_MEMO = new DisjointMemo(), GRAD_MEMO = new DisjointMemo(), OUTPUTS_MEMO = new DisjointMemo();
+/** The reductions as the kernels number them (assembly/cross_entropy.ts). */
+const REDUCTION_CODE = { none: 0, mean: 1, sum: 2 } as const;
 
 /** The loss options, checked and normalized. */
 export interface LossParams {
@@ -105,28 +108,30 @@ interface IgnoreRule {
   ignore: number;
 }
 
-function ignoreRule(target: IndexTarget | Int32Array, ignoreIndex: number): IgnoreRule {
+function setIgnoreRule(rule: IgnoreRule, target: IndexTarget | Int32Array, ignoreIndex: number): void {
   // Int32Array.set() converts each typed label exactly, except Uint32 values >= 2^31, which wrap
   // to negative int32 values: compare in the same wrapped space so such a label equals the
   // ignore index exactly when the original values are equal.
-  if (target instanceof Uint32Array) {
-    return ignoreIndex >= 0 && ignoreIndex <= 0xffffffff ? { hasIgnore: true, ignore: ignoreIndex | 0 } : { hasIgnore: false, ignore: 0 };
-  }
-  const inRange = ignoreIndex >= -0x80000000 && ignoreIndex <= 0x7fffffff;
-  return inRange ? { hasIgnore: true, ignore: ignoreIndex } : { hasIgnore: false, ignore: 0 };
+  const inRange = target instanceof Uint32Array ? ignoreIndex >= 0 && ignoreIndex <= 0xffffffff : ignoreIndex >= -0x80000000 && ignoreIndex <= 0x7fffffff;
+  rule.hasIgnore = inRange;
+  rule.ignore = inRange ? ignoreIndex | 0 : 0;
 }
 
-/** Copies class-index labels into wasm at `ptr` (int32) and returns the ignore rule. number[]
- *  labels are checked here (they can be fractional, NaN or not numbers at all); typed ones are
- *  range-checked by the kernel. */
-export function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: number, C: number, ignoreIndex: number): IgnoreRule {
+/** Copies class-index labels into wasm at `ptr` (int32) and sets the ignore rule in `rule`.
+ *  number[] labels are checked here (they can be fractional, NaN or not numbers at all); typed
+ *  ones are range-checked by the kernel. */
+export function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: number, C: number, ignoreIndex: number, rule: IgnoreRule): void {
   const i32 = rt.arena.views().i32;
   const base = ptr >>> 2;
   if (!Array.isArray(target)) {
-    i32.set(target as Exclude<IndexTarget, readonly number[]>, base);
-    return ignoreRule(target, ignoreIndex);
+    // Storing into an Int32Array converts exactly as Int32Array.set() does; for a few labels
+    // the loop is cheaper than set()'s call.
+    if (target.length <= 16) for (let i = 0; i < target.length; i++) i32[base + i] = target[i]!;
+    else i32.set(target as Exclude<IndexTarget, readonly number[]>, base);
+    setIgnoreRule(rule, target, ignoreIndex);
+    return;
   }
-  const rule = ignoreRule(new Int32Array(0), ignoreIndex);
+  setIgnoreRule(rule, i32, ignoreIndex);
   // An ignore index outside int32 is stored as int32 min, which the rule then matches.
   const stored = rule.hasIgnore ? ignoreIndex : -0x80000000;
   for (let i = 0; i < target.length; i++) {
@@ -139,7 +144,8 @@ export function copyLabels(fn: string, rt: Runtime, target: IndexTarget, ptr: nu
     if (!Number.isInteger(v) || v < 0 || v >= C) badLabel(fn, i, v, C, ignoreIndex);
     i32[base + i] = v;
   }
-  return { hasIgnore: true, ignore: stored };
+  rule.hasIgnore = true;
+  rule.ignore = stored;
 }
 
 function badLabel(fn: string, i: number, v: unknown, C: number, ignoreIndex: number): never {
@@ -172,9 +178,25 @@ export interface CeCall {
  *  call.labels) and works out the mean denominator and gradient scale. Throws RangeError, with
  *  the first bad label's position and value, before anything has been written to any output. */
 export function prepare(fn: string, rt: Runtime, call: CeCall, labels: ArrayLike<unknown> | null): void {
-  const { dtype, C, rows, p } = call;
-  const a = rt.arena.views();
+  writeParams(rt, call);
+  const { C, rows, p } = call;
   const k = rt.kernels;
+  if (!call.probabilities) {
+    const check = call.dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
+    const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights);
+    if (bad >= 0) badLabel(fn, bad, labels![bad], C, p.ignoreIndex);
+    call.denominator = p.reduction === 'mean' ? k.ce_aux() : rows; // only 'mean' divides by it
+  } else {
+    call.denominator = rows;
+  }
+  call.scale = k.ce_grad_scale(REDUCTION_CODE[p.reduction], p.gradScalar, call.denominator);
+}
+
+/** Writes the class weights (and their sum, call.sumW) and the per-sample upstream gradients
+ *  into wasm. */
+function writeParams(rt: Runtime, call: CeCall): void {
+  const { dtype, C, p } = call;
+  const a = rt.arena.views();
   call.sumW = C;
   if (call.weights) {
     const view = dtype === 'f32' ? a.f32 : a.f64;
@@ -185,16 +207,26 @@ export function prepare(fn: string, rt: Runtime, call: CeCall, labels: ArrayLike
     call.sumW = s;
   }
   if (call.scales) a.f64.set(p.gradArray!, call.scales >>> 3);
-  if (!call.probabilities) {
-    const check = dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
-    const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights);
-    if (bad >= 0) badLabel(fn, bad, labels![bad], C, p.ignoreIndex);
-    call.denominator = p.reduction === 'mean' ? k.ce_aux() : rows; // only 'mean' divides by it
-  } else {
-    call.denominator = rows;
+}
+
+/**
+ * A whole call with class-index targets whose logits are already in wasm at `x` (contiguous
+ * rows), in one wasm call: label check, rows, reduction (the per-call cost of a small batch is
+ * mostly crossings into wasm). The labels, weights and upstream gradients are written here; the
+ * labels are checked before anything is computed. Returns the reduced loss ('none': 0).
+ */
+export function runWholeCall(fn: string, rt: Runtime, call: CeCall, x: number, g: number, labels: ArrayLike<unknown>): number {
+  writeParams(rt, call);
+  const k = rt.kernels;
+  const { p } = call;
+  const run = call.dtype === 'f32' ? k.ce_index_call_f32 : k.ce_index_call_f64;
+  const loss = run(x, call.labels, g, call.losses, call.lossT, call.rows, call.C, call.weights, call.sumW, p.eps, p.zLoss,
+    call.ignore, call.hasIgnore ? 1 : 0, REDUCTION_CODE[p.reduction], p.gradScalar, call.scales);
+  if (loss !== loss) {
+    const bad = k.ce_bad_label();
+    if (bad >= 0) badLabel(fn, bad, labels[bad], call.C, p.ignoreIndex);
   }
-  const { reduction, gradScalar } = p;
-  call.scale = reduction === 'mean' ? (call.denominator === 0 ? NaN : gradScalar / call.denominator) : reduction === 'sum' ? gradScalar : 1;
+  return loss;
 }
 
 /** Runs the fused kernel over `rows` rows at the given pointers (rows relative to the call). */
@@ -215,9 +247,7 @@ export function runRows(rt: Runtime, call: CeCall, x: number, q: number, g: numb
 
 /** The reduced loss ('mean'/'sum') from the per-row f64 losses, summed in row order. */
 export function reducedLoss(rt: Runtime, call: CeCall): number {
-  const total = rt.kernels.f64_rsum(call.losses, call.rows);
-  if (call.p.reduction === 'sum') return total;
-  return call.denominator === 0 ? NaN : total / call.denominator;
+  return rt.kernels.ce_reduce(call.losses, call.rows, REDUCTION_CODE[call.p.reduction], call.denominator);
 }
 
 function isIndexTarget(t: unknown): t is IndexTarget {
@@ -249,13 +279,13 @@ export function crossEntropyArgs<A extends FloatArray>(fn: string, logits: A, ta
   if (opts.into !== undefined) {
     if (p.reduction !== 'none') fail(fn, 'options.into', "absent unless reduction is 'none' (the per-sample losses go there)", opts.into, TypeError);
     sameType(fn, 'options.into', opts.into, dtype, rows);
-    disjoint(fn, 'options.into', opts.into, 'logits', logits, 'target', target);
+    disjoint(fn, 'options.into', opts.into, 'logits', logits, 'target', target, true, INTO_MEMO);
   }
   if (opts.gradInto !== undefined) {
     if (!withGrad) fail(fn, 'options.gradInto', 'absent for crossEntropy (use crossEntropyWithGrad for the gradient)', opts.gradInto, TypeError);
     sameType(fn, 'options.gradInto', opts.gradInto, dtype, logits.length);
-    disjoint(fn, 'options.gradInto', opts.gradInto, 'logits', logits, 'target', target);
-    if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, 'options.gradInto', opts.gradInto, undefined, undefined, false);
+    disjoint(fn, 'options.gradInto', opts.gradInto, 'logits', logits, 'target', target, true, GRAD_MEMO);
+    if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, 'options.gradInto', opts.gradInto, undefined, undefined, false, OUTPUTS_MEMO);
   }
   // The results are allocated by the caller after its size check (see crossEntropyImpl).
   const grad = withGrad ? (opts.gradInto ?? null) : null;
@@ -271,11 +301,11 @@ export function callBytes(C: number, rows: number, shift: number, probabilities:
     (p.reduction === 'none' ? regionSize(rows * (1 << shift)) : 0);
 }
 
-/** Takes a call's per-call regions (callBytes of them) from a begun scratch, copies the labels,
- *  weights and upstream gradients in and checks the labels (prepare), for the one-call functions
- *  and the pool alike. */
+/** Takes a call's per-call regions (callBytes of them) from a begun scratch and copies the
+ *  labels in; with `check`, also the weights and upstream gradients, and checks the labels
+ *  (prepare), for the one-call functions and the pool alike. Without, runWholeCall does that. */
 export function startCall(fn: string, rt: Runtime, scratch: Scratch, dtype: DType, C: number, rows: number,
-  probabilities: boolean, withGrad: boolean, p: LossParams, target: unknown): CeCall {
+  probabilities: boolean, withGrad: boolean, p: LossParams, target: unknown, check = true): CeCall {
   const shift = dtype === 'f32' ? 2 : 3;
   const call: CeCall = {
     dtype, C, rows, probabilities, p,
@@ -286,13 +316,66 @@ export function startCall(fn: string, rt: Runtime, scratch: Scratch, dtype: DTyp
     lossT: p.reduction === 'none' ? scratch.take(rows * (1 << shift)) : 0,
     hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
   };
-  if (!probabilities) {
-    const rule = copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex);
-    call.hasIgnore = rule.hasIgnore;
-    call.ignore = rule.ignore;
-  }
-  prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
+  if (!probabilities) copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex, call);
+  if (check) prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
   return call;
+}
+
+/**
+ * The common small call in the fewest steps: Float32Array/Float64Array logits with `classes`,
+ * Int32Array labels, reduction 'mean' or 'sum' with at most a number `gradOutput`, a `gradInto`
+ * that an earlier call already found disjoint from these inputs (see DisjointMemo), and the whole
+ * input within one chunk. Through crossEntropyImpl such a call spends several times the kernel's
+ * time handling arguments (issue 4 wants a [1, 10] call under 150 ns). It only recognizes calls:
+ * anything else (another option or type, an invalid argument, a label out of range) returns
+ * undefined, having written nothing the caller sees, and takes the checked path, so every error
+ * still comes from there.
+ */
+function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: boolean): number | LossAndGrad<number, FloatArray> | undefined {
+  const rt = currentRuntime();
+  if (rt === null || !ArrayBuffer.isView(logits) || options === null || typeof options !== 'object') return undefined;
+  const f32 = logits instanceof Float32Array;
+  if (!f32 && !(logits instanceof Float64Array)) return undefined;
+  const x = logits as FloatArray;
+  const o = options as Record<string, unknown>;
+  const C = o.classes;
+  const n = x.length;
+  const shift = f32 ? 2 : 3;
+  // (n > 0 also rules out a detached buffer, which reads as empty)
+  if (typeof C !== 'number' || !Number.isInteger(C) || C < 1 || n === 0 || n > CHUNK_BYTES >> shift || n % C !== 0) return undefined;
+  const rows = n / C;
+  if (!(target instanceof Int32Array) || !ArrayBuffer.isView(target) || target.length !== rows) return undefined;
+  if (o.shape !== undefined || o.axis !== undefined || o.weight !== undefined || o.ignoreIndex !== undefined ||
+    o.labelSmoothing !== undefined || o.zLoss !== undefined || o.into !== undefined) return undefined;
+  const r = o.reduction;
+  const reduction = r === undefined || r === 'mean' ? REDUCTION_CODE.mean : r === 'sum' ? REDUCTION_CODE.sum : -1;
+  const gradOutput = o.gradOutput;
+  if (reduction < 0 || (gradOutput !== undefined && typeof gradOutput !== 'number')) return undefined;
+  const gradInto = o.gradInto;
+  if (gradInto !== undefined) {
+    const sameType = withGrad && (f32 ? isTyped(gradInto, Float32Array) : isTyped(gradInto, Float64Array));
+    if (!sameType || (gradInto as FloatArray).length !== n || !knownDisjoint(GRAD_MEMO, gradInto as FloatArray, logits, target)) return undefined;
+  }
+
+  const scratch = rt.scratch;
+  const bytes = regionSize(n << shift) + regionSize(rows * 4) + regionSize(rows * 8);
+  if (!scratch.fits(bytes)) return undefined;
+  scratch.begin(bytes, '');
+  const xp = scratch.take(n << shift), labels = scratch.take(rows * 4), losses = scratch.take(rows * 8);
+  const arena = rt.arena;
+  if (rows <= 16) for (let i = 0; i < rows; i++) arena.i32[(labels >>> 2) + i] = target[i]!;
+  else arena.i32.set(target, labels >>> 2);
+  const view = f32 ? arena.f32 : arena.f64;
+  copyIn(view, xp >>> shift, x, n);
+  const k = rt.kernels;
+  // The default ignoreIndex, -100, is an int32: the ignore rule is (hasIgnore 1, ignore -100).
+  const loss = (f32 ? k.ce_index_call_f32 : k.ce_index_call_f64)(xp, labels, withGrad ? xp : 0, losses, 0, rows, C, 0, C, 0, 0,
+    -100, 1, reduction, gradOutput ?? 1, 0);
+  if (loss !== loss && k.ce_bad_label() >= 0) return undefined;
+  if (!withGrad) return loss;
+  const grad = (gradInto as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
+  copyOut(grad, 0, view, xp >>> shift, n);
+  return { loss, grad };
 }
 
 function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
@@ -300,9 +383,12 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   const { C, rows } = L;
   const Ctor = logits.constructor as new (n: number) => A;
   const shift = dtype === 'f32' ? 2 : 3;
-  const plan = planChunks(L, dtype, probabilities ? 2 : 1, false);
+  // Class indices and the whole input in one chunk of rows: copy in, one wasm call (labels,
+  // rows, reduction), copy out.
+  const whole = !probabilities && fitsOneChunk(L, dtype);
+  const plan = whole ? null : planChunks(L, dtype, probabilities ? 2 : 1, false);
   const scratch = rt.scratch;
-  const bytes = callBytes(C, rows, shift, probabilities, withGrad, p) + plan.bytes;
+  const bytes = callBytes(C, rows, shift, probabilities, withGrad, p) + (plan ? plan.bytes : regionSize(logits.length * (1 << shift)));
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
   if (scratch.fits(bytes)) scratch.begin(bytes, '');
   else {
@@ -313,10 +399,23 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   // nothing (a browser refuses a multi-GiB array with its own RangeError, naming nothing).
   if (withGrad) grad ??= new Ctor(logits.length);
   if (p.reduction === 'none') lossOut ??= newResult(fn, Ctor, rows, 'options.shape');
-  const call = startCall(fn, rt, scratch, dtype, C, rows, probabilities, withGrad, p, target);
+  const call = startCall(fn, rt, scratch, dtype, C, rows, probabilities, withGrad, p, target, !whole);
   const lossT = call.lossT;
 
-  if (rows > 0 && C > 0 && L.inner === 1 && plan.unitsPerChunk >= L.outer) {
+  if (!plan) {
+    const view = dtype === 'f32' ? rt.arena.f32 : rt.arena.f64;
+    const n = logits.length;
+    const xp = scratch.take(n * (1 << shift));
+    const base = xp >>> shift;
+    copyIn(view, base, logits, n);
+    const loss = runWholeCall(fn, rt, call, xp, withGrad ? xp : 0, target as ArrayLike<unknown>);
+    if (grad) copyOut(grad, 0, view, base, n);
+    if (lossOut) {
+      copyOut(lossOut, 0, view, lossT >>> shift, rows);
+      return { loss: lossOut, grad };
+    }
+    return { loss, grad };
+  } else if (rows > 0 && C > 0 && L.inner === 1 && plan.unitsPerChunk >= L.outer) {
     // The whole input is one chunk of rows: copy in, one kernel call, copy out, without the
     // streaming machinery (this is most of the cost of a call on a small batch).
     const view = dtype === 'f32' ? rt.arena.f32 : rt.arena.f64;
@@ -365,7 +464,8 @@ export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>,
 export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): number;
 export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): number | A;
 export function crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): number | A {
-  return crossEntropyImpl('crossEntropy', logits, target, options, false).loss;
+  const loss = fastCall(logits, target, options, false);
+  return loss !== undefined ? (loss as number) : crossEntropyImpl('crossEntropy', logits, target, options, false).loss;
 }
 
 /** The result of {@link crossEntropyWithGrad}. */
@@ -392,5 +492,6 @@ export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Ta
 export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): LossAndGrad<number, A>;
 export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): LossAndGrad<number | A, A>;
 export function crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): LossAndGrad<number | A, A> {
-  return crossEntropyImpl('crossEntropyWithGrad', logits, target, options, true) as LossAndGrad<number | A, A>;
+  return (fastCall(logits, target, options, true) as LossAndGrad<number, A> | undefined) ??
+    (crossEntropyImpl('crossEntropyWithGrad', logits, target, options, true) as LossAndGrad<number | A, A>);
 }

@@ -28,6 +28,13 @@ export interface Kernels {
     eps: number, zLoss: number, scale: number, scales: Ptr): void;
   ce_prob_f64(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr,
     eps: number, zLoss: number, scale: number, scales: Ptr): void;
+  ce_index_call_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
+    eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr): number;
+  ce_index_call_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
+    eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr): number;
+  ce_bad_label(): number;
+  ce_grad_scale(reduction: number, gradOutput: number, denominator: number): number;
+  ce_reduce(loss: Ptr, rows: number, reduction: number, denominator: number): number;
   ce_aux(): number;
   f64_rsum(p: Ptr, n: number): number;
 }

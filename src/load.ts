@@ -196,6 +196,11 @@ export function backend(): Backend | null {
   return runtime ? runtime.backend : null;
 }
 
+/** The running instance, or null before init (for fast paths that leave errors to getRuntime). */
+export function currentRuntime(): Runtime | null {
+  return runtime;
+}
+
 /** The running instance; throws the contract's "call init() first" error before init. */
 export function getRuntime(fn: string): Runtime {
   if (runtime === null) {

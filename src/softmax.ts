@@ -1,6 +1,6 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
-import { disjoint, floatArray, intoArray, newResult, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
+import { disjoint, DisjointMemo, floatArray, intoArray, newResult, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime } from './load.js';
 import { keepViews } from './memory.js';
@@ -41,6 +41,8 @@ export function beta(temperature: number, f32: boolean): number {
 
 type RowKernel = 'softmax' | 'log_softmax';
 
+const FORWARD_MEMO = new DisjointMemo(), LSE_MEMO = new DisjointMemo(), BACKWARD_MEMO = new DisjointMemo();
+
 /** Checks the arguments of softmax/logSoftmax (also for the worker pool, src/pool.ts): the
  *  runtime, element type, layout, beta = 1 / temperature and the output array. */
 export function forwardArgs<A extends FloatArray>(fn: string, x: A, options: SoftmaxOptions<A>) {
@@ -53,7 +55,7 @@ export function forwardArgs<A extends FloatArray>(fn: string, x: A, options: Sof
   let out = opts.into;
   if (out !== undefined) {
     intoArray(fn, out, dtype, x.length);
-    disjoint(fn, 'options.into', out, 'x', x);
+    disjoint(fn, 'options.into', out, 'x', x, undefined, undefined, true, FORWARD_MEMO);
   }
   // The result is allocated by the caller after its size check (out undefined until then).
   return { rt, dtype, L, b, out };
@@ -125,7 +127,7 @@ export function logSumExpArgs<A extends FloatArray>(fn: string, x: A, options: L
   let out = opts.into;
   if (out !== undefined) {
     intoArray(fn, out, dtype, L.rows);
-    disjoint(fn, 'options.into', out, 'x', x);
+    disjoint(fn, 'options.into', out, 'x', x, undefined, undefined, true, LSE_MEMO);
   }
   // The result is allocated by the caller after its size check (out undefined until then).
   return { rt, dtype, L, out };
@@ -167,7 +169,7 @@ export function backwardArgs<A extends FloatArray>(fn: string, y: A, gradOutput:
   let out = opts.into;
   if (out !== undefined) {
     intoArray(fn, out, dtype, y.length);
-    disjoint(fn, 'options.into', out, 'y', y, 'gradOutput', gradOutput);
+    disjoint(fn, 'options.into', out, 'y', y, 'gradOutput', gradOutput, true, BACKWARD_MEMO);
   }
   // The result is allocated by the caller after its size check (out undefined until then).
   return { rt, dtype, L, out };

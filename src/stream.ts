@@ -24,6 +24,12 @@ export interface ChunkPlan {
   readonly bytes: number;
 }
 
+/** Whether a contiguous layout (inner = 1) fits one chunk of rows: what planChunks would plan
+ *  as unitsPerChunk >= outer, without building the plan (for the one-call fast paths). */
+export function fitsOneChunk(L: Layout, dtype: DType): boolean {
+  return L.inner === 1 && L.outer <= Math.max(1, Math.floor((CHUNK_BYTES >> (dtype === 'f32' ? 2 : 3)) / Math.max(1, L.C)));
+}
+
 /** Plans the chunking of `inputs` same-shaped inputs (and an optional per-row output). */
 export function planChunks(L: Layout, dtype: DType, inputs: number, rowOut: boolean): ChunkPlan {
   const shift = dtype === 'f32' ? 2 : 3;
@@ -129,6 +135,12 @@ function streamStrided(
 
 /** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
  *  costs more than the copy. */
+/** view[p..p+n) = src[0..n) (a loop for a few elements, where set()'s call costs more). */
+export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number): void {
+  if (n <= 16) for (let i = 0; i < n; i++) view[p + i] = src[i]!;
+  else view.set(src, p);
+}
+
 export function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
   else dst.set(view.subarray(p, p + n), d);

@@ -3,7 +3,7 @@
 // typed-array views and read results from them, so a call copies and allocates nothing.
 
 import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
-import { lossParams, prepare, reducedLoss, runRows, type CeCall, type LossOptions } from './cross-entropy.js';
+import { lossParams, prepare, reducedLoss, runRows, runWholeCall, type CeCall, type LossOptions } from './cross-entropy.js';
 import { getRuntime, onSwitch, type Runtime } from './load.js';
 import { regionSize } from './memory.js';
 import { beta } from './softmax.js';
@@ -211,7 +211,11 @@ class WorkspaceImpl {
       ignore: p.ignoreIndex | 0,
       sumW: C, denominator: rows, scale: 1,
     };
-    prepare(name, this.rt, call, this.probabilities ? null : this.views().target!);
+    if (!this.probabilities) {
+      const loss = runWholeCall(name, this.rt, call, this.ptr.logits, withGrad ? this.ptr.grad : 0, this.views().target!);
+      return p.reduction === 'none' ? this.views().loss! : loss;
+    }
+    prepare(name, this.rt, call, null);
     if (rows > 0 && C > 0) {
       runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows);
     } else if (rows > 0) {
