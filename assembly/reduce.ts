@@ -59,10 +59,30 @@ export function rmax<T>(x: usize, n: i32): T {
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
  *  exp value to y[i] (y may be x). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
- *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site, so
- *  what a version does not need vanishes from it. */
+ *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site; each
+ *  combination is its own function below (see expsum_body). */
 // @ts-ignore: decorator
 @inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool = true): f64 {
+  if (keep) {
+    return scaled ? expsum_store_scaled<T>(x, y, n, max, beta)
+      : cutoff ? expsum_store_flush<T>(x, y, n, max) : expsum_store<T>(x, y, n, max);
+  }
+  return scaled ? expsum_scaled<T>(x, n, max, beta) : cutoff ? expsum_flush<T>(x, n, max) : expsum<T>(x, n, max);
+}
+
+// The versions of raddexpminusmax, each a function of its own rather than inlined into the row
+// loops: V8 (TurboFan) allocates registers for the exp loop better when it is alone in its
+// function than beside the other passes and the other versions of the loop.
+function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true); }
+function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true); }
+function expsum_store<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false); }
+function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true); }
+function expsum_flush<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true); }
+function expsum<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false); }
+
+/** The body of every raddexpminusmax version. */
+// @ts-ignore: decorator
+@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
