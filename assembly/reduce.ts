@@ -63,6 +63,8 @@ export function rmax<T>(x: usize, n: i32): T {
  *  combination is its own function below (see expsum_body). */
 // @ts-ignore: decorator
 @inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool = true): f64 {
+  // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
+  if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff);
   if (keep) {
     return scaled ? expsum_store_scaled<T>(x, y, n, max, beta)
       : cutoff ? expsum_store_flush<T>(x, y, n, max) : expsum_store<T>(x, y, n, max);
@@ -70,9 +72,9 @@ export function rmax<T>(x: usize, n: i32): T {
   return scaled ? expsum_scaled<T>(x, n, max, beta) : cutoff ? expsum_flush<T>(x, n, max) : expsum<T>(x, n, max);
 }
 
-// The versions of raddexpminusmax, each a function of its own rather than inlined into the row
-// loops: V8 (TurboFan) allocates registers for the exp loop better when it is alone in its
-// function than beside the other passes and the other versions of the loop.
+// The versions of raddexpminusmax for the SIMD builds, each a function of its own rather than
+// inlined into the row loops: V8 (TurboFan) allocates registers for the exp loop better when it
+// is alone in its function than beside the other passes and the other versions of the loop.
 function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true); }
 function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true); }
 function expsum_store<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false); }
