@@ -59,10 +59,32 @@ export function rmax<T>(x: usize, n: i32): T {
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
  *  exp value to y[i] (y may be x). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
- *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site, so
- *  what a version does not need vanishes from it. */
+ *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site; each
+ *  combination is its own function below (see expsum_body). */
 // @ts-ignore: decorator
 @inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool = true): f64 {
+  // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
+  if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff);
+  if (keep) {
+    return scaled ? expsum_store_scaled<T>(x, y, n, max, beta)
+      : cutoff ? expsum_store_flush<T>(x, y, n, max) : expsum_store<T>(x, y, n, max);
+  }
+  return scaled ? expsum_scaled<T>(x, n, max, beta) : cutoff ? expsum_flush<T>(x, n, max) : expsum<T>(x, n, max);
+}
+
+// The versions of raddexpminusmax for the SIMD builds, each a function of its own rather than
+// inlined into the row loops: V8 (TurboFan) allocates registers for the exp loop better when it
+// is alone in its function than beside the other passes and the other versions of the loop.
+function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true); }
+function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true); }
+function expsum_store<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false); }
+function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true); }
+function expsum_flush<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true); }
+function expsum<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false); }
+
+/** The body of every raddexpminusmax version. */
+// @ts-ignore: decorator
+@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -73,7 +95,15 @@ export function rmax<T>(x: usize, n: i32): T {
     while (i < nv) {
       const end = min(i + BLOCK, nv);
       let a0 = v128.splat<T>(0), a1 = a0, a2 = a0, a3 = a0;
-      for (; i < end; i += 4 * L) {
+      // A do-while (a block has at least one iteration) so the sums after the loop use the
+      // updated accumulators of the last iteration, not loop phis. With this second use of
+      // a0..a3, V8 11.3 (TurboFan) emits the four exp computations of the body interleaved
+      // step by step (seen with node --print-wasm-code) instead of one after the other, and the
+      // out-of-order core overlaps more of these ~20-operation dependency chains. Measured with
+      // Node 20.20 on x64: +17% on the loss-only cross-entropy and log_softmax, +14% logsumexp
+      // (f32), +55% on their f64 versions. The `keep` versions were already interleaved (the
+      // stores are the second use there).
+      do {
         const p = at<T>(x, i);
         let x0 = v128.sub<T>(v128.load(p), vmax);
         let x1 = v128.sub<T>(v128.load(p, 16), vmax);
@@ -97,7 +127,8 @@ export function rmax<T>(x: usize, n: i32): T {
         a1 = v128.add<T>(a1, e1);
         a2 = v128.add<T>(a2, e2);
         a3 = v128.add<T>(a3, e3);
-      }
+        i += 4 * L;
+      } while (i < end);
       neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
     }
     if (i <= n - L) {

@@ -52,6 +52,17 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
     if (ASC_FEATURE_SIMD) {
       const L = LANES<T>();
       const vm = v128.splat<T>(m), vb = v128.splat<T>(beta), vl = v128.splat<T>(logs);
+      for (; i <= C - 4 * L; i += 4 * L) {
+        const p = at<T>(x, i), q = at<T>(y, i);
+        const v0 = v128.mul<T>(v128.sub<T>(v128.load(p), vm), vb);
+        const v1 = v128.mul<T>(v128.sub<T>(v128.load(p, 16), vm), vb);
+        const v2 = v128.mul<T>(v128.sub<T>(v128.load(p, 32), vm), vb);
+        const v3 = v128.mul<T>(v128.sub<T>(v128.load(p, 48), vm), vb);
+        v128.store(q, v128.sub<T>(v0, vl));
+        v128.store(q, v128.sub<T>(v1, vl), 16);
+        v128.store(q, v128.sub<T>(v2, vl), 32);
+        v128.store(q, v128.sub<T>(v3, vl), 48);
+      }
       for (; i <= C - L; i += L) {
         const v = v128.mul<T>(v128.sub<T>(v128.load(at<T>(x, i)), vm), vb);
         v128.store(at<T>(y, i), v128.sub<T>(v, vl));
