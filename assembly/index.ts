@@ -42,6 +42,12 @@ export function ce_index_call_f32(x: usize, labels: usize, g: usize, loss: usize
 export function ce_index_call_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, reduction: i32, gradOutput: f64, scales: usize): f64 {
   return ce.ce_index_call<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, reduction, gradOutput, scales);
 }
+export function ce_index_default_f32(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32, reduction: i32, gradOutput: f64): f64 {
+  return ce.ce_index_default<f32>(x, labels, g, loss, rows, C, reduction, gradOutput);
+}
+export function ce_index_default_f64(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32, reduction: i32, gradOutput: f64): f64 {
+  return ce.ce_index_default<f64>(x, labels, g, loss, rows, C, reduction, gradOutput);
+}
 export { ce_aux, ce_bad_label, ce_grad_scale, ce_reduce, f64_rsum } from './cross_entropy';
 
 /** Which build this is: 2 relaxed-simd, 1 simd, 0 scalar (so user-supplied bytes name themselves). */

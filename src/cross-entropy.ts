@@ -368,9 +368,7 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   const view = f32 ? arena.f32 : arena.f64;
   copyIn(view, xp >>> shift, x, n);
   const k = rt.kernels;
-  // The default ignoreIndex, -100, is an int32: the ignore rule is (hasIgnore 1, ignore -100).
-  const loss = (f32 ? k.ce_index_call_f32 : k.ce_index_call_f64)(xp, labels, withGrad ? xp : 0, losses, 0, rows, C, 0, C, 0, 0,
-    -100, 1, reduction, gradOutput ?? 1, 0);
+  const loss = (f32 ? k.ce_index_default_f32 : k.ce_index_default_f64)(xp, labels, withGrad ? xp : 0, losses, rows, C, reduction, gradOutput ?? 1);
   if (loss !== loss && k.ce_bad_label() >= 0) return undefined;
   if (!withGrad) return loss;
   const grad = (gradInto as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));

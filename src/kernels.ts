@@ -32,6 +32,8 @@ export interface Kernels {
     eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr): number;
   ce_index_call_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
     eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr): number;
+  ce_index_default_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number): number;
+  ce_index_default_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number): number;
   ce_bad_label(): number;
   ce_grad_scale(reduction: number, gradOutput: number, denominator: number): number;
   ce_reduce(loss: Ptr, rows: number, reduction: number, denominator: number): number;
