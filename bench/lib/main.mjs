@@ -56,7 +56,7 @@ function parseArgs(argv) {
     if (!m) throw new Error(`bench: unknown argument ${a} (see bench/index.mjs for the options)`);
     args[m[1]] = m[2] ?? true;
   }
-  const known = new Set(['quick', 'shapes', 'ops', 'time', 'clock', 'no-write']);
+  const known = new Set(['quick', 'shapes', 'ops', 'time', 'clock', 'no-write', 'no-threads']); // (no-threads: bench/index.mjs)
   for (const k of Object.keys(args)) if (!known.has(k)) throw new Error(`bench: unknown option --${k}`);
   const mode = args.quick ? 'quick' : 'full';
   const budget = { ...BUDGETS[mode] };
