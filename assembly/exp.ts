@@ -26,6 +26,8 @@ import { vmadd } from './simd';
 // @ts-ignore: decorator
 @inline const F32_MINUS_LN2_LO: f32 = reinterpret<f32>(0xB5BFBE8E); // -0x1.7F7D1Cp-20
 // @ts-ignore: decorator
+@inline const F32_MINUS_LN2: f32 = reinterpret<f32>(0xBF317218);    // -0x1.62E430p-1, nearest to -ln2
+// @ts-ignore: decorator
 @inline const F32_C5: f32 = reinterpret<f32>(0x3C07CFCE);          // 0x1.0F9F9Cp-7
 // @ts-ignore: decorator
 @inline const F32_C4: f32 = reinterpret<f32>(0x3D2B9D0D);          // 0x1.573A1Ap-5
@@ -125,14 +127,25 @@ import { vmadd } from './simd';
  *  t = vi - n*ln2 is reduced from vi itself, so the separate vi - max of vexp (one of its 13
  *  operations per vector, measured ~7% of the exp-sum pass) is gone. It is also more accurate
  *  than exp(vi - max): the rounding of vi - max to f32 is gone; with ln2_hi + ln2_lo = ln2 to
- *  5.5e-14 and |n| < 2^15 the reduction adds < 2e-9 relative error (~0.02 ulp). */
+ *  5.5e-14 and |n| < 2^15 the reduction adds < 2e-9 relative error (~0.02 ulp).
+ *  `rr1` reduces with one constant, t = fma(n, -ln2, vi) (XNNPACK's avx2-rr1-p5; one operation
+ *  fewer, measured +7-9% on the f32 kernels): t is off by n*(ln2 - ln2_f32) = n * 1.9e-9. The
+ *  part k*1.9e-9 is one factor common to the whole row, which the softmax, the gradient and
+ *  log(sum / exp_unit) cancel; the rest, with n - k >= -44 (rows of range <= 30, RR1_RANGE in
+ *  reduce.ts), keeps the error <= 2.8 ulp (measured over 30M points per k, k from -5000 to
+ *  23637; rr2: 1.97 ulp). */
 // @ts-ignore: decorator
-@inline export function vexp_k(vi: v128, vmagic: v128): v128 {
+@inline export function vexp_k(vi: v128, vmagic: v128, rr1: bool = false): v128 {
   let vn = vmadd<f32>(vi, f32x4.splat(F32_LOG2E), vmagic);
   const vs = i32x4.shl(vn, 23);
   vn = f32x4.sub(vn, vmagic);
-  let vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_HI), vi);
-  vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_LO), vt);
+  let vt: v128;
+  if (rr1) {
+    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2), vi);
+  } else {
+    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_HI), vi);
+    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_LO), vt);
+  }
   let vp = vmadd<f32>(f32x4.splat(F32_C5), vt, f32x4.splat(F32_C4));
   vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C3));
   vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C2));

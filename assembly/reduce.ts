@@ -69,6 +69,10 @@ export let exp_unit: f64 = 1;
 /** |max| up to which the relaxed-simd f32 build uses expsum_k/expsum_store_k (see vexp_k). */
 // @ts-ignore: decorator
 @inline const KSHIFT_MAX_ABS: f64 = 16384;
+/** max - min up to which the relaxed-simd f32 build uses vexp_k's one-constant reduction (rr1):
+ *  then |n| <= 44 and its error stays <= 2.8 ulp (measured; see vexp_k). */
+// @ts-ignore: decorator
+@inline const RR1_RANGE: f64 = 30;
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
  *  exp value to y[i] (y may be x). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
@@ -84,6 +88,10 @@ export let exp_unit: f64 = 1;
     // its sum C and log(C) stay exact as before (a sum of C copies of one inexact exp would not).
     if (Math.abs(<f64>max) <= KSHIFT_MAX_ABS && <f64>max != last_min) {
       const k = <f32>nearest<f64>(<f64>max * Math.LOG2E);
+      if (<f64>max - last_min <= RR1_RANGE) {
+        exp_unit = <f64>f32x4.extract_lane(vexp_k(f32x4.splat(<f32>max), f32x4.splat(KMAGIC(k)), true), 0);
+        return keep ? expsum_store_k1(x, y, n, k) : expsum_k1(x, n, k);
+      }
       exp_unit = <f64>f32x4.extract_lane(vexp_k(f32x4.splat(<f32>max), f32x4.splat(KMAGIC(k))), 0);
       return keep ? expsum_store_k(x, y, n, k) : expsum_k(x, n, k);
     }
@@ -107,11 +115,14 @@ function expsum_flush<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(
 function expsum<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false); }
 function expsum_store_k(x: usize, y: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, true); }
 function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, true); }
+// The same with vexp_k's rr1 reduction, for rows of range <= RR1_RANGE.
+function expsum_store_k1(x: usize, y: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, true, true); }
+function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, true, true); }
 
 /** The body of every raddexpminusmax version. With `kshift` (relaxed-simd, f32) `max` is the
  *  shift k of vexp_k, and each exp is vexp_k(x[i]) = exp(x[i] - k*ln2). */
 // @ts-ignore: decorator
-@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, kshift: bool = false): f64 {
+@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, kshift: bool = false, rr1: bool = false): f64 {
   neumaier_reset();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -134,10 +145,10 @@ function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0,
         const p = at<T>(x, i);
         let e0: v128, e1: v128, e2: v128, e3: v128;
         if (ASC_FEATURE_RELAXED_SIMD && kshift) {
-          e0 = vexp_k(v128.load(p), vmax);
-          e1 = vexp_k(v128.load(p, 16), vmax);
-          e2 = vexp_k(v128.load(p, 32), vmax);
-          e3 = vexp_k(v128.load(p, 48), vmax);
+          e0 = vexp_k(v128.load(p), vmax, rr1);
+          e1 = vexp_k(v128.load(p, 16), vmax, rr1);
+          e2 = vexp_k(v128.load(p, 32), vmax, rr1);
+          e3 = vexp_k(v128.load(p, 48), vmax, rr1);
         } else {
           let x0 = v128.sub<T>(v128.load(p), vmax);
           let x1 = v128.sub<T>(v128.load(p, 16), vmax);
@@ -170,7 +181,7 @@ function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0,
       let a = v128.splat<T>(0);
       for (; i <= n - L; i += L) {
         let e: v128;
-        if (ASC_FEATURE_RELAXED_SIMD && kshift) e = vexp_k(v128.load(at<T>(x, i)), vmax);
+        if (ASC_FEATURE_RELAXED_SIMD && kshift) e = vexp_k(v128.load(at<T>(x, i)), vmax, rr1);
         else {
           let v = v128.sub<T>(v128.load(at<T>(x, i)), vmax);
           if (scaled) v = v128.mul<T>(v, vbeta);
@@ -189,7 +200,7 @@ function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0,
       let e: T;
       if (ASC_FEATURE_RELAXED_SIMD && kshift) {
         // the last < 4 elements: lane 0 of the vector form, so every element gets the same exp
-        e = <T>f32x4.extract_lane(vexp_k(f32x4.splat(load<f32>(at<f32>(x, i))), f32x4.splat(KMAGIC(<f32>max))), 0);
+        e = <T>f32x4.extract_lane(vexp_k(f32x4.splat(load<f32>(at<f32>(x, i))), f32x4.splat(KMAGIC(<f32>max)), rr1), 0);
       } else {
         let v = load<T>(at<T>(x, i)) - max;
         if (scaled) v *= beta;
