@@ -133,9 +133,10 @@ import { vmadd } from './simd';
  *  part k*1.9e-9 is one factor common to the whole row, which the softmax, the gradient and
  *  log(sum / exp_unit) cancel; the rest, with n - k >= -44 (rows of range <= 30, RR1_RANGE in
  *  reduce.ts), keeps the error <= 2.8 ulp (measured over 30M points per k, k from -5000 to
- *  23637; rr2: 1.97 ulp). */
+ *  23637; rr2: 1.97 ulp). With `accumulate`, returns vacc + the exp (for the sums that do not
+ *  keep the exp values). */
 // @ts-ignore: decorator
-@inline export function vexp_k(vi: v128, vmagic: v128, rr1: bool = false): v128 {
+@inline export function vexp_k(vi: v128, vmagic: v128, rr1: bool = false, accumulate: bool = false, vacc: v128 = v128.splat<i32>(0)): v128 {
   let vn = vmadd<f32>(vi, f32x4.splat(F32_LOG2E), vmagic);
   const vs = i32x4.shl(vn, 23);
   vn = f32x4.sub(vn, vmagic);
@@ -150,6 +151,11 @@ import { vmadd } from './simd';
   vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C3));
   vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C2));
   vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C1));
+  if (accumulate) {
+    // acc + exp: 2^n * (1 + t*p) rounds like s + (t*s)*p (s is a power of 2), and the addition
+    // to acc is fused into the multiplication by s: one operation fewer than exp, then add.
+    return vmadd<f32>(vmadd<f32>(vt, vp, f32x4.splat(1.0)), vs, vacc);
+  }
   vt = f32x4.mul(vt, vs);
   return vmadd<f32>(vt, vp, vs);
 }
