@@ -216,7 +216,8 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
 /** Validates class-index labels before anything is written: returns the position of the first
  *  label that is neither in [0, C) nor the ignore index (or -1), and leaves in pass2_aux the
  *  mean denominator: the sum of w[label] over the non-ignored rows (their count without w). */
-export function ce_check_labels<T>(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize): i32 {
+// @ts-ignore: decorator
+@inline export function ce_check_labels<T>(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize): i32 {
   neumaier_reset();
   let count = 0;
   for (let r = 0; r < n; r++) {
@@ -246,17 +247,20 @@ export function ce_aux(): f64 {
 /** The gradient scale of every row of a call: gradOutput / denominator for 'mean' (NaN when
  *  nothing counts, as torch's 0/0 mean), gradOutput for 'sum', 1 for 'none' (whose per-sample
  *  upstream gradients, if any, are the kernel's `scales`). */
-export function ce_grad_scale(reduction: i32, gradOutput: f64, denominator: f64): f64 {
+// @ts-ignore: decorator
+@inline export function ce_grad_scale(reduction: i32, gradOutput: f64, denominator: f64): f64 {
   if (reduction == REDUCTION_MEAN) return denominator == 0 ? NaN : gradOutput / denominator;
   return reduction == REDUCTION_SUM ? gradOutput : 1.0;
 }
 
 /** The reduced loss of a call from its per-row f64 losses ('none': 0, the losses are the result). */
-export function ce_reduce(loss: usize, rows: i32, reduction: i32, denominator: f64): f64 {
+// @ts-ignore: decorator
+@inline export function ce_reduce(loss: usize, rows: i32, reduction: i32, denominator: f64): f64 {
   if (reduction == REDUCTION_NONE) return 0;
   const total = f64_rsum(loss, rows);
   if (reduction == REDUCTION_SUM) return total;
-  return denominator == 0 ? NaN : total / denominator;
+  // (total / 1 is total: skip the division's latency, most of a one-sample call's tail)
+  return denominator == 1 ? total : denominator == 0 ? NaN : total / denominator;
 }
 
 /** Row of the first bad label found by the last ce_index_call (-1: none). */
