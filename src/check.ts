@@ -103,8 +103,14 @@ export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: s
 export function knownDisjoint(memo: DisjointMemo, out: ArrayBufferView, v1: unknown, v2: unknown): boolean {
   const k1 = ArrayBuffer.isView(v1) ? v1 : null;
   const k2 = ArrayBuffer.isView(v2) ? v2 : null;
-  return memo.out === out && memo.v1 === k1 && memo.v2 === k2 && memo.n0 === (out as Uint8Array).length &&
-    memo.n1 === (k1 ? (k1 as Uint8Array).length : 0) && memo.n2 === (k2 ? (k2 as Uint8Array).length : 0);
+  return knownDisjointViews(memo, out, (out as Uint8Array).length, k1, k1 ? (k1 as Uint8Array).length : 0, k2, k2 ? (k2 as Uint8Array).length : 0);
+}
+
+/** knownDisjoint for a caller that has the views (or null) and their lengths at hand (each
+ *  typed-array read costs a detached-buffer check once any buffer in the process was detached). */
+export function knownDisjointViews(memo: DisjointMemo, out: ArrayBufferView, n0: number, v1: ArrayBufferView | null, n1: number,
+  v2: ArrayBufferView | null, n2: number): boolean {
+  return memo.out === out && memo.v1 === v1 && memo.v2 === v2 && memo.n0 === n0 && memo.n1 === n1 && memo.n2 === n2;
 }
 
 /** Buffers up to this size may be kept alive by a DisjointMemo (a bounded, small retention). */

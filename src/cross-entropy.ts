@@ -2,7 +2,7 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, disjoint, DisjointMemo, fail, knownDisjoint, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
+  describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
   type DType, type FloatArray,
 } from './check.js';
 import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
@@ -354,16 +354,17 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   const gradInto = o.gradInto;
   if (gradInto !== undefined) {
     const sameType = withGrad && (f32 ? isTyped(gradInto, Float32Array) : isTyped(gradInto, Float64Array));
-    if (!sameType || (gradInto as FloatArray).length !== n || !knownDisjoint(GRAD_MEMO, gradInto as FloatArray, logits, target)) return undefined;
+    if (!sameType || (gradInto as FloatArray).length !== n || !knownDisjointViews(GRAD_MEMO, gradInto as FloatArray, n, x, n, target, rows)) return undefined;
   }
 
   const scratch = rt.scratch;
-  const bytes = regionSize(n << shift) + regionSize(rows * 4) + regionSize(rows * 8);
+  const xBytes = regionSize(n << shift), labelBytes = regionSize(rows * 4);
+  const bytes = xBytes + labelBytes + regionSize(rows * 8);
   if (!scratch.fits(bytes)) return undefined;
   scratch.begin(bytes, '');
-  const xp = scratch.take(n << shift), labels = scratch.take(rows * 4), losses = scratch.take(rows * 8);
+  const xp = scratch.take(bytes), labels = xp + xBytes, losses = labels + labelBytes;
   const arena = rt.arena;
-  if (rows <= 16) for (let i = 0; i < rows; i++) arena.i32[(labels >>> 2) + i] = target[i]!;
+  if (rows === 1) arena.i32[labels >>> 2] = target[0]!;
   else arena.i32.set(target, labels >>> 2);
   const view = f32 ? arena.f32 : arena.f64;
   copyIn(view, xp >>> shift, x, n);
