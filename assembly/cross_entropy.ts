@@ -275,6 +275,32 @@ export function ce_bad_label(): i32 {
  *  fast path (each one costs the JS-to-wasm call ~0.5 ns). */
 export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32,
                                     reduction: i32, gradOutput: f64): f64 {
+  if (ASC_FEATURE_SIMD && rows == 1 && is_short_row<T>(C)) {
+    // One short row (the [1, 10] call): a call this small is a chain of latencies, and the
+    // general path's set-up (label-check loop, scale, the row loop's options, the compensated
+    // reduction) is a quarter of it. With one sample, no weights and no smoothing, the scale is
+    // gradOutput for 'mean' and 'sum' alike and ce_index_rows' formulas reduce to these; the
+    // results are the same bits (test/small-calls.test.ts compares them with the checked path).
+    const t = load<i32>(labels);
+    if (t != -100) {
+      if (<u32>t >= <u32>C) {
+        bad_label = 0;
+        return NaN;
+      }
+      bad_label = -1;
+      const m = short_rmax<T>(x, C);
+      const xt = <f64>load<T>(at<T>(x, t)); // read before the exp pass may overwrite x
+      const s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+      const l = (<f64>m - xt) + Math.log(s);
+      store<f64>(loss, l);
+      if (g) {
+        short_vmulsubc<T>(g, C, <T>(gradOutput / s), 0);
+        const pt = at<T>(g, t);
+        store<T>(pt, <T>(<f64>load<T>(pt) - gradOutput));
+      }
+      return l;
+    }
+  }
   return ce_index_call<T>(x, labels, g, loss, 0, rows, C, 0, <f64>C, 0, 0, -100, true, reduction, gradOutput, 0);
 }
 

@@ -55,6 +55,33 @@ describe.each(BACKENDS)('%s build', (backend) => {
     expect(calls).toBe(WIDTHS.length * ROWS.length * 3 * 2);
   });
 
+  it('one sample with special values: the one-row kernel gives the checked path\'s bits', () => {
+    use(backend);
+    const rows: [number[], number][] = [
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 9],
+      [[1, NaN, 3, 4, 5, 6, 7, 8, 9, 10], 2],
+      [[1, Infinity, 3, 4, 5, 6, 7, 8, 9, 10], 1],
+      [[1, Infinity, 3, 4, 5, 6, 7, 8, 9, 10], 0],
+      [Array(10).fill(-Infinity), 3],
+      [[0, -Infinity, 0, 0, 0, 0, 0, 0, 0, 0], 1],
+      [[1e30, -1e30, 0, 0, 0, 0, 0, 0, 0, 0], 1],
+      [[0, 0, 0, 0], 3],
+      [Array.from({ length: 16 }, (_, i) => i * 0.37 - 3), 15],
+      [[3, 1, 2, 0, 5, 1, 7, 2, 1, 0], -100], // ignored: mean over nothing is NaN, grad 0
+    ];
+    for (const [v, label] of rows)
+      for (const reduction of ['mean', 'sum'] as const) {
+        const x = Float32Array.from(v);
+        const C = x.length;
+        const fast = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, reduction });
+        const checked = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, reduction, ignoreIndex: -100 });
+        expect(Object.is(fast.loss, checked.loss), `loss of [${v}] label ${label} ${reduction}: ${fast.loss} vs ${checked.loss}`).toBe(true);
+        sameBits(fast.grad, checked.grad, `grad of [${v}] label ${label}`);
+        const lossOnly = api.crossEntropy(x, new Int32Array([label]), { classes: C, reduction });
+        expect(Object.is(lossOnly, checked.loss)).toBe(true);
+      }
+  });
+
   it('float64 logits and gradInto take the fast call too, with the same results as the checked path', () => {
     use(backend);
     const rand = rng(11);
