@@ -5,10 +5,10 @@ import {
   describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
   type DType, type FloatArray,
 } from './check.js';
-import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
+import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { currentRuntime, getRuntime, type Runtime } from './load.js';
 import { keepViews, regionSize, type Scratch } from './memory.js';
-import { CHUNK_BYTES, copyIn, copyOut, fitsOneChunk, planChunks, streamChunks } from './stream.js';
+import { copyIn, copyOut, fitsOneChunk, planChunks, streamChunks } from './stream.js';
 
 /** Class-index targets: one integer per sample. */
 export type IndexTarget = Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | readonly number[];
@@ -333,20 +333,18 @@ export function startCall(fn: string, rt: Runtime, scratch: Scratch, dtype: DTyp
  */
 function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: boolean): number | LossAndGrad<number, FloatArray> | undefined {
   const rt = currentRuntime();
-  if (rt === null || !ArrayBuffer.isView(logits) || options === null || typeof options !== 'object') return undefined;
-  const f32 = logits instanceof Float32Array;
-  if (!f32 && !(logits instanceof Float64Array)) return undefined;
-  const x = logits as FloatArray;
+  if (rt === null || options === null || typeof options !== 'object') return undefined;
   const o = options as Record<string, unknown>;
-  const C = o.classes;
+  const C = fastClasses(logits, o.classes, o.shape, o.axis);
+  if (C === 0) return undefined;
+  const x = logits as FloatArray;
+  const f32 = x instanceof Float32Array;
   const n = x.length;
   const shift = f32 ? 2 : 3;
-  // (n > 0 also rules out a detached buffer, which reads as empty)
-  if (typeof C !== 'number' || !Number.isInteger(C) || C < 1 || n === 0 || n > CHUNK_BYTES >> shift || n % C !== 0) return undefined;
   const rows = n / C;
   if (!(target instanceof Int32Array) || !ArrayBuffer.isView(target) || target.length !== rows) return undefined;
-  if (o.shape !== undefined || o.axis !== undefined || o.weight !== undefined || o.ignoreIndex !== undefined ||
-    o.labelSmoothing !== undefined || o.zLoss !== undefined || o.into !== undefined) return undefined;
+  if (o.weight !== undefined || o.ignoreIndex !== undefined || o.labelSmoothing !== undefined || o.zLoss !== undefined ||
+    o.into !== undefined) return undefined;
   const r = o.reduction;
   const reduction = r === undefined || r === 'mean' ? REDUCTION_CODE.mean : r === 'sum' ? REDUCTION_CODE.sum : -1;
   const gradOutput = o.gradOutput;

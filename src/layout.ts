@@ -3,6 +3,7 @@
 // inner = 1 is the common, contiguous case ([N, C] rows).
 
 import { fail } from './check.js';
+import { CHUNK_BYTES } from './stream.js';
 
 /** Layout options shared by every compute function: exactly one of `classes` or `shape`. */
 export type LayoutOptions =
@@ -78,4 +79,23 @@ export function resolveLayout(fn: string, length: number, opts: object, defaultA
   for (let i = a + 1; i < rank; i++) inner *= shape[i]!;
   const C = shape[a]!;
   return { outer, C, inner, rows: outer * inner };
+}
+
+/**
+ * For the small-call fast paths (softmax.ts fastForward, cross-entropy.ts fastCall): the classes
+ * of a call whose input is a non-empty Float32Array or Float64Array given with `classes` (no
+ * `shape`, no `axis`) and small enough for one chunk, or 0 for anything else (which then takes
+ * the checked path). Throws nothing. The callers read the options themselves, so each call site
+ * keeps its own property-access feedback (one shared site would see every options shape of the
+ * process and slow all of them).
+ */
+export function fastClasses(x: unknown, classes: unknown, shape: unknown, axis: unknown): number {
+  if (!ArrayBuffer.isView(x) || shape !== undefined || axis !== undefined) return 0;
+  const f32 = x instanceof Float32Array;
+  if (!f32 && !(x instanceof Float64Array)) return 0;
+  const C = classes;
+  const n = (x as Float32Array).length;
+  // (n > 0 also rules out a detached buffer, which reads as empty)
+  if (typeof C !== 'number' || !Number.isInteger(C) || C < 1 || n === 0 || n > CHUNK_BYTES >> (f32 ? 2 : 3) || n % C !== 0) return 0;
+  return C;
 }

@@ -1,10 +1,10 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
-import { disjoint, DisjointMemo, floatArray, intoArray, newResult, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
-import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
-import { getRuntime } from './load.js';
-import { keepViews } from './memory.js';
-import { copyOut, planChunks, streamChunks } from './stream.js';
+import { disjoint, DisjointMemo, floatArray, isTyped, knownDisjointViews, intoArray, newResult, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
+import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
+import { currentRuntime, getRuntime } from './load.js';
+import { keepViews, regionSize } from './memory.js';
+import { copyIn, copyOut, planChunks, streamChunks } from './stream.js';
 
 /** Options of {@link softmax} and {@link logSoftmax}. */
 export type SoftmaxOptions<A extends FloatArray = FloatArray> = LayoutOptions & {
@@ -61,7 +61,45 @@ export function forwardArgs<A extends FloatArray>(fn: string, x: A, options: Sof
   return { rt, dtype, L, b, out };
 }
 
+/**
+ * The common small softmax/logSoftmax call in the fewest steps (as fastCall in
+ * cross-entropy.ts): a Float32Array/Float64Array with `classes` and no temperature, an `into`
+ * that an earlier call already found disjoint from x (or x itself), the whole input within one
+ * chunk. It only recognizes calls: anything else returns undefined and takes the checked path,
+ * which throws every error.
+ */
+function fastForward(kind: RowKernel, x: unknown, options: unknown): FloatArray | undefined {
+  const rt = currentRuntime();
+  if (rt === null || options === null || typeof options !== 'object') return undefined;
+  const o = options as Record<string, unknown>;
+  const C = fastClasses(x, o.classes, o.shape, o.axis);
+  if (C === 0 || o.temperature !== undefined) return undefined;
+  const v = x as FloatArray;
+  const f32 = v instanceof Float32Array;
+  const n = v.length;
+  const shift = f32 ? 2 : 3;
+  const into = o.into;
+  if (into !== undefined) {
+    const sameType = f32 ? isTyped(into, Float32Array) : isTyped(into, Float64Array);
+    if (!sameType || (into as FloatArray).length !== n || !knownDisjointViews(FORWARD_MEMO, into as FloatArray, n, v, n, null, 0)) return undefined;
+  }
+  const bytes = regionSize(n << shift);
+  if (!rt.scratch.fits(bytes)) return undefined;
+  rt.scratch.begin(bytes, '');
+  const p = rt.scratch.take(bytes);
+  const view = f32 ? rt.arena.f32 : rt.arena.f64;
+  copyIn(view, p >>> shift, v, n);
+  const k = rt.kernels;
+  const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
+  run(p, p, n / C, C, 1);
+  const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
+  copyOut(out, 0, view, p >>> shift, n);
+  return out;
+}
+
 function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, options: SoftmaxOptions<A>): A {
+  const fast = fastForward(kind, x, options);
+  if (fast !== undefined) return fast as A;
   let { rt, dtype, L, b, out } = forwardArgs(fn, x, options);
   const f32 = dtype === 'f32';
   const Ctor = x.constructor as new (n: number) => A;

@@ -115,6 +115,15 @@ describe.each(BACKENDS)('%s build', (backend) => {
         const y = x.slice();
         api.softmax(y, { classes: C, into: y });
         sameBits(y, p, `softmax in place C=${C}`);
+        // The short path of small calls (no temperature) and the checked one (temperature 1, the
+        // same computation) agree bit for bit, with and without into, in float64 too.
+        sameBits(p, api.softmax(x, { classes: C, temperature: 1 }), `softmax fast vs checked C=${C}`);
+        sameBits(lp, api.logSoftmax(x, { classes: C, temperature: 1 }), `logSoftmax fast vs checked C=${C}`);
+        const into = new Float32Array(x.length);
+        for (let k = 0; k < 2; k++) sameBits(api.logSoftmax(x, { classes: C, into }), lp, `logSoftmax into C=${C}`);
+        const x64 = Float64Array.from(x);
+        sameBits(api.softmax(x64, { classes: C }), api.softmax(x64, { classes: C, temperature: 1 }), `softmax f64 C=${C}`);
+        expect(maxErrRatio(api.softmax(x64, { classes: C }), softmax64(x64, d), 1e-15, 1e-12)).toBeLessThanOrEqual(1);
       }
   });
 
