@@ -48,7 +48,7 @@ export function ce_index_default_f32(x: usize, labels: usize, g: usize, loss: us
 export function ce_index_default_f64(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32, reduction: i32, gradOutput: f64): f64 {
   return ce.ce_index_default<f64>(x, labels, g, loss, rows, C, reduction, gradOutput);
 }
-export { ce_aux, ce_bad_label, ce_grad_scale, ce_reduce, f64_rsum } from './cross_entropy';
+export { ce_aux, ce_bad_label, ce_grad_scale, ce_reduce } from './cross_entropy';
 
 /** Which build this is: 2 relaxed-simd, 1 simd, 0 scalar (so user-supplied bytes name themselves). */
 export function build_kind(): i32 {

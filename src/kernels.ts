@@ -38,5 +38,4 @@ export interface Kernels {
   ce_grad_scale(reduction: number, gradOutput: number, denominator: number): number;
   ce_reduce(loss: Ptr, rows: number, reduction: number, denominator: number): number;
   ce_aux(): number;
-  f64_rsum(p: Ptr, n: number): number;
 }

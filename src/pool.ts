@@ -6,7 +6,7 @@
 // in the shared memory and copies each chunk's result out, while the workers run the kernels on
 // the chunks (claimed in order, one at a time). Every row goes through the same kernel with the
 // same arguments as in the single-threaded functions, and per-row losses are reduced on the
-// calling thread in row order by the same f64_rsum, so results are bit-identical for any number
+// calling thread in row order by the same ce_reduce, so results are bit-identical for any number
 // of workers. Inputs below a measured size run on the calling thread.
 //
 // The calling thread records each chunk's kernel calls (export index + arguments) into the slot's
