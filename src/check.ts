@@ -77,12 +77,12 @@ export function intoArray(fn: string, v: unknown, dtype: DType, length: number, 
  */
 export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: string, v1: unknown,
   name2: string | undefined, v2: unknown, allowSame: boolean, memo: DisjointMemo): void {
-  if (knownDisjoint(memo, out, v1, v2)) return;
   const k1 = ArrayBuffer.isView(v1) ? v1 : null;
   const k2 = ArrayBuffer.isView(v2) ? v2 : null;
   const n0 = (out as Uint8Array).length;
   const n1 = k1 ? (k1 as Uint8Array).length : 0;
   const n2 = k2 ? (k2 as Uint8Array).length : 0;
+  if (knownDisjointViews(memo, out, n0, k1, n1, k2, n2)) return;
   const ob = out.buffer;
   const b1 = k1?.buffer, b2 = k2?.buffer;
   if (b1 === ob) overlapCheck(fn, arg, out, name1, k1!, allowSame);
@@ -99,15 +99,9 @@ export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: s
   }
 }
 
-/** Whether disjoint() has already passed these arrays, with these lengths, at memo's call site. */
-export function knownDisjoint(memo: DisjointMemo, out: ArrayBufferView, v1: unknown, v2: unknown): boolean {
-  const k1 = ArrayBuffer.isView(v1) ? v1 : null;
-  const k2 = ArrayBuffer.isView(v2) ? v2 : null;
-  return knownDisjointViews(memo, out, (out as Uint8Array).length, k1, k1 ? (k1 as Uint8Array).length : 0, k2, k2 ? (k2 as Uint8Array).length : 0);
-}
-
-/** knownDisjoint for a caller that has the views (or null) and their lengths at hand (each
- *  typed-array read costs a detached-buffer check once any buffer in the process was detached). */
+/** Whether disjoint() has already passed these views (null: not a view) with these lengths at
+ *  memo's call site. The callers pass lengths they have already read: each typed-array read costs
+ *  a detached-buffer check once any buffer in the process has been detached. */
 export function knownDisjointViews(memo: DisjointMemo, out: ArrayBufferView, n0: number, v1: ArrayBufferView | null, n1: number,
   v2: ArrayBufferView | null, n2: number): boolean {
   return memo.out === out && memo.v1 === v1 && memo.v2 === v2 && memo.n0 === n0 && memo.n1 === n1 && memo.n2 === n2;
