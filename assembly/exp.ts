@@ -83,17 +83,8 @@ import { vmadd } from './simd';
 // @ts-ignore: decorator
 @inline export function vexp<T>(vx: v128, cutoff: bool = true): v128 {
   if (sizeof<T>() == 4) {
-    let vn = vmadd<f32>(vx, f32x4.splat(F32_LOG2E), f32x4.splat(F32_MAGIC));
-    const vs = i32x4.shl(vn, 23);
-    vn = f32x4.sub(vn, f32x4.splat(F32_MAGIC));
-    let vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_HI), vx);
-    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_LO), vt);
-    let vp = vmadd<f32>(f32x4.splat(F32_C5), vt, f32x4.splat(F32_C4));
-    vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C3));
-    vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C2));
-    vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C1));
-    vt = f32x4.mul(vt, vs);
-    const vf = vmadd<f32>(vt, vp, vs);
+    // vexp_k with k = 0 (its magic bias is then F32_MAGIC): the same operations in the same order.
+    const vf = vexp_k(vx, f32x4.splat(F32_MAGIC));
     return cutoff ? v128.andnot(vf, f32x4.lt(vx, f32x4.splat(F32_CUTOFF))) : vf;
   } else {
     let vn = vmadd<f64>(vx, f64x2.splat(F64_LOG2E), f64x2.splat(F64_MAGIC));
@@ -160,10 +151,11 @@ import { vmadd } from './simd';
   return vmadd<f32>(vt, vp, vs);
 }
 
-/** The magic bias of vexp_k for the shift k: 1.5*2^23 + 127 - k, exact in f32 for |k| < 2^22. */
+/** The magic bias of vexp_k for the shift k: 1.5*2^23 + 127 - k (F32_MAGIC - k), exact in f32
+ *  for |k| < 2^22. */
 // @ts-ignore: decorator
 @inline export function KMAGIC(k: f32): f32 {
-  return <f32>12583039.0 - k;
+  return F32_MAGIC - k;
 }
 
 /** A bound on max - min below which every exp argument of a row is above the flush-to-zero
