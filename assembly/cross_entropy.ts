@@ -18,7 +18,7 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, vzero, in_exp_range, exp_unit } from './reduce';
+import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc } from './short_rows';
 
 /** Second output of the pass-2 kernels (one f64 per call; a global so the kernels stay plain
@@ -338,27 +338,27 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (g) vzero<T>(g, C);
     } else {
       const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
-      let m: T, s: f64, d: f64 = 0;
-      let xt: f64 = 0, unit: f64 = 1;
+      let m: T, s: f64, logs: f64, d: f64 = 0;
+      let xt: f64 = 0;
       if (ASC_FEATURE_SIMD && short) {
         m = short_rmax<T>(x, C);
         xt = <f64>load<T>(at<T>(x, t)); // read before pass 2, which may overwrite x with e
         s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+        logs = Math.log(s);
       } else if (smooth) {
         m = rmax<T>(x, C);
         xt = <f64>load<T>(at<T>(x, t));
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
         d = pass2_aux;
+        logs = Math.log(s);
       } else {
         m = rmax<T>(x, C);
         xt = <f64>load<T>(at<T>(x, t));
         const fast = in_exp_range<T>(m, 1);
         if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false) : raddexpminusmax<T>(x, g, C, m, 1, true, false);
         else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
-        if (ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4 && fast) unit = exp_unit;
+        logs = log_expsum<T>(s);
       }
-      // (relaxed-simd f32: s may be a sum of exp(x - k*ln2); see exp_unit)
-      const logs = ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4 ? Math.log(s / unit) : Math.log(s);
       // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
       // A target term of mass 0 ((1 - eps) * w[t] = 0: labelSmoothing 1 or weight 0) adds exactly 0
       // also when x[t] = -Infinity (a mask; 0 * Infinity would be NaN). NaN logits still give NaN.

@@ -110,16 +110,18 @@ import { vmadd } from './simd';
   }
 }
 
-/** The relaxed-simd build's exp for rows that need no flush to zero (see expsum_k in reduce.ts):
+/** The f32 exp of rows that need no flush to zero (the k-shift path of raddexpminusmax in reduce.ts):
  *  exp(vi - k*ln2) of each f32 lane of vi, with vmagic = splat(KMAGIC(k)) for an integer k
  *  (|k| <= 2^15), and every vi - k*ln2 in [-87.68, 0.35] (so 2^(n-k) below is a normal number).
  *  It is vexp with the shift by the row's max folded into the range reduction: n = round(vi*log2e)
  *  comes out of the magic-bias addition as n - k in the exponent bits (KMAGIC carries -k), and
- *  t = vi - n*ln2 is reduced from vi itself, so the separate vi - max of vexp (one of its 13
- *  operations per vector, measured ~7% of the exp-sum pass) is gone. It is also more accurate
- *  than exp(vi - max): the rounding of vi - max to f32 is gone; with ln2_hi + ln2_lo = ln2 to
- *  5.5e-14 and |n| < 2^15 the reduction adds < 2e-9 relative error (~0.02 ulp).
- *  `rr1` reduces with one constant, t = fma(n, -ln2, vi) (XNNPACK's avx2-rr1-p5; one operation
+ *  t = vi - n*ln2 is reduced from vi itself, so the separate vi - max of vexp is gone (one
+ *  operation per vector: measured 5-9% of the f32 kernels with the simd build, ~7% of the
+ *  exp-sum pass with relaxed-simd). It is also more accurate than exp(vi - max): the rounding of
+ *  vi - max to f32 is gone; with ln2_hi + ln2_lo = ln2 to 5.5e-14 the reduction adds < 2e-9
+ *  relative error (~0.02 ulp) while n*ln2_hi is exact: |n| < 2^15 with the fused multiply-add
+ *  of relaxed-simd, |n| < 2^9 unfused (ln2_hi has 15 significant bits; see KSHIFT_MAX_ABS).
+ *  `rr1` (relaxed-simd only) reduces with one constant, t = fma(n, -ln2, vi) (XNNPACK's avx2-rr1-p5; one operation
  *  fewer, measured +7-9% on the f32 kernels): t is off by n*(ln2 - ln2_f32) = n * 1.9e-9. The
  *  part k*1.9e-9 is one factor common to the whole row, which the softmax, the gradient and
  *  log(sum / exp_unit) cancel; the rest, with n - k >= -44 (rows of range <= 30, RR1_RANGE in
@@ -170,18 +172,7 @@ import { vmadd } from './simd';
 @inline export function sexp<T>(x: T): T {
   if (sizeof<T>() == 4) {
     const xf = <f32>x;
-    let n = xf * F32_LOG2E + F32_MAGIC;
-    const s = reinterpret<f32>(reinterpret<u32>(n) << 23);
-    n -= F32_MAGIC;
-    let t = n * F32_MINUS_LN2_HI + xf;
-    t = n * F32_MINUS_LN2_LO + t;
-    let p = F32_C5 * t + F32_C4;
-    p = p * t + F32_C3;
-    p = p * t + F32_C2;
-    p = p * t + F32_C1;
-    t *= s;
-    const f = t * p + s;
-    return <T>(xf < F32_CUTOFF ? <f32>0 : f);
+    return <T>(xf < F32_CUTOFF ? <f32>0 : sexp_k_ops(xf, F32_MAGIC));
   } else {
     const xd = <f64>x;
     let n = xd * F64_LOG2E + F64_MAGIC;
@@ -205,4 +196,29 @@ import { vmadd } from './simd';
     const f = t * p + s;
     return <T>(xd < F64_CUTOFF ? 0.0 : f);
   }
+}
+
+/** One f32 lane of vexp_k: exp(x - k*ln2) for vmagic = KMAGIC(k), with the same bits as the
+ *  vector form (for the last < 4 elements of a row, and for exp_unit). The relaxed-simd build
+ *  takes lane 0 of vexp_k itself, since its multiply-adds are fused. */
+// @ts-ignore: decorator
+@inline export function sexp_k(x: f32, magic: f32, rr1: bool = false): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(vexp_k(f32x4.splat(x), f32x4.splat(magic), rr1), 0);
+  return sexp_k_ops(x, magic);
+}
+
+/** vexp_k's operations (unfused, rr2) on one value. */
+// @ts-ignore: decorator
+@inline function sexp_k_ops(x: f32, magic: f32): f32 {
+  let n = x * F32_LOG2E + magic;
+  const s = reinterpret<f32>(reinterpret<u32>(n) << 23);
+  n -= magic;
+  let t = n * F32_MINUS_LN2_HI + x;
+  t = n * F32_MINUS_LN2_LO + t;
+  let p = F32_C5 * t + F32_C4;
+  p = p * t + F32_C3;
+  p = p * t + F32_C2;
+  p = p * t + F32_C1;
+  t *= s;
+  return t * p + s;
 }

@@ -4,7 +4,7 @@
 // elements in the SIMD builds and does all the work in the scalar build.
 
 import { BLOCK, LANES, at, vhmax, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
-import { vexp, sexp, vexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
+import { vexp, sexp, vexp_k, sexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
 
 /** The min of the last rmax() call's slice (a second result, kept per instance). */
 let last_min: f64 = 0;
@@ -57,18 +57,40 @@ export function rmax<T>(x: usize, n: i32): T {
   return (<f64>max - last_min) * <f64>beta <= <f64>NO_CUTOFF_RANGE<T>();
 }
 
-/** Relaxed-simd build, f32: after raddexpminusmax() with cutoff = false, the value its exp
- *  gave the row's max (1 in every other case). The k-shift versions sum exp(x - k*ln2), not
- *  exp(x - max) (see vexp_k), so the caller takes log(sum / exp_unit) for log(sum exp(x - max)).
- *  Dividing by the computed value rather than adding the exact shift cancels the max element's
- *  own rounding: a row whose max dominates gets log(1 + rest) exactly as with exp(0) = 1 (a
- *  constant row of C gives exactly log(C), a single-class row exactly 0). The stored exp values
- *  carry the same factor, which the softmax and gradient cancel by dividing by the sum. */
-export let exp_unit: f64 = 1;
+/** f32: the value the last raddexpminusmax() call's exp gave the row's max; 1 unless it took
+ *  the k-shift path (rows with cutoff = false, beta = 1, C >= KSHIFT_MIN_N, |max| <=
+ *  KSHIFT_MAX_ABS, not constant). That path sums exp(x - k*ln2), not exp(x - max) (see
+ *  vexp_k), so log_expsum() takes log(sum / exp_unit) for log(sum exp(x - max)). Dividing by the computed value rather than
+ *  adding the exact shift cancels the max element's own rounding: a row whose max dominates
+ *  gets log(1 + rest) exactly as with exp(0) = 1 (a constant row of C gives exactly log(C), a
+ *  single-class row exactly 0). The stored exp values carry the same factor, which the softmax
+ *  and gradient cancel by dividing by the sum. */
+let exp_unit: f64 = 1;
 
-/** |max| up to which the relaxed-simd f32 build uses expsum_k/expsum_store_k (see vexp_k). */
+/** log(sum exp(x - max)) of the row of the last raddexpminusmax() call, from the sum s it
+ *  returned (see exp_unit). */
 // @ts-ignore: decorator
-@inline const KSHIFT_MAX_ABS: f64 = 16384;
+@inline export function log_expsum<T>(s: f64): f64 {
+  // (s / 1 is s: skip the division's latency on rows of the other paths)
+  return sizeof<T>() == 4 && exp_unit != 1 ? Math.log(s / exp_unit) : Math.log(s);
+}
+
+/** |max| up to which an f32 row takes the k-shift path (see vexp_k). Its reduction needs
+ *  n*ln2_hi exact: with a fused multiply-add (relaxed-simd) that holds for |n| < 2^15; unfused,
+ *  ln2_hi's 15 significant bits leave |n| < 2^9, and rows in that path have x >= max - 87, so
+ *  |n| <= (256 + 87) * log2(e) + 1 = 496. */
+// @ts-ignore: decorator
+@inline function KSHIFT_MAX_ABS(): f64 {
+  return ASC_FEATURE_RELAXED_SIMD ? 16384 : 256;
+}
+/** Row length from which the k-shift path pays for its set-up (exp_unit, and the division in
+ *  log_expsum on the way to the log). Measured with Node 20 on x64: without this limit the simd
+ *  build's loss and log_softmax are 3-13% slower at C = 32..100 and even at C = 256, and 3-9%
+ *  faster above; the relaxed-simd build's k-shift loops (rr1, fused sum) gain at every C. */
+// @ts-ignore: decorator
+@inline function KSHIFT_MIN_N(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 0 : 256;
+}
 /** max - min up to which the relaxed-simd f32 build uses vexp_k's one-constant reduction (rr1):
  *  then |n| <= 44 and its error stays <= 2.8 ulp (measured; see vexp_k). */
 // @ts-ignore: decorator
@@ -80,28 +102,33 @@ export let exp_unit: f64 = 1;
  *  combination is its own function below (see expsum_body). */
 // @ts-ignore: decorator
 @inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool = true): f64 {
-  // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
-  if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff);
-  if (ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4 && !scaled && !cutoff) {
+  if (sizeof<T>() == 4) {
+    exp_unit = 1;
     // Shift by k*ln2, k = round(max/ln2), instead of by max: see vexp_k. Not for a constant row
     // (max = the min of rmax, which always runs first): there every exp(x - max) = 1 exactly, and
     // its sum C and log(C) stay exact as before (a sum of C copies of one inexact exp would not).
-    if (Math.abs(<f64>max) <= KSHIFT_MAX_ABS && <f64>max != last_min) {
+    if (!scaled && !cutoff && n >= KSHIFT_MIN_N() && Math.abs(<f64>max) <= KSHIFT_MAX_ABS() && <f64>max != last_min) {
       const k = <f32>nearest<f64>(<f64>max * Math.LOG2E);
-      if (<f64>max - last_min <= RR1_RANGE) {
-        exp_unit = <f64>f32x4.extract_lane(vexp_k(f32x4.splat(<f32>max), f32x4.splat(KMAGIC(k)), true), 0);
-        return keep ? expsum_store_k1(x, y, n, k) : expsum_k1(x, n, k);
-      }
-      exp_unit = <f64>f32x4.extract_lane(vexp_k(f32x4.splat(<f32>max), f32x4.splat(KMAGIC(k))), 0);
+      const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - last_min <= RR1_RANGE;
+      exp_unit = <f64>sexp_k(<f32>max, KMAGIC(k), rr1);
+      if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, true);
+      if (rr1) return keep ? expsum_store_k1(x, y, n, k) : expsum_k1(x, n, k);
       return keep ? expsum_store_k(x, y, n, k) : expsum_k(x, n, k);
     }
-    exp_unit = 1;
   }
+  // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
+  if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff);
+  // A row that needs no flush gets the same values from the flush loop (no lane is below the
+  // cutoff; a row holding a NaN gives NaN either way). The loops without it are kept only where they are timed: f32 in the simd build,
+  // where they run every row of C < KSHIFT_MIN_N. For f64, and for relaxed-simd f32 (whose
+  // k-shift path takes all but constant rows and |max| > KSHIFT_MAX_ABS), the two ops per vector
+  // they save are not worth two more functions in the package.
+  const flush = cutoff || sizeof<T>() == 8 || ASC_FEATURE_RELAXED_SIMD;
   if (keep) {
     return scaled ? expsum_store_scaled<T>(x, y, n, max, beta)
-      : cutoff ? expsum_store_flush<T>(x, y, n, max) : expsum_store<T>(x, y, n, max);
+      : flush ? expsum_store_flush<T>(x, y, n, max) : expsum_store<T>(x, y, n, max);
   }
-  return scaled ? expsum_scaled<T>(x, n, max, beta) : cutoff ? expsum_flush<T>(x, n, max) : expsum<T>(x, n, max);
+  return scaled ? expsum_scaled<T>(x, n, max, beta) : flush ? expsum_flush<T>(x, n, max) : expsum<T>(x, n, max);
 }
 
 // The versions of raddexpminusmax for the SIMD builds, each a function of its own rather than
@@ -119,7 +146,7 @@ function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0,
 function expsum_store_k1(x: usize, y: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, true, true); }
 function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, true, true); }
 
-/** The body of every raddexpminusmax version. With `kshift` (relaxed-simd, f32) `max` is the
+/** The body of every raddexpminusmax version. With `kshift` (f32) `max` is the
  *  shift k of vexp_k, and each exp is vexp_k(x[i]) = exp(x[i] - k*ln2). */
 // @ts-ignore: decorator
 @inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, kshift: bool = false, rr1: bool = false): f64 {
@@ -127,7 +154,7 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
-    const vmax = ASC_FEATURE_RELAXED_SIMD && kshift ? f32x4.splat(KMAGIC(<f32>max)) : v128.splat<T>(max);
+    const vmax = kshift ? f32x4.splat(KMAGIC(<f32>max)) : v128.splat<T>(max);
     const vbeta = v128.splat<T>(beta);
     const nv = n - n % (4 * L);
     while (i < nv) {
@@ -154,7 +181,7 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
       do {
         const p = at<T>(x, i);
         let e0: v128, e1: v128, e2: v128, e3: v128;
-        if (ASC_FEATURE_RELAXED_SIMD && kshift) {
+        if (kshift) {
           e0 = vexp_k(v128.load(p), vmax, rr1);
           e1 = vexp_k(v128.load(p, 16), vmax, rr1);
           e2 = vexp_k(v128.load(p, 32), vmax, rr1);
@@ -191,7 +218,7 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
       let a = v128.splat<T>(0);
       for (; i <= n - L; i += L) {
         let e: v128;
-        if (ASC_FEATURE_RELAXED_SIMD && kshift) e = vexp_k(v128.load(at<T>(x, i)), vmax, rr1);
+        if (kshift) e = vexp_k(v128.load(at<T>(x, i)), vmax, rr1);
         else {
           let v = v128.sub<T>(v128.load(at<T>(x, i)), vmax);
           if (scaled) v = v128.mul<T>(v, vbeta);
@@ -208,9 +235,8 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
     let a: f64 = 0;
     for (; i < end; i++) {
       let e: T;
-      if (ASC_FEATURE_RELAXED_SIMD && kshift) {
-        // the last < 4 elements: lane 0 of the vector form, so every element gets the same exp
-        e = <T>f32x4.extract_lane(vexp_k(f32x4.splat(load<f32>(at<f32>(x, i))), f32x4.splat(KMAGIC(<f32>max)), rr1), 0);
+      if (kshift) {
+        e = <T>sexp_k(load<f32>(at<f32>(x, i)), KMAGIC(<f32>max), rr1);
       } else {
         let v = load<T>(at<T>(x, i)) - max;
         if (scaled) v *= beta;

@@ -4,7 +4,7 @@
 
 import { LANES, at } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, rdot, rsum, rhasnan, vscale, in_exp_range, exp_unit } from './reduce';
+import { rmax, raddexpminusmax, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
@@ -37,19 +37,17 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
   const stride = <usize>C << alignof<T>();
   const short = is_short_row<T>(C) && beta == 1;
   for (let r = 0; r < rows; r++) {
-    let m: T, s: f64, unit: f64 = 1;
+    let m: T, logs: T;
     if (ASC_FEATURE_SIMD && short) {
       m = short_rmax<T>(x, C);
-      s = short_raddexpminusmax<T>(x, 0, C, m, false);
+      logs = <T>Math.log(short_raddexpminusmax<T>(x, 0, C, m, false));
     } else {
       m = rmax<T>(x, C);
-      if (beta != 1) s = raddexpminusmax<T>(x, 0, C, m, beta, false, true);
-      else if (in_exp_range<T>(m, 1)) {
-        s = raddexpminusmax<T>(x, 0, C, m, 1, false, false, false);
-        if (ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4) unit = exp_unit; // s may sum exp(x - k*ln2): see exp_unit
-      } else s = raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+      const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true)
+        : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+      logs = <T>log_expsum<T>(s);
     }
-    const logs = <T>(ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4 ? Math.log(s / unit) : Math.log(s));
     let i = 0;
     if (ASC_FEATURE_SIMD) {
       const L = LANES<T>();
@@ -85,12 +83,9 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32): void
     const m = rmax<T>(x, C);
     let v: T;
     if (isFinite<T>(m)) {
-      let s: f64, unit: f64 = 1;
-      if (in_exp_range<T>(m, 1)) {
-        s = raddexpminusmax<T>(x, 0, C, m, 1, false, false, false);
-        if (ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4) unit = exp_unit; // s may sum exp(x - k*ln2): see exp_unit
-      } else s = raddexpminusmax<T>(x, 0, C, m, 1, false, false);
-      v = <T>(ASC_FEATURE_RELAXED_SIMD && sizeof<T>() == 4 ? <f64>m + Math.log(s / unit) : <f64>m + Math.log(s));
+      const s = in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
+      v = <T>(<f64>m + log_expsum<T>(s));
     } else {
       v = rhasnan<T>(x, C) ? <T>NaN : m;
     }
