@@ -133,14 +133,14 @@ function streamStrided(
   }
 }
 
-/** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
- *  costs more than the copy. */
 /** view[p..p+n) = src[0..n) (a loop for a few elements, where set()'s call costs more). */
 export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number): void {
   if (n <= 16) for (let i = 0; i < n; i++) view[p + i] = src[i]!;
   else view.set(src, p);
 }
 
+/** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
+ *  costs more than the copy. */
 export function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
   else dst.set(view.subarray(p, p + n), d);
