@@ -6,6 +6,8 @@
 //
 //   npm run bench                 full run (~5-8 min), writes bench/results.{json,md} and bench/chart.svg
 //   npm run bench -- --quick      < 2 min: shorter time budget per task, 4 shapes
+//   npm run bench -- --runs=3     three timing runs, each entry the run with the median rate (the
+//                                 issue's targets are medians of runs; ~3x the time)
 //   options: --shapes=1x10,32x32000  --ops=softmax,crossEntropyWithGrad  --time=<ms per task>
 //            --no-write (do not overwrite the results files)
 

@@ -56,7 +56,7 @@ function parseArgs(argv) {
     if (!m) throw new Error(`bench: unknown argument ${a} (see bench/index.mjs for the options)`);
     args[m[1]] = m[2] ?? true;
   }
-  const known = new Set(['quick', 'shapes', 'ops', 'time', 'clock', 'no-write', 'no-threads']); // (no-threads: bench/index.mjs)
+  const known = new Set(['quick', 'shapes', 'ops', 'time', 'clock', 'runs', 'no-write', 'no-threads']); // (no-threads: bench/index.mjs)
   for (const k of Object.keys(args)) if (!known.has(k)) throw new Error(`bench: unknown option --${k}`);
   const mode = args.quick ? 'quick' : 'full';
   const budget = { ...BUDGETS[mode] };
@@ -71,7 +71,9 @@ function parseArgs(argv) {
   for (const op of ops) if (!OPS.includes(op)) throw new Error(`bench: unknown op ${op} (ops: ${OPS.join(', ')})`);
   const clock = typeof args.clock === 'string' ? args.clock : 'cpu';
   if (clock !== 'cpu' && clock !== 'wall') throw new Error(`bench: --clock must be cpu or wall, got ${args.clock}`);
-  return { mode, budget, shapes, ops, clock, write: !args['no-write'] };
+  const runs = args.runs === undefined ? 1 : Number(args.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 9) throw new Error(`bench: --runs must be an integer from 1 to 9, got ${args.runs}`);
+  return { mode, budget, shapes, ops, clock, runs, write: !args['no-write'] };
 }
 
 const gc = () => globalThis.gc?.();
@@ -119,7 +121,8 @@ export async function main(argv) {
   for (const s of skipped) console.log(`  skipped ${s.backend}: ${s.reason}`);
   const oursImpls = backends.flatMap((b) => [ours(b, 'api'), ours(b, 'ws')]);
   console.log(
-    `mode: ${opts.mode} (per task: ${opts.budget.rounds} interleaved rounds, ${opts.budget.time} ms in all, ` +
+    `mode: ${opts.mode} (${opts.runs > 1 ? `${opts.runs} timing runs, each entry the run with the median rate; ` : ''}` +
+      `per task: ${opts.budget.rounds} interleaved rounds, ${opts.budget.time} ms in all, ` +
       `>= ${opts.budget.iterations} samples per round); clock: ${CLOCK_TEXT[opts.clock]}; ` +
       `shapes: ${opts.shapes.map(shapeLabel).join(' ')}`,
   );
@@ -160,14 +163,143 @@ export async function main(argv) {
   }
 
   // ---- 2. time -------------------------------------------------------------------------------
-  // For each (shape, op) all implementations are timed in `rounds` interleaved rounds (order
-  // reversed every other round); ratios are therefore measured side by side. softmax-wasm is
-  // re-prepared in every round (init() switching builds disposes workspaces; preparing is cheap
-  // and untimed); a baseline is prepared once per (shape, op).
+  // With --runs=N the whole timing pass runs N times and each (shape, op, implementation) keeps
+  // the run with the median rate: what the issue's targets are stated for ("median of the runs"),
+  // and robust to a neighbour that loads the machine's memory or cores for a minute of one run.
   const tt = performance.now();
   const cpuOverhead = cpuClockOverhead();
   const baselines = await loadBaselines();
   const impls = [...oursImpls, ...baselines];
+  const passes = [];
+  for (let run = 0; run < opts.runs; run++) {
+    if (opts.runs > 1) console.log(`\n== timing run ${run + 1} of ${opts.runs}`);
+    passes.push(await timeAll(opts, impls, cpuOverhead));
+  }
+  const entries = medianOfRuns(passes);
+  for (const b of baselines) await b.dispose();
+  const timingSecs = (performance.now() - tt) / 1000;
+
+  // ---- 3. report -----------------------------------------------------------------------------
+  const get = (op, shape, id) =>
+    entries.find((e) => e.op === op && e.rows === shape[0] && e.classes === shape[1] && e.impl === id);
+  const rateOf = (op, shape, id) => get(op, shape, id)?.elementsPerSec;
+  const md = [];
+  const out = (s = '') => {
+    console.log(s);
+    md.push(s);
+  };
+
+  out(`\n## softmax-wasm benchmark (${opts.mode})\n`);
+  out(machine.line);
+  out(source.line);
+  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${CLOCK_TEXT[opts.clock]}; f32, 1 thread. ` +
+    `API = the normal functions with into/gradInto (copies in and out included); ` +
+    `WS = a Workspace (zero-copy, inputs written once).`);
+
+  for (const op of opts.ops) {
+    out(`\n### ${op}: elements/s\n`);
+    const rowsT = impls
+      .filter((i) => i.ops.includes(op))
+      .map((i) => [i.label, ...opts.shapes.map((s) => fmtRate(rateOf(op, s, i.id)))]);
+    out(table(['implementation', ...opts.shapes.map(shapeLabel)], rowsT));
+  }
+
+  const tiny = opts.shapes.find(([r, c]) => r === 1 && c === 10);
+  if (tiny) {
+    out(`\n### ns per call at [1,10] (median, ${opts.clock === 'cpu' ? 'CPU time' : 'wall clock'})\n`);
+    const rowsT = impls.map((i) => [
+      i.label,
+      ...opts.ops.map((op) => (i.ops.includes(op) ? fmtNs(get(op, tiny, i.id)?.medianNs) : '')),
+    ]);
+    out(table(['implementation', ...opts.ops], rowsT));
+    if (opts.clock === 'cpu') {
+      out(`\nthe same by wall clock:\n`);
+      const rowsW = impls.map((i) => [
+        i.label,
+        ...opts.ops.map((op) => (i.ops.includes(op) ? fmtNs(get(op, tiny, i.id)?.wall.medianNs) : '')),
+      ]);
+      out(table(['implementation', ...opts.ops], rowsW));
+    }
+  }
+  if (opts.clock === 'cpu' && opts.ops.includes('crossEntropyWithGrad')) {
+    out(`\n### crossEntropyWithGrad: elements/s by wall clock (for comparison; inflated by waiting for a core on a loaded machine)\n`);
+    const rowsW = impls
+      .filter((i) => i.ops.includes('crossEntropyWithGrad'))
+      .map((i) => [i.label, ...opts.shapes.map((s) => fmtRate(get('crossEntropyWithGrad', s, i.id)?.wall.elementsPerSec))]);
+    out(table(['implementation', ...opts.shapes.map(shapeLabel)], rowsW));
+  }
+
+  // Ratios of ours (simd and relaxed-simd, API and Workspace) to each baseline.
+  const ratioOurs = oursImpls.filter((i) => i.backend !== 'scalar');
+  for (const op of opts.ops) {
+    const bls = baselines.filter((b) => b.ops.includes(op));
+    out(`\n### ${op}: speed-up of softmax-wasm over each baseline (elements/s ratio)\n`);
+    const rowsT = [];
+    for (const s of opts.shapes) {
+      for (const o of ratioOurs) {
+        const mine = rateOf(op, s, o.id);
+        rowsT.push([`${shapeLabel(s)} ${o.short}`, ...bls.map((b) => fmtRatio(mine / rateOf(op, s, b.id)))]);
+      }
+    }
+    out(table(['shape, ours', ...bls.map((b) => `vs ${b.short}`)], rowsT));
+  }
+  out(`\n(ort-web[s] / ort-node[s]: the ORT loss+grad graph with ScatterElements instead of OneHot-Sub.)`);
+
+  const targets = evaluateTargets(rateOf, get);
+  out(`\n### Targets (issue 4; simd build unless stated; ${opts.clock === 'cpu' ? 'CPU time' : 'wall clock'}; against the default ORT graph, scatter graph for information)\n`);
+  out('```');
+  for (const t of targets) out(t.line);
+  const counted = targets.filter((t) => t.target && t.met !== null);
+  out(`${counted.filter((t) => t.met).length} of ${counted.length} targets met` +
+    (targets.some((t) => t.target && t.met === null) ? ' (some not measured in this run)' : ''));
+  out('```');
+
+  const totalSecs = (performance.now() - t0) / 1000;
+  const flags = [opts.mode === 'quick' ? '--quick' : '', opts.runs > 1 ? `--runs=${opts.runs}` : ''].filter(Boolean).join(' ');
+  out(`\ntotal ${totalSecs.toFixed(0)} s (timing ${timingSecs.toFixed(0)} s); ` +
+    `written by \`npm run bench${flags ? ` -- ${flags}` : ''}\`` +
+    (opts.runs > 1 ? `; each entry is the median of ${opts.runs} timing runs` : ''));
+
+  if (opts.write) {
+    const results = {
+      machine,
+      source,
+      mode: opts.mode,
+      runs: opts.runs,
+      clock: opts.clock,
+      budget: opts.budget,
+      builds: backends,
+      skippedBuilds: skipped,
+      shapes: opts.shapes,
+      ops: opts.ops,
+      implementations: impls.map((i) => ({
+        id: i.id,
+        label: i.label,
+        kind: i.kind,
+        backend: i.backend ?? null,
+        path: i.path ?? null,
+        ops: i.ops,
+        config: i.config ?? null,
+      })),
+      entries,
+      targets: targets.map(({ line, ...t }) => ({ ...t, line })),
+      seconds: { total: totalSecs, timing: timingSecs },
+    };
+    fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), formatResults(results));
+    fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), md.join('\n') + '\n');
+    fs.writeFileSync(path.join(BENCH_DIR, 'chart.svg'), renderChart(results));
+    console.log(`wrote bench/results.json, bench/results.md, bench/chart.svg`);
+  }
+}
+
+/**
+ * One timing pass over every (shape, op, implementation): for each (shape, op) all
+ * implementations are timed in `rounds` interleaved rounds (order reversed every other round), so
+ * ratios are measured side by side. softmax-wasm is re-prepared in every round (init() switching
+ * builds disposes workspaces; preparing is cheap and untimed); a baseline is prepared once per
+ * (shape, op). Returns one entry per (shape, op, implementation), in a fixed order.
+ */
+async function timeAll(opts, impls, cpuOverhead) {
   const { rounds } = opts.budget;
   const round = {
     time: opts.budget.time / rounds,
@@ -252,115 +384,16 @@ export async function main(argv) {
       gc();
     }
   }
-  for (const b of baselines) await b.dispose();
-  const timingSecs = (performance.now() - tt) / 1000;
+  return entries;
+}
 
-  // ---- 3. report -----------------------------------------------------------------------------
-  const get = (op, shape, id) =>
-    entries.find((e) => e.op === op && e.rows === shape[0] && e.classes === shape[1] && e.impl === id);
-  const rateOf = (op, shape, id) => get(op, shape, id)?.elementsPerSec;
-  const md = [];
-  const out = (s = '') => {
-    console.log(s);
-    md.push(s);
-  };
-
-  out(`\n## softmax-wasm benchmark (${opts.mode})\n`);
-  out(machine.line);
-  out(source.line);
-  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${CLOCK_TEXT[opts.clock]}; f32, 1 thread. ` +
-    `API = the normal functions with into/gradInto (copies in and out included); ` +
-    `WS = a Workspace (zero-copy, inputs written once).`);
-
-  for (const op of opts.ops) {
-    out(`\n### ${op}: elements/s\n`);
-    const rowsT = impls
-      .filter((i) => i.ops.includes(op))
-      .map((i) => [i.label, ...opts.shapes.map((s) => fmtRate(rateOf(op, s, i.id)))]);
-    out(table(['implementation', ...opts.shapes.map(shapeLabel)], rowsT));
-  }
-
-  const tiny = opts.shapes.find(([r, c]) => r === 1 && c === 10);
-  if (tiny) {
-    out(`\n### ns per call at [1,10] (median, ${opts.clock === 'cpu' ? 'CPU time' : 'wall clock'})\n`);
-    const rowsT = impls.map((i) => [
-      i.label,
-      ...opts.ops.map((op) => (i.ops.includes(op) ? fmtNs(get(op, tiny, i.id)?.medianNs) : '')),
-    ]);
-    out(table(['implementation', ...opts.ops], rowsT));
-    if (opts.clock === 'cpu') {
-      out(`\nthe same by wall clock:\n`);
-      const rowsW = impls.map((i) => [
-        i.label,
-        ...opts.ops.map((op) => (i.ops.includes(op) ? fmtNs(get(op, tiny, i.id)?.wall.medianNs) : '')),
-      ]);
-      out(table(['implementation', ...opts.ops], rowsW));
-    }
-  }
-  if (opts.clock === 'cpu' && opts.ops.includes('crossEntropyWithGrad')) {
-    out(`\n### crossEntropyWithGrad: elements/s by wall clock (for comparison; inflated by waiting for a core on a loaded machine)\n`);
-    const rowsW = impls
-      .filter((i) => i.ops.includes('crossEntropyWithGrad'))
-      .map((i) => [i.label, ...opts.shapes.map((s) => fmtRate(get('crossEntropyWithGrad', s, i.id)?.wall.elementsPerSec))]);
-    out(table(['implementation', ...opts.shapes.map(shapeLabel)], rowsW));
-  }
-
-  // Ratios of ours (simd and relaxed-simd, API and Workspace) to each baseline.
-  const ratioOurs = oursImpls.filter((i) => i.backend !== 'scalar');
-  for (const op of opts.ops) {
-    const bls = baselines.filter((b) => b.ops.includes(op));
-    out(`\n### ${op}: speed-up of softmax-wasm over each baseline (elements/s ratio)\n`);
-    const rowsT = [];
-    for (const s of opts.shapes) {
-      for (const o of ratioOurs) {
-        const mine = rateOf(op, s, o.id);
-        rowsT.push([`${shapeLabel(s)} ${o.short}`, ...bls.map((b) => fmtRatio(mine / rateOf(op, s, b.id)))]);
-      }
-    }
-    out(table(['shape, ours', ...bls.map((b) => `vs ${b.short}`)], rowsT));
-  }
-  out(`\n(ort-web[s] / ort-node[s]: the ORT loss+grad graph with ScatterElements instead of OneHot-Sub.)`);
-
-  const targets = evaluateTargets(rateOf, get);
-  out(`\n### Targets (issue 4; simd build unless stated; ${opts.clock === 'cpu' ? 'CPU time' : 'wall clock'}; against the default ORT graph, scatter graph for information)\n`);
-  out('```');
-  for (const t of targets) out(t.line);
-  const counted = targets.filter((t) => t.target && t.met !== null);
-  out(`${counted.filter((t) => t.met).length} of ${counted.length} targets met` +
-    (targets.some((t) => t.target && t.met === null) ? ' (some not measured in this run)' : ''));
-  out('```');
-
-  const totalSecs = (performance.now() - t0) / 1000;
-  out(`\ntotal ${totalSecs.toFixed(0)} s (timing ${timingSecs.toFixed(0)} s); ` +
-    `written by \`npm run bench${opts.mode === 'quick' ? ' -- --quick' : ''}\``);
-
-  if (opts.write) {
-    const results = {
-      machine,
-      source,
-      mode: opts.mode,
-      clock: opts.clock,
-      budget: opts.budget,
-      builds: backends,
-      skippedBuilds: skipped,
-      shapes: opts.shapes,
-      ops: opts.ops,
-      implementations: impls.map((i) => ({
-        id: i.id,
-        label: i.label,
-        kind: i.kind,
-        backend: i.backend ?? null,
-        path: i.path ?? null,
-        ops: i.ops,
-        config: i.config ?? null,
-      })),
-      entries,
-      targets: targets.map(({ line, ...t }) => ({ ...t, line })),
-      seconds: { total: totalSecs, timing: timingSecs },
-    };
-    fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), formatResults(results));
-    fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), md.join('\n') + '\n');
-    fs.writeFileSync(path.join(BENCH_DIR, 'chart.svg'), renderChart(results));
-    console.log(`wrote bench/results.json, bench/results.md, bench/chart.svg`);
-  }
+/** Per (shape, op, implementation), the entry of the run with the median rate (the lower middle
+ *  one for an even count), with every run's rate beside it. */
+function medianOfRuns(passes) {
+  if (passes.length === 1) return passes[0];
+  return passes[0].map((_, k) => {
+    const byRate = passes.map((p) => p[k]).sort((x, y) => x.elementsPerSec - y.elementsPerSec);
+    const mid = byRate[(byRate.length - 1) >> 1];
+    return { ...mid, runs: passes.map((p) => p[k].elementsPerSec) };
+  });
 }
