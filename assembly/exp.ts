@@ -110,7 +110,7 @@ import { vmadd } from './simd';
   }
 }
 
-/** The f32 exp of rows that need no flush to zero (the k-shift path of raddexpminusmax in reduce.ts):
+/** The f32 exp of rows that need no flush to zero (raddexpminusmax's k-shift path, reduce.ts):
  *  exp(vi - k*ln2) of each f32 lane of vi, with vmagic = splat(KMAGIC(k)) for an integer k
  *  (|k| <= 2^15), and every vi - k*ln2 in [-87.68, 0.35] (so 2^(n-k) below is a normal number).
  *  It is vexp with the shift by the row's max folded into the range reduction: n = round(vi*log2e)
@@ -121,12 +121,12 @@ import { vmadd } from './simd';
  *  vi - max to f32 is gone; with ln2_hi + ln2_lo = ln2 to 5.5e-14 the reduction adds < 2e-9
  *  relative error (~0.02 ulp) while n*ln2_hi is exact: |n| < 2^15 with the fused multiply-add
  *  of relaxed-simd, |n| < 2^9 unfused (ln2_hi has 15 significant bits; see KSHIFT_MAX_ABS).
- *  `rr1` (relaxed-simd only) reduces with one constant, t = fma(n, -ln2, vi) (XNNPACK's avx2-rr1-p5; one operation
- *  fewer, measured +7-9% on the f32 kernels): t is off by n*(ln2 - ln2_f32) = n * 1.9e-9. The
- *  part k*1.9e-9 is one factor common to the whole row, which the softmax, the gradient and
- *  log(sum / exp_unit) cancel; the rest, with n - k >= -44 (rows of range <= 30, RR1_RANGE in
- *  reduce.ts), keeps the error <= 2.8 ulp (measured over 30M points per k, k from -5000 to
- *  23637; rr2: 1.97 ulp). With `accumulate`, returns vacc + the exp (for the sums that do not
+ *  `rr1` (relaxed-simd only) reduces with one constant, t = fma(n, -ln2, vi) (XNNPACK's
+ *  avx2-rr1-p5; one operation fewer, measured +7-9% on the f32 kernels): t is off by
+ *  n*(ln2 - ln2_f32) = n * 1.9e-9. The part k*1.9e-9 is one factor common to the whole row,
+ *  which the softmax, the gradient and log(sum / exp_unit) cancel; the rest, with n - k >= -44
+ *  (rows of range <= 30, RR1_RANGE in reduce.ts), keeps the error <= 2.8 ulp (measured over
+ *  30M points per k, k from -5000 to 23637; rr2: 1.97 ulp). With `accumulate`, returns vacc + the exp (for the sums that do not
  *  keep the exp values). */
 // @ts-ignore: decorator
 @inline export function vexp_k(vi: v128, vmagic: v128, rr1: bool = false, accumulate: bool = false, vacc: v128 = v128.splat<i32>(0)): v128 {

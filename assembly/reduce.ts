@@ -60,11 +60,11 @@ export function rmax<T>(x: usize, n: i32): T {
 /** f32: the value the last raddexpminusmax() call's exp gave the row's max; 1 unless it took
  *  the k-shift path (rows with cutoff = false, beta = 1, C >= KSHIFT_MIN_N, |max| <=
  *  KSHIFT_MAX_ABS, not constant). That path sums exp(x - k*ln2), not exp(x - max) (see
- *  vexp_k), so log_expsum() takes log(sum / exp_unit) for log(sum exp(x - max)). Dividing by the computed value rather than
- *  adding the exact shift cancels the max element's own rounding: a row whose max dominates
- *  gets log(1 + rest) exactly as with exp(0) = 1 (a constant row of C gives exactly log(C), a
- *  single-class row exactly 0). The stored exp values carry the same factor, which the softmax
- *  and gradient cancel by dividing by the sum. */
+ *  vexp_k), so log_expsum() takes log(sum / exp_unit) for log(sum exp(x - max)). Dividing by
+ *  the computed value rather than adding the exact shift cancels the max element's own
+ *  rounding: a row whose max dominates gets log(1 + rest) exactly as with exp(0) = 1 (a
+ *  constant row of C gives exactly log(C), a single-class row exactly 0). The stored exp values
+ *  carry the same factor, which the softmax and gradient cancel by dividing by the sum. */
 let exp_unit: f64 = 1;
 
 /** log(sum exp(x - max)) of the row of the last raddexpminusmax() call, from the sum s it
@@ -119,10 +119,11 @@ let exp_unit: f64 = 1;
   // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
   if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff);
   // A row that needs no flush gets the same values from the flush loop (no lane is below the
-  // cutoff; a row holding a NaN gives NaN either way). The loops without it are kept only where they are timed: f32 in the simd build,
-  // where they run every row of C < KSHIFT_MIN_N. For f64, and for relaxed-simd f32 (whose
-  // k-shift path takes all but constant rows and |max| > KSHIFT_MAX_ABS), the two ops per vector
-  // they save are not worth two more functions in the package.
+  // cutoff; a row holding a NaN gives NaN either way). The loops without the flush are kept only
+  // where they are timed: f32 in the simd build, where they run every row of C < KSHIFT_MIN_N.
+  // For f64 (3-7% slower for it), and for relaxed-simd f32 (whose k-shift path takes all but
+  // constant rows and |max| > KSHIFT_MAX_ABS), the two operations per vector they save are not
+  // worth two more functions in the package (its size budget).
   const flush = cutoff || sizeof<T>() == 8 || ASC_FEATURE_RELAXED_SIMD;
   if (keep) {
     return scaled ? expsum_store_scaled<T>(x, y, n, max, beta)
