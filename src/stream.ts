@@ -24,18 +24,22 @@ export interface ChunkPlan {
   readonly bytes: number;
 }
 
+/** Outer blocks of `unitElems` elements (2^shift bytes each) that one chunk holds (at least 1). */
+function unitsFitting(unitElems: number, shift: number): number {
+  return Math.max(1, Math.floor((CHUNK_BYTES >> shift) / Math.max(1, unitElems)));
+}
+
 /** Whether a contiguous layout (inner = 1) fits one chunk of rows: what planChunks would plan
  *  as unitsPerChunk >= outer, without building the plan (for the one-call fast paths). */
 export function fitsOneChunk(L: Layout, dtype: DType): boolean {
-  return L.inner === 1 && L.outer <= Math.max(1, Math.floor((CHUNK_BYTES >> (dtype === 'f32' ? 2 : 3)) / Math.max(1, L.C)));
+  return L.inner === 1 && L.outer <= unitsFitting(L.C, dtype === 'f32' ? 2 : 3);
 }
 
 /** Plans the chunking of `inputs` same-shaped inputs (and an optional per-row output). */
 export function planChunks(L: Layout, dtype: DType, inputs: number, rowOut: boolean): ChunkPlan {
   const shift = dtype === 'f32' ? 2 : 3;
   const unitElems = L.C * L.inner;
-  const perChunk = Math.max(1, Math.floor((CHUNK_BYTES >> shift) / Math.max(1, unitElems)));
-  const unitsPerChunk = Math.max(1, Math.min(L.outer, perChunk));
+  const unitsPerChunk = Math.max(1, Math.min(L.outer, unitsFitting(unitElems, shift)));
   const chunkBytes = unitsPerChunk * unitElems * (1 << shift);
   const regions = L.inner > 1 ? 2 * inputs : inputs;
   const bytes = regions * regionSize(chunkBytes) + (rowOut ? regionSize(unitsPerChunk * L.inner * (1 << shift)) : 0);
