@@ -103,12 +103,14 @@ export function lossParams(fn: string, o: LossOptions, C: number, rows: number, 
 }
 
 /** How labels reach the kernel: which int32 value means "ignored", and whether any can. */
-interface IgnoreRule {
+export interface IgnoreRule {
   hasIgnore: boolean;
   ignore: number;
 }
 
-function setIgnoreRule(rule: IgnoreRule, target: IndexTarget | Int32Array, ignoreIndex: number): void {
+/** Sets the ignore rule for labels stored as int32 from `target` (an Int32Array for labels that
+ *  are int32 already). */
+export function setIgnoreRule(rule: IgnoreRule, target: IndexTarget | Int32Array, ignoreIndex: number): void {
   // Int32Array.set() converts each typed label exactly, except Uint32 values >= 2^31, which wrap
   // to negative int32 values: compare in the same wrapped space so such a label equals the
   // ignore index exactly when the original values are equal.

@@ -3,7 +3,7 @@
 // typed-array views and read results from them, so a call copies and allocates nothing.
 
 import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
-import { lossParams, prepare, reducedLoss, runRows, runWholeCall, type CeCall, type LossOptions } from './cross-entropy.js';
+import { lossParams, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, type CeCall, type LossOptions } from './cross-entropy.js';
 import { getRuntime, onSwitch, type Runtime } from './load.js';
 import { regionSize } from './memory.js';
 import { beta } from './softmax.js';
@@ -206,13 +206,13 @@ class WorkspaceImpl {
       scales: withGrad && p.gradArray ? this.ptr.scales : 0,
       losses: this.ptr.losses,
       lossT: this.ptr.loss,
-      // Labels are int32 here: an ignore index outside int32 matches none of them.
-      hasIgnore: p.ignoreIndex >= -0x80000000 && p.ignoreIndex <= 0x7fffffff,
-      ignore: p.ignoreIndex | 0,
-      sumW: C, denominator: rows, scale: 1,
+      hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
     };
     if (!this.probabilities) {
-      const loss = runWholeCall(name, this.rt, call, this.ptr.logits, withGrad ? this.ptr.grad : 0, this.views().target!);
+      const labels = this.views().target as Int32Array;
+      // The labels are int32 already: an ignore index outside int32 matches none of them.
+      setIgnoreRule(call, labels, p.ignoreIndex);
+      const loss = runWholeCall(name, this.rt, call, this.ptr.logits, withGrad ? this.ptr.grad : 0, labels);
       return p.reduction === 'none' ? this.views().loss! : loss;
     }
     prepare(name, this.rt, call, null);
