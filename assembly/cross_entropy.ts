@@ -1,5 +1,6 @@
 // Cross-entropy over `rows` contiguous rows of C logits of T, with the loss and the gradient of
-// each row from one fused pass sequence (the seed's dE/dz = softmax(z) * sum(q) - q):
+// each row from one fused pass sequence (dE/dz = softmax(z) * sum(q) - q, for
+// E = -sum(q * log_softmax(z))):
 //   1. m = max(x);
 //   2. e = exp(x - m), s = sum(e), keeping e in the gradient buffer, and in the same pass the
 //      target-weighted sums the loss needs;
@@ -16,24 +17,18 @@
 // The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
-import { BLOCK, LANES, at, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
+import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range } from './reduce';
+import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2 } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc } from './short_rows';
 
-/** Second output of the pass-2 kernels (one f64 per call; a global so the kernels stay plain
- *  functions of pointers and numbers). */
-let pass2_aux: f64 = 0;
-/** Third output of ce_prob_pass2: sum of w*q over the row. */
-let pass2_aux2: f64 = 0;
-
-/** Pass 2 for class-index targets with label smoothing: returns s = sum exp(x - m) and leaves
- *  sum_c w[c] * (m - x[c]) in pass2_aux (the smoothing term needs it). `w` = 0 means no
+/** Pass 2 for class-index targets with label smoothing: returns s = sum exp(x - m) and stores
+ *  sum_c w[c] * (m - x[c]) at tmp + TMP_AUX (the smoothing term needs it). `w` = 0 means no
  *  weights. `keep` stores e to y. */
 // @ts-ignore: decorator
-@inline function ce_smooth_pass2<T>(x: usize, y: usize, n: i32, m: T, w: usize, keep: bool): f64 {
+@inline function ce_smooth_pass2<T>(x: usize, y: usize, n: i32, m: T, w: usize, keep: bool, tmp: usize): f64 {
   let d: f64 = 0;
-  neumaier_reset();
+  let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const U = 2 * LANES<T>();
@@ -68,7 +63,9 @@ let pass2_aux2: f64 = 0;
           d1 = v128.sub<T>(d1, x1);
         }
       }
-      neumaier_add(vhsum<T>(v128.add<T>(a0, a1)));
+      const block = vhsum<T>(v128.add<T>(a0, a1));
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
       d += vhsum<T>(v128.add<T>(d0, d1));
     }
   }
@@ -86,21 +83,22 @@ let pass2_aux2: f64 = 0;
         if (wi != 0) d -= <f64>wi * <f64>xm;
       }
     }
-    neumaier_add(a);
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
   }
-  pass2_aux = d;
-  return neumaier_result();
+  store<f64>(tmp + TMP_AUX, d);
+  return neumaier_result(nsum, ncomp);
 }
 
-/** Pass 2 for probability targets: returns s = sum exp(x - m); leaves
- *  sum_c wq[c] * (m - x[c]) in pass2_aux and sum_c wq[c] in pass2_aux2, where
+/** Pass 2 for probability targets: returns s = sum exp(x - m); stores
+ *  sum_c wq[c] * (m - x[c]) at tmp + TMP_AUX and sum_c wq[c] at tmp + TMP_AUX2, where
  *  wq[c] = w[c] * (q[c] * (1 - eps) + eps / C). A class with wq[c] = 0 adds exactly 0 even when
  *  x[c] = -Infinity (the limit, where 0 * Infinity would give NaN). */
 // @ts-ignore: decorator
 @inline function ce_prob_pass2<T>(x: usize, q: usize, y: usize, n: i32, m: T, w: usize,
-                                  keepScale: T, smoothAdd: T, keep: bool): f64 {
+                                  keepScale: T, smoothAdd: T, keep: bool, tmp: usize): f64 {
   let d: f64 = 0, sq: f64 = 0;
-  neumaier_reset();
+  let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const U = 2 * LANES<T>();
@@ -136,7 +134,9 @@ let pass2_aux2: f64 = 0;
         d0 = v128.sub<T>(d0, v128.and(v128.mul<T>(q0, x0), v128.ne<T>(q0, zero)));
         d1 = v128.sub<T>(d1, v128.and(v128.mul<T>(q1, x1), v128.ne<T>(q1, zero)));
       }
-      neumaier_add(vhsum<T>(v128.add<T>(a0, a1)));
+      const block = vhsum<T>(v128.add<T>(a0, a1));
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
       d += vhsum<T>(v128.add<T>(d0, d1));
       sq += vhsum<T>(v128.add<T>(s0, s1));
     }
@@ -154,11 +154,12 @@ let pass2_aux2: f64 = 0;
       sq += <f64>qi;
       if (qi != 0) d -= <f64>(qi * xm);
     }
-    neumaier_add(a);
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
   }
-  pass2_aux = d;
-  pass2_aux2 = sq;
-  return neumaier_result();
+  store<f64>(tmp + TMP_AUX, d);
+  store<f64>(tmp + TMP_AUX2, sq);
+  return neumaier_result(nsum, ncomp);
 }
 
 /** Pass 3: g[i] = e[i] * a - b * (w ? w[i] : 1), in place over e. */
@@ -214,26 +215,26 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
 }
 
 /** Validates class-index labels before anything is written: returns the position of the first
- *  label that is neither in [0, C) nor the ignore index (or -1), and leaves in pass2_aux the
- *  mean denominator: the sum of w[label] over the non-ignored rows (their count without w). */
+ *  label that is neither in [0, C) nor the ignore index (or -1), and otherwise stores at
+ *  `denominator` (f64) the mean denominator: the sum of w[label] over the non-ignored rows
+ *  (their count without w). */
 // @ts-ignore: decorator
-@inline export function ce_check_labels<T>(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize): i32 {
-  neumaier_reset();
+@inline export function ce_check_labels<T>(labels: usize, n: i32, C: i32, ignore: i32, hasIgnore: bool, w: usize, denominator: usize): i32 {
+  let nsum: f64 = 0, ncomp: f64 = 0;
   let count = 0;
   for (let r = 0; r < n; r++) {
     const t = load<i32>(at<i32>(labels, r));
     if (hasIgnore && t == ignore) continue;
     if (<u32>t >= <u32>C) return r;
-    if (w) neumaier_add(<f64>load<T>(at<T>(w, t)));
+    if (w) {
+      const wt = <f64>load<T>(at<T>(w, t));
+      ncomp = neumaier_comp(nsum, ncomp, wt);
+      nsum += wt;
+    }
     else count++;
   }
-  pass2_aux = w ? neumaier_result() : <f64>count;
+  store<f64>(denominator, w ? neumaier_result(nsum, ncomp) : <f64>count);
   return -1;
-}
-
-/** The f64 result a kernel left beside its return value (see pass2_aux). */
-export function ce_aux(): f64 {
-  return pass2_aux;
 }
 
 // Reductions as the wrapper numbers them (src/cross-entropy.ts, REDUCTION_CODE).
@@ -263,18 +264,11 @@ export function ce_aux(): f64 {
   return denominator == 1 ? total : denominator == 0 ? NaN : total / denominator;
 }
 
-/** Row of the first bad label found by the last ce_index_call (-1: none). */
-let bad_label: i32 = -1;
-
-export function ce_bad_label(): i32 {
-  return bad_label;
-}
-
 /** ce_index_call with the default options (no class weights, no label smoothing, no z-loss,
  *  ignoreIndex -100, no per-sample upstream gradients): the fewer arguments of the small calls'
  *  fast path (each one costs the JS-to-wasm call ~0.5 ns). */
 export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32,
-                                    reduction: i32, gradOutput: f64): f64 {
+                                    reduction: i32, gradOutput: f64, tmp: usize): f64 {
   if (ASC_FEATURE_SIMD && rows == 1 && is_short_row<T>(C)) {
     // One short row (the [1, 10] call): a call this small is a chain of latencies, and the
     // general path's set-up (label-check loop, scale, the row loop's options, the compensated
@@ -283,11 +277,7 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
     // results are the same bits (test/small-calls.test.ts compares them with the checked path).
     const t = load<i32>(labels);
     if (t != -100) {
-      if (<u32>t >= <u32>C) {
-        bad_label = 0;
-        return NaN;
-      }
-      bad_label = -1;
+      if (<u32>t >= <u32>C) return NaN;
       const m = short_rmax<T>(x, C);
       const xt = <f64>load<T>(at<T>(x, t)); // read before the exp pass may overwrite x
       const s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
@@ -301,22 +291,21 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
       return l;
     }
   }
-  return ce_index_call<T>(x, labels, g, loss, 0, rows, C, 0, <f64>C, 0, 0, -100, true, reduction, gradOutput, 0);
+  return ce_index_call<T>(x, labels, g, loss, 0, rows, C, 0, <f64>C, 0, 0, -100, true, reduction, gradOutput, 0, tmp);
 }
 
 /** A whole call with class-index targets in one wasm call, for inputs that fit one chunk (a
  *  small call would otherwise spend more time crossing into wasm than computing): the label
  *  check, the mean denominator, the rows and the reduction. Returns the reduced loss (0 for
- *  'none'), or NaN with ce_bad_label() >= 0 when a label is out of range (nothing is computed
- *  then). Arguments as ce_index_rows, with the reduction and gradOutput in place of the scale. */
+ *  'none'), or NaN when a label is out of range (nothing is computed then: the caller finds
+ *  the label with ce_check_labels). Arguments as ce_index_rows, with the reduction and gradOutput in place of the scale. */
 export function ce_index_call<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
                                  w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool,
-                                 reduction: i32, gradOutput: f64, scales: usize): f64 {
-  bad_label = ce_check_labels<T>(labels, rows, C, ignore, hasIgnore, w);
-  if (bad_label >= 0) return NaN;
-  const denominator = reduction == REDUCTION_MEAN ? pass2_aux : <f64>rows;
+                                 reduction: i32, gradOutput: f64, scales: usize, tmp: usize): f64 {
+  if (ce_check_labels<T>(labels, rows, C, ignore, hasIgnore, w, tmp + TMP_AUX) >= 0) return NaN;
+  const denominator = reduction == REDUCTION_MEAN ? load<f64>(tmp + TMP_AUX) : <f64>rows;
   const scale = ce_grad_scale(reduction, gradOutput, denominator);
-  ce_index_rows<T>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales);
+  ce_index_rows<T>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales, tmp);
   return ce_reduce(loss, rows, reduction, denominator);
 }
 
@@ -325,7 +314,7 @@ export function ce_index_call<T>(x: usize, labels: usize, g: usize, loss: usize,
  *  checked by ce_check_labels. */
 export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
                                  w: usize, sumW: f64, eps: f64, zLoss: f64,
-                                 ignore: i32, hasIgnore: bool, scale: f64, scales: usize): void {
+                                 ignore: i32, hasIgnore: bool, scale: f64, scales: usize, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   const smooth = eps != 0;
   const short = is_short_row<T>(C) && !smooth;
@@ -346,18 +335,18 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
         logs = Math.log(s);
       } else if (smooth) {
-        m = rmax<T>(x, C);
+        m = rmax<T>(x, C, tmp);
         xt = <f64>load<T>(at<T>(x, t));
-        s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true) : ce_smooth_pass2<T>(x, 0, C, m, w, false);
-        d = pass2_aux;
+        s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
+        d = load<f64>(tmp + TMP_AUX);
         logs = Math.log(s);
       } else {
-        m = rmax<T>(x, C);
+        m = rmax<T>(x, C, tmp);
         xt = <f64>load<T>(at<T>(x, t));
-        const fast = in_exp_range<T>(m, 1);
-        if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false) : raddexpminusmax<T>(x, g, C, m, 1, true, false);
-        else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false) : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
-        logs = log_expsum<T>(s);
+        const fast = in_exp_range<T>(m, 1, tmp);
+        if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
+        else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+        logs = log_expsum<T>(s, tmp);
       }
       // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
       // A target term of mass 0 ((1 - eps) * w[t] = 0: labelSmoothing 1 or weight 0) adds exactly 0
@@ -388,13 +377,13 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
 
 /** Cross-entropy with probability targets q (same layout as x) over `rows` rows. */
 export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
-                                w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize): void {
+                                w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   const k = <T>(1 - eps), c = <T>(eps / <f64>C);
   for (let r = 0; r < rows; r++) {
-    const m = rmax<T>(x, C);
-    const s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false);
-    const d = pass2_aux, S = pass2_aux2;
+    const m = rmax<T>(x, C, tmp);
+    const s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true, tmp) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false, tmp);
+    const d = load<f64>(tmp + TMP_AUX), S = load<f64>(tmp + TMP_AUX2);
     const logs = Math.log(s);
     // sum_c wq[c] * (lse - x[c]) = sum_c wq[c] * (m - x[c]) + log(s) * sum_c wq[c]
     let l = d + logs * S;
@@ -419,7 +408,11 @@ export function f64_rsum(p: usize, n: i32): f64 {
   // One value (a one-sample call, where this is a fifth of the time): what the compensated sum
   // gives for it, x + 0 (which is +0 for -0), without its set-up.
   if (n == 1) return load<f64>(p) + 0.0;
-  neumaier_reset();
-  for (let i = 0; i < n; i++) neumaier_add(load<f64>(at<f64>(p, i)));
-  return neumaier_result();
+  let nsum: f64 = 0, ncomp: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f64>(at<f64>(p, i));
+    ncomp = neumaier_comp(nsum, ncomp, v);
+    nsum += v;
+  }
+  return neumaier_result(nsum, ncomp);
 }

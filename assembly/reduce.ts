@@ -3,17 +3,27 @@
 // a one-vector loop for what is left, and the scalar loop that finishes the last < LANES
 // elements in the SIMD builds and does all the work in the scalar build.
 
-import { BLOCK, LANES, at, vhmax, vhsum, neumaier_add, neumaier_reset, neumaier_result } from './simd';
+import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp, vexp_k, sexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
 
-/** The min of the last rmax() call's slice (a second result, kept per instance). */
-let last_min: f64 = 0;
+/** Byte offsets in `tmp`, the 32 bytes of scratch (8-aligned) the caller of a row kernel passes:
+ *  where one pass of a row leaves its second result for the next (XNNPACK style: results leave
+ *  through pointers the caller passes, and the module keeps no state). Row kernels of
+ *  cross_entropy.ts use the last two. */
+// @ts-ignore: decorator
+@inline export const TMP_MIN: usize = 0;
+// @ts-ignore: decorator
+@inline export const TMP_EXP_UNIT: usize = 8;
+// @ts-ignore: decorator
+@inline export const TMP_AUX: usize = 16;
+// @ts-ignore: decorator
+@inline export const TMP_AUX2: usize = 24;
 
-/** max over the slice, and its min in rmin(); NaN elements are passed over (a NaN still
+/** max over the slice, and its min stored (as f64) at tmp + TMP_MIN; NaN elements are passed over (a NaN still
  *  poisons the row through the exp-sum that follows, which is where the caller gets its NaN).
  *  -Infinity (min +Infinity) for n = 0. The min tells the exp pass whether any argument can fall
  *  below the flush-to-zero cutoff; it costs one more vector operation on loads already made. */
-export function rmax<T>(x: usize, n: i32): T {
+export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   let m = <T>-Infinity;
   let lo = <T>Infinity;
   let i = 0;
@@ -46,33 +56,34 @@ export function rmax<T>(x: usize, n: i32): T {
     m = v > m ? v : m;
     lo = v < lo ? v : lo;
   }
-  last_min = <f64>lo;
+  store<f64>(tmp + TMP_MIN, <f64>lo);
   return m;
 }
 
-/** Whether every exp((x - max) * beta) of the last rmax() slice is above the flush-to-zero
- *  cutoff (false for NaN or infinite ranges), so its exp pass may skip the flush. */
+/** Whether every exp((x - max) * beta) of the slice rmax() just scanned (its min at tmp) is
+ *  above the flush-to-zero cutoff (false for NaN or infinite ranges), so its exp pass may skip
+ *  the flush. */
 // @ts-ignore: decorator
-@inline export function in_exp_range<T>(max: T, beta: T): bool {
-  return (<f64>max - last_min) * <f64>beta <= <f64>NO_CUTOFF_RANGE<T>();
+@inline export function in_exp_range<T>(max: T, beta: T, tmp: usize): bool {
+  return (<f64>max - load<f64>(tmp + TMP_MIN)) * <f64>beta <= <f64>NO_CUTOFF_RANGE<T>();
 }
 
-/** f32: the value the last raddexpminusmax() call's exp gave the row's max; 1 unless it took
+/** f32: raddexpminusmax() stores at tmp + TMP_EXP_UNIT the value its exp gave the row's max: 1 unless it took
  *  the k-shift path (rows with cutoff = false, beta = 1, C >= KSHIFT_MIN_N, |max| <=
  *  KSHIFT_MAX_ABS, not constant). That path sums exp(x - k*ln2), not exp(x - max) (see
- *  vexp_k), so log_expsum() takes log(sum / exp_unit) for log(sum exp(x - max)). Dividing by
+ *  vexp_k), so log_expsum() takes log(sum / unit) for log(sum exp(x - max)). Dividing by
  *  the computed value rather than adding the exact shift cancels the max element's own
  *  rounding: a row whose max dominates gets log(1 + rest) exactly as with exp(0) = 1 (a
  *  constant row of C gives exactly log(C), a single-class row exactly 0). The stored exp values
- *  carry the same factor, which the softmax and gradient cancel by dividing by the sum. */
-let exp_unit: f64 = 1;
-
-/** log(sum exp(x - max)) of the row of the last raddexpminusmax() call, from the sum s it
- *  returned (see exp_unit). */
+ *  carry the same factor, which the softmax and gradient cancel by dividing by the sum.
+ *
+ *  log(sum exp(x - max)) of the row of the raddexpminusmax() call that returned s with this tmp. */
 // @ts-ignore: decorator
-@inline export function log_expsum<T>(s: f64): f64 {
+@inline export function log_expsum<T>(s: f64, tmp: usize): f64 {
+  if (sizeof<T>() != 4) return Math.log(s);
+  const unit = load<f64>(tmp + TMP_EXP_UNIT);
   // (s / 1 is s: skip the division's latency on rows of the other paths)
-  return sizeof<T>() == 4 && exp_unit != 1 ? Math.log(s / exp_unit) : Math.log(s);
+  return unit != 1 ? Math.log(s / unit) : Math.log(s);
 }
 
 /** |max| up to which an f32 row takes the k-shift path (see vexp_k). Its reduction needs
@@ -83,7 +94,7 @@ let exp_unit: f64 = 1;
 @inline function KSHIFT_MAX_ABS(): f64 {
   return ASC_FEATURE_RELAXED_SIMD ? 16384 : 256;
 }
-/** Row length from which the k-shift path pays for its set-up (exp_unit, and the division in
+/** Row length from which the k-shift path pays for its set-up (the exp unit, and the division in
  *  log_expsum on the way to the log). Measured with Node 20 on x64: without this limit the simd
  *  build's loss and log_softmax are 3-13% slower at C = 32..100 and even at C = 256, and 3-9%
  *  faster above; the relaxed-simd build's k-shift loops (rr1, fused sum) gain at every C. */
@@ -97,20 +108,22 @@ let exp_unit: f64 = 1;
 @inline const RR1_RANGE: f64 = 30;
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
- *  exp value to y[i] (y may be x). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
+ *  exp value to y[i] (y may be x). `tmp` holds the row's min (from rmax) and receives, for f32,
+ *  the exp unit (see log_expsum). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
  *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site; each
  *  combination is its own function below (see expsum_body). */
 // @ts-ignore: decorator
-@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool = true): f64 {
+@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize): f64 {
   if (sizeof<T>() == 4) {
-    exp_unit = 1;
+    const lo = load<f64>(tmp + TMP_MIN);
+    store<f64>(tmp + TMP_EXP_UNIT, 1);
     // Shift by k*ln2, k = round(max/ln2), instead of by max: see vexp_k. Not for a constant row
     // (max = the min of rmax, which always runs first): there every exp(x - max) = 1 exactly, and
     // its sum C and log(C) stay exact as before (a sum of C copies of one inexact exp would not).
-    if (!scaled && !cutoff && n >= KSHIFT_MIN_N() && Math.abs(<f64>max) <= KSHIFT_MAX_ABS() && <f64>max != last_min) {
+    if (!scaled && !cutoff && n >= KSHIFT_MIN_N() && Math.abs(<f64>max) <= KSHIFT_MAX_ABS() && <f64>max != lo) {
       const k = <f32>nearest<f64>(<f64>max * Math.LOG2E);
-      const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - last_min <= RR1_RANGE;
-      exp_unit = <f64>sexp_k(<f32>max, KMAGIC(k), rr1);
+      const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - lo <= RR1_RANGE;
+      store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
       if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, true);
       if (rr1) return keep ? expsum_store_k1(x, y, n, k) : expsum_k1(x, n, k);
       return keep ? expsum_store_k(x, y, n, k) : expsum_k(x, n, k);
@@ -151,7 +164,7 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
  *  shift k of vexp_k, and each exp is vexp_k(x[i]) = exp(x[i] - k*ln2). */
 // @ts-ignore: decorator
 @inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, kshift: bool = false, rr1: bool = false): f64 {
-  neumaier_reset();
+  let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
@@ -213,7 +226,9 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
         a3 = v128.add<T>(a3, e3);
         i += 4 * L;
       } while (i < end);
-      neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
+      const block = vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3)));
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
     }
     if (i <= n - L) {
       let a = v128.splat<T>(0);
@@ -228,7 +243,9 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
         if (keep) v128.store(at<T>(y, i), e);
         a = v128.add<T>(a, e);
       }
-      neumaier_add(vhsum<T>(a));
+      const block = vhsum<T>(a);
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
     }
   }
   while (i < n) {
@@ -246,14 +263,15 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
       if (keep) store<T>(at<T>(y, i), e);
       a += <f64>e;
     }
-    neumaier_add(a);
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
   }
-  return neumaier_result();
+  return neumaier_result(nsum, ncomp);
 }
 
 /** sum of x[i] * y[i], in f64 (blocked like raddexpminusmax). */
 export function rdot<T>(x: usize, y: usize, n: i32): f64 {
-  neumaier_reset();
+  let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
@@ -268,26 +286,31 @@ export function rdot<T>(x: usize, y: usize, n: i32): f64 {
         a2 = v128.add<T>(a2, v128.mul<T>(v128.load(p, 32), v128.load(q, 32)));
         a3 = v128.add<T>(a3, v128.mul<T>(v128.load(p, 48), v128.load(q, 48)));
       }
-      neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
+      const block = vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3)));
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
     }
     if (i <= n - L) {
       let a = v128.splat<T>(0);
       for (; i <= n - L; i += L) a = v128.add<T>(a, v128.mul<T>(v128.load(at<T>(x, i)), v128.load(at<T>(y, i))));
-      neumaier_add(vhsum<T>(a));
+      const block = vhsum<T>(a);
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
     }
   }
   while (i < n) {
     const end = min(i + BLOCK, n);
     let a: f64 = 0;
     for (; i < end; i++) a += <f64>load<T>(at<T>(x, i)) * <f64>load<T>(at<T>(y, i));
-    neumaier_add(a);
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
   }
-  return neumaier_result();
+  return neumaier_result(nsum, ncomp);
 }
 
 /** sum of x[i], in f64 (blocked like raddexpminusmax). */
 export function rsum<T>(x: usize, n: i32): f64 {
-  neumaier_reset();
+  let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
@@ -302,21 +325,26 @@ export function rsum<T>(x: usize, n: i32): f64 {
         a2 = v128.add<T>(a2, v128.load(p, 32));
         a3 = v128.add<T>(a3, v128.load(p, 48));
       }
-      neumaier_add(vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3))));
+      const block = vhsum<T>(v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3)));
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
     }
     if (i <= n - L) {
       let a = v128.splat<T>(0);
       for (; i <= n - L; i += L) a = v128.add<T>(a, v128.load(at<T>(x, i)));
-      neumaier_add(vhsum<T>(a));
+      const block = vhsum<T>(a);
+      ncomp = neumaier_comp(nsum, ncomp, block);
+      nsum += block;
     }
   }
   while (i < n) {
     const end = min(i + BLOCK, n);
     let a: f64 = 0;
     for (; i < end; i++) a += <f64>load<T>(at<T>(x, i));
-    neumaier_add(a);
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
   }
-  return neumaier_result();
+  return neumaier_result(nsum, ncomp);
 }
 
 /** true when the slice holds a NaN. Only used on the rare rows whose max is infinite. */

@@ -52,28 +52,18 @@ export const BLOCK: i32 = 256;
   }
 }
 
-/** Compensated (Neumaier) summation state, for sums of block totals and of per-row losses.
- *  Two globals per instance; every kernel resets them before use. */
-let nsum: f64 = 0;
-let ncomp: f64 = 0;
-
+/** Compensated (Neumaier) summation, for sums of block totals and of per-row losses. The state
+ *  is two f64 locals of the caller, (sum, comp), both starting at 0; adding x is
+ *  `comp = neumaier_comp(sum, comp, x); sum += x;` and the total is neumaier_result(sum, comp). */
 // @ts-ignore: decorator
-@inline export function neumaier_reset(): void {
-  nsum = 0;
-  ncomp = 0;
-}
-
-// @ts-ignore: decorator
-@inline export function neumaier_add(x: f64): void {
-  const t = nsum + x;
+@inline export function neumaier_comp(sum: f64, comp: f64, x: f64): f64 {
+  const t = sum + x;
   // Neumaier's variant of Kahan summation: recover the low part lost by whichever addend is smaller.
-  if (Math.abs(nsum) >= Math.abs(x)) ncomp += (nsum - t) + x;
-  else ncomp += (x - t) + nsum;
-  nsum = t;
+  return comp + (Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum);
 }
 
 // @ts-ignore: decorator
-@inline export function neumaier_result(): f64 {
+@inline export function neumaier_result(sum: f64, comp: f64): f64 {
   // With an infinite or NaN addend the compensation is NaN (Inf - Inf); the plain sum is right then.
-  return isFinite(nsum) ? nsum + ncomp : nsum;
+  return isFinite(sum) ? sum + comp : sum;
 }

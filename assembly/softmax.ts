@@ -1,6 +1,8 @@
 // The softmax family over `rows` contiguous rows of C elements of T (f32 or f64).
 // Strided layouts (an axis that is not the last) are transposed to rows by the caller.
 // Outputs may alias inputs (in place): every pass reads element i before it writes element i.
+// `tmp` is 32 bytes of the caller's scratch where one pass of a row leaves its second result
+// for the next (see TMP_MIN in reduce.ts).
 
 import { LANES, at } from './simd';
 import { vexp, sexp } from './exp';
@@ -8,7 +10,7 @@ import { rmax, raddexpminusmax, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
-export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
+export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   if (ASC_FEATURE_SIMD && is_short_row<T>(C) && beta == 1) {
     for (let r = 0; r < rows; r++) {
@@ -21,10 +23,10 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T):
     return;
   }
   for (let r = 0; r < rows; r++) {
-    const m = rmax<T>(x, C);
-    const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true)
-      : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false)
-      : raddexpminusmax<T>(x, y, C, m, 1, true, false);
+    const m = rmax<T>(x, C, tmp);
+    const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true, true, tmp)
+      : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false, tmp)
+      : raddexpminusmax<T>(x, y, C, m, 1, true, false, true, tmp);
     vscale<T>(y, y, C, <T>(1.0 / s));
     x += stride;
     y += stride;
@@ -33,7 +35,7 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T):
 
 /** y = log_softmax(x * beta) per row = (x - max) * beta - log(sum exp((x - max) * beta)).
  *  Two reading passes and one writing pass; exp values are not stored. */
-export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T): void {
+export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   const short = is_short_row<T>(C) && beta == 1;
   for (let r = 0; r < rows; r++) {
@@ -42,11 +44,11 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
       m = short_rmax<T>(x, C);
       logs = <T>Math.log(short_raddexpminusmax<T>(x, 0, C, m, false));
     } else {
-      m = rmax<T>(x, C);
-      const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true)
-        : in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
-        : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
-      logs = <T>log_expsum<T>(s);
+      m = rmax<T>(x, C, tmp);
+      const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp)
+        : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+      logs = <T>log_expsum<T>(s, tmp);
     }
     let i = 0;
     if (ASC_FEATURE_SIMD) {
@@ -77,15 +79,15 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
 /** out[r] = log(sum(exp(x[r, :]))) = max + log(sum exp(x - max)). Rows whose max is infinite
  *  follow torch.logsumexp: -Infinity for an all -Infinity row, +Infinity for a row holding
  *  +Infinity, NaN if the row holds a NaN. */
-export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32): void {
+export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   for (let r = 0; r < rows; r++) {
-    const m = rmax<T>(x, C);
+    const m = rmax<T>(x, C, tmp);
     let v: T;
     if (isFinite<T>(m)) {
-      const s = in_exp_range<T>(m, 1) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false)
-        : raddexpminusmax<T>(x, 0, C, m, 1, false, false);
-      v = <T>(<f64>m + log_expsum<T>(s));
+      const s = in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+      v = <T>(<f64>m + log_expsum<T>(s, tmp));
     } else {
       v = rhasnan<T>(x, C) ? <T>NaN : m;
     }

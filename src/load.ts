@@ -3,7 +3,7 @@
 
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64, SCALAR_WASM_BASE64 } from './wasm/builds.js';
 import type { Kernels } from './kernels.js';
-import { Arena, Scratch } from './memory.js';
+import { Arena, KERNEL_TMP_BYTES, Scratch } from './memory.js';
 
 /** A wasm build of the kernels: 128-bit SIMD with fused multiply-add (relaxed SIMD), 128-bit
  *  SIMD, or plain scalar wasm for runtimes without SIMD. */
@@ -36,6 +36,8 @@ export interface Runtime {
   readonly arena: Arena;
   /** Scratch space of the one-call functions (reused by every call). */
   readonly scratch: Scratch;
+  /** The kernels' `tmp` block (KERNEL_TMP_BYTES) for calls made on this thread. */
+  readonly tmp: number;
   readonly module: WebAssembly.Module;
 }
 
@@ -132,7 +134,7 @@ function activate(module: WebAssembly.Module, expected: Backend | undefined, fn:
   }
   if (runtime) for (const listener of switchListeners) listener();
   const arena = new Arena(kernels);
-  runtime = { backend: b, kernels, arena, scratch: new Scratch(arena), module };
+  runtime = { backend: b, kernels, arena, scratch: new Scratch(arena), tmp: arena.alloc(KERNEL_TMP_BYTES, 'init'), module };
 }
 
 /**

@@ -10,6 +10,9 @@ const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE;
 /** Every block starts on a 64-byte boundary (a cache line; v128 loads need 16). */
 const ALIGN = 64;
+/** Bytes of the `tmp` block every row kernel takes: where the passes over one row leave their
+ *  second results for the next (assembly/reduce.ts, TMP_MIN; the kernels use 32). */
+export const KERNEL_TMP_BYTES = 64;
 
 interface Block {
   ptr: number;
@@ -136,13 +139,13 @@ export class Scratch {
 
   constructor(private readonly arena: Arena) {}
 
-  /** Starts a call's layout needing at most `bytes` in all (the sum of its take()s, each rounded
-   *  up to 64). Grows the block if needed; throws RangeError before any work when it cannot. */
   /** Whether a call needing `bytes` fits the current block (then begin() cannot grow memory). */
   fits(bytes: number): boolean {
     return bytes <= this.size;
   }
 
+  /** Starts a call's layout needing at most `bytes` in all (the sum of its take()s, each rounded
+   *  up to 64). Grows the block if needed; throws RangeError before any work when it cannot. */
   begin(bytes: number, what: string): void {
     if (bytes > this.size) {
       // Release first, so the larger block can start where the old one did.

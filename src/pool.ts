@@ -21,7 +21,7 @@ import {
 import type { Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import { getRuntime, init, onSwitch, wasmBytes, type Backend, type Runtime } from './load.js';
-import { Arena, Scratch, regionSize } from './memory.js';
+import { Arena, KERNEL_TMP_BYTES, Scratch, regionSize } from './memory.js';
 import { sharedMemoryBuild } from './shared-build.js';
 import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
 import {
@@ -284,7 +284,7 @@ interface Plan {
   slotBytes: number;
 }
 
-type ChunkKernel = (rowPtrs: readonly number[], rowOutPtr: number, firstRow: number, rows: number) => void;
+type ChunkKernel = (rowPtrs: readonly number[], rowOutPtr: number, firstRow: number, rows: number, tmp: number) => void;
 
 class PoolImpl implements Pool {
   readonly threads: number;
@@ -324,7 +324,7 @@ class PoolImpl implements Pool {
       },
     }).exports as unknown as Kernels & Record<string, unknown>;
     const arena = new Arena(exports);
-    this.prt = { backend: rt.backend, kernels: exports, arena, scratch: new Scratch(arena), module };
+    this.prt = { backend: rt.backend, kernels: exports, arena, scratch: new Scratch(arena), tmp: arena.alloc(KERNEL_TMP_BYTES, 'createPool'), module };
     this.names = Object.keys(exports).filter((k) => typeof exports[k] === 'function');
     this.fns = this.names.map((k) => exports[k] as (...args: number[]) => unknown);
     this.rec = Object.fromEntries(this.names.map((k, i) => [k, (...args: number[]) => this.record(i, args)])) as unknown as Kernels;
@@ -433,7 +433,7 @@ class PoolImpl implements Pool {
     const at = this.prt.scratch;
     at.begin(plan.slots * plan.slotBytes, `${fn}: the scratch space for x`);
     const result = out ?? newResult(fn, x.constructor as new (n: number) => A, x.length, 'x'); // after the size check
-    this.stream(plan, at.take(plan.slots * plan.slotBytes), [x], result, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b));
+    this.stream(plan, at.take(plan.slots * plan.slotBytes), [x], result, 0, null, (p, _o, _r, rows, tmp) => run(p[0]!, p[0]!, rows, L.C, b, tmp));
     return result;
   }
 
@@ -448,7 +448,7 @@ class PoolImpl implements Pool {
     const at = this.prt.scratch;
     at.begin(plan.slots * plan.slotBytes, `${fn}: the scratch space for x`);
     const result = out ?? newResult(fn, x.constructor as new (n: number) => A, L.rows, 'options.shape'); // after the size check
-    this.stream(plan, at.take(plan.slots * plan.slotBytes), [x], null, 0, result, (p, o, _r, rows) => run(p[0]!, o, rows, L.C));
+    this.stream(plan, at.take(plan.slots * plan.slotBytes), [x], null, 0, result, (p, o, _r, rows, tmp) => run(p[0]!, o, rows, L.C, tmp));
     return result;
   }
 
@@ -516,8 +516,8 @@ class PoolImpl implements Pool {
     const slots = scratch.take(slotsBytes);
     const recRt = { kernels: this.rec } as Runtime;
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
-    this.stream(plan, slots, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
-      runRows(recRt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + firstRow * size : 0, firstRow, n));
+    this.stream(plan, slots, ins, grad, 0, null, (ptrs, _o, firstRow, n, tmp) =>
+      runRows(recRt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + firstRow * size : 0, firstRow, n, tmp));
     if (lossOut) {
       const view = dtype === 'f32' ? prt.arena.views().f32 : prt.arena.views().f64;
       lossOut.set(view.subarray(lossT >>> shift, (lossT >>> shift) + rows));
@@ -540,7 +540,7 @@ class PoolImpl implements Pool {
     if (chunks < 2) return null;
     const strided = L.inner > 1;
     const chunkBytes = regionSize(per * unitBytes);
-    const slotBytes = (strided ? 2 : 1) * inputs * chunkBytes + (rowOut ? regionSize(per * L.inner * (1 << shift)) : 0);
+    const slotBytes = (strided ? 2 : 1) * inputs * chunkBytes + (rowOut ? regionSize(per * L.inner * (1 << shift)) : 0) + KERNEL_TMP_BYTES;
     // As many slots as the budget allows (at least 2: one being filled while one is run).
     let slots = this.maxSlots;
     while (slots > 2 && slots * slotBytes > tuning.slotBudget) slots >>= 1;
@@ -594,12 +594,14 @@ class PoolImpl implements Pool {
     const raw: number[][] = [];
     const tr: number[][] = [];
     const rowPtr: number[] = [];
+    const tmpPtr: number[] = [];
     for (let s = 0; s < slots; s++) {
       let p = base + s * slotBytes;
       raw.push([]);
       tr.push([]);
       for (let j = 0; j < ins.length; j++, p += chunkBytes) raw[s]!.push(p);
       if (strided) for (let j = 0; j < ins.length; j++, p += chunkBytes) tr[s]!.push(p);
+      tmpPtr.push(base + (s + 1) * slotBytes - KERNEL_TMP_BYTES);
       rowPtr.push(rowOut ? p : 0);
     }
     stats.calls++;
@@ -629,10 +631,10 @@ class PoolImpl implements Pool {
       if (strided) {
         const q = tr[s]!;
         for (let j = 0; j < ins.length; j++) transpose(r[j]!, q[j]!, n, C, inner); // [n, C, inner] -> rows of C
-        kernel(q, rowPtr[s]!, u0 * inner, n * inner);
+        kernel(q, rowPtr[s]!, u0 * inner, n * inner, tmpPtr[s]!);
         if (elemOut) transpose(q[elemFrom]!, r[elemFrom]!, n, inner, C); // back to [n, C, inner]
       } else {
-        kernel(r, rowPtr[s]!, u0, n);
+        kernel(r, rowPtr[s]!, u0, n, tmpPtr[s]!);
       }
       this.cmd[s * CMD_CAP] = this.cmdCount;
       Atomics.store(i32, LOADED, (t + 1) | 0);

@@ -91,7 +91,7 @@ function fastForward(kind: RowKernel, x: unknown, options: unknown): FloatArray 
   copyIn(view, p >>> shift, v, n);
   const k = rt.kernels;
   const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
-  run(p, p, n / C, C, 1);
+  run(p, p, n / C, C, 1, rt.tmp);
   const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
   copyOut(out, 0, view, p >>> shift, n);
   return out;
@@ -118,11 +118,11 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
     const shift = f32 ? 2 : 3;
     const p = rt.scratch.take(x.length * (1 << shift));
     view.set(x, p >>> shift);
-    run(p, p, L.outer, L.C, b);
+    run(p, p, L.outer, L.C, b, rt.tmp);
     copyOut(out, 0, view, p >>> shift, x.length);
     return out;
   }
-  streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b));
+  streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b, rt.tmp));
   return out;
 }
 
@@ -193,7 +193,7 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
   if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
   else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
   out ??= newResult(fn, Ctor, L.rows, 'options.shape'); // after the size check, as in forward()
-  streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C));
+  streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C, rt.tmp));
   return out;
 }
 

@@ -180,7 +180,7 @@ class WorkspaceImpl {
     const t = opts.temperature === undefined ? 1 : positiveFinite(name, 'options.temperature', opts.temperature);
     const k = this.rt.kernels;
     const run = log ? (this.f32 ? k.log_softmax_f32 : k.log_softmax_f64) : (this.f32 ? k.softmax_f32 : k.softmax_f64);
-    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta(t, this.f32));
+    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta(t, this.f32), this.rt.tmp);
     return this.views().output!;
   }
 
@@ -206,6 +206,7 @@ class WorkspaceImpl {
       scales: withGrad && p.gradArray ? this.ptr.scales : 0,
       losses: this.ptr.losses,
       lossT: this.ptr.loss,
+      tmp: this.rt.tmp,
       hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
     };
     if (!this.probabilities) {
@@ -217,7 +218,7 @@ class WorkspaceImpl {
     }
     prepare(name, this.rt, call, null);
     if (rows > 0 && C > 0) {
-      runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows);
+      runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows, this.rt.tmp);
     } else if (rows > 0) {
       this.views().loss!.fill(0);
       this.rt.arena.f64.fill(0, this.ptr.losses >>> 3, (this.ptr.losses >>> 3) + rows);
