@@ -1,9 +1,9 @@
 // Argument checking: every TypeError and RangeError the public functions throw comes from here,
 // so the messages have one form: "<function>: <argument> must be <expected> (got <value>)".
 
-/** The element types the kernels compute in. */
-export type FloatArray = Float32Array | Float64Array;
-export type DType = 'f32' | 'f64';
+import { F32, F64, type ElementType, type FloatArray } from './dtype.js';
+
+export type { FloatArray } from './dtype.js';
 
 /** A short description of a value for error messages. */
 export function describe(v: unknown): string {
@@ -48,25 +48,25 @@ export function isTyped<T extends abstract new (...args: never[]) => ArrayBuffer
 }
 
 /** Checks a float input and returns its element type. */
-export function floatArray(fn: string, arg: string, v: unknown): DType {
+export function floatArray(fn: string, arg: string, v: unknown): ElementType {
   if (isTyped(v, Float32Array) || isTyped(v, Float64Array)) {
     if (isDetached(v)) fail(fn, arg, 'a Float32Array or Float64Array whose buffer is not detached', 'a detached buffer', TypeError);
-    return v instanceof Float32Array ? 'f32' : 'f64';
+    return v instanceof Float32Array ? F32 : F64;
   }
   return fail(fn, arg, 'a Float32Array or Float64Array', v, TypeError);
 }
 
 /** Checks an array that must have the same element type as the logits/input. */
-export function sameType(fn: string, arg: string, v: unknown, dtype: DType, length: number): void {
-  const ctor = dtype === 'f32' ? Float32Array : Float64Array;
+export function sameType(fn: string, arg: string, v: unknown, dt: ElementType, length: number): void {
+  const ctor = dt.Array as typeof Float32Array | typeof Float64Array;
   if (!isTyped(v, ctor)) fail(fn, arg, `a ${ctor.name} (the input's element type)`, v, TypeError);
   if (isDetached(v)) fail(fn, arg, `a ${ctor.name} whose buffer is not detached`, 'a detached buffer', TypeError);
   if (v.length !== length) fail(fn, `${arg}.length`, `${length}`, v.length, RangeError);
 }
 
 /** Checks an `into` buffer: the result's type and length. */
-export function intoArray(fn: string, v: unknown, dtype: DType, length: number, arg = 'options.into'): void {
-  sameType(fn, arg, v, dtype, length);
+export function intoArray(fn: string, v: unknown, dt: ElementType, length: number, arg = 'options.into'): void {
+  sameType(fn, arg, v, dt, length);
 }
 
 /**

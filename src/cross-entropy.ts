@@ -3,12 +3,15 @@
 
 import {
   describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
-  type DType, type FloatArray,
+  type FloatArray,
 } from './check.js';
+import { copyIn, copyOut, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
+import type { ElementType } from './dtype.js';
+import type { KernelTable } from './kernels.js';
 import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { currentRuntime, getRuntime, type Runtime } from './load.js';
 import { keepViews, regionSize, type Scratch } from './memory.js';
-import { copyIn, copyOut, fitsOneChunk, planChunks, streamChunks } from './stream.js';
+import { fitsOneChunk, streamPlan, type ChunkPlan } from './plan.js';
 
 /** Class-index targets: one integer per sample. */
 export type IndexTarget = Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | readonly number[];
@@ -156,7 +159,7 @@ function badLabel(fn: string, i: number, v: unknown, C: number, ignoreIndex: num
 
 /** Everything one cross-entropy computation needs in wasm: pointers, counts and scales. */
 export interface CeCall {
-  dtype: DType;
+  dt: ElementType;
   C: number;
   rows: number;
   probabilities: boolean;
@@ -186,8 +189,7 @@ export function prepare(fn: string, rt: Runtime, call: CeCall, labels: ArrayLike
   const { C, rows, p } = call;
   const k = rt.kernels;
   if (!call.probabilities) {
-    const check = call.dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
-    const bad = check(call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights, call.tmp);
+    const bad = rt.table.ce_check_labels[call.dt.index](call.labels, rows, C, call.ignore, call.hasIgnore ? 1 : 0, call.weights, call.tmp);
     if (bad >= 0) badLabel(fn, bad, labels![bad], C, p.ignoreIndex);
     // only 'mean' divides by it
     call.denominator = p.reduction === 'mean' ? rt.arena.views().f64[call.tmp >>> 3]! : rows;
@@ -200,12 +202,12 @@ export function prepare(fn: string, rt: Runtime, call: CeCall, labels: ArrayLike
 /** Writes the class weights (and their sum, call.sumW) and the per-sample upstream gradients
  *  into wasm. */
 function writeParams(rt: Runtime, call: CeCall): void {
-  const { dtype, C, p } = call;
+  const { dt, C, p } = call;
   const a = rt.arena.views();
   call.sumW = C;
   if (call.weights) {
-    const view = dtype === 'f32' ? a.f32 : a.f64;
-    const base = call.weights >>> (dtype === 'f32' ? 2 : 3);
+    const view = dt.view(a);
+    const base = call.weights >>> dt.shift;
     view.set(p.weight!, base);
     let s = 0;
     for (let i = 0; i < C; i++) s += view[base + i]!;
@@ -222,34 +224,44 @@ function writeParams(rt: Runtime, call: CeCall): void {
  */
 export function runWholeCall(fn: string, rt: Runtime, call: CeCall, x: number, g: number, labels: ArrayLike<unknown>): number {
   writeParams(rt, call);
-  const k = rt.kernels;
-  const { p } = call;
-  const run = call.dtype === 'f32' ? k.ce_index_call_f32 : k.ce_index_call_f64;
-  const loss = run(x, call.labels, g, call.losses, call.lossT, call.rows, call.C, call.weights, call.sumW, p.eps, p.zLoss,
+  const { p, dt } = call;
+  const loss = rt.table.ce_index_call[dt.index](x, call.labels, g, call.losses, call.lossT, call.rows, call.C, call.weights, call.sumW, p.eps, p.zLoss,
     call.ignore, call.hasIgnore ? 1 : 0, REDUCTION_CODE[p.reduction], p.gradScalar, call.scales, call.tmp);
   if (loss !== loss) {
     // NaN: a bad label (nothing was computed) or NaN logits; the label check tells which.
-    const check = call.dtype === 'f32' ? k.ce_check_labels_f32 : k.ce_check_labels_f64;
-    const bad = check(call.labels, call.rows, call.C, call.ignore, call.hasIgnore ? 1 : 0, call.weights, call.tmp);
+    const bad = rt.table.ce_check_labels[dt.index](call.labels, call.rows, call.C, call.ignore, call.hasIgnore ? 1 : 0, call.weights, call.tmp);
     if (bad >= 0) badLabel(fn, bad, labels[bad], call.C, p.ignoreIndex);
   }
   return loss;
 }
 
-/** Runs the fused kernel over `rows` rows at the given pointers (rows relative to the call). */
-export function runRows(rt: Runtime, call: CeCall, x: number, q: number, g: number, lossT: number, firstRow: number, rows: number, tmp: number): void {
-  const k = rt.kernels;
-  const { p, C } = call;
+/** Runs the fused kernel over `rows` rows of logits at x (targets at q, or the call's labels),
+ *  rows [firstRow, firstRow + rows) of the call; g = 0 computes the loss only. */
+export function runRows(k: KernelTable, call: CeCall, x: number, q: number, g: number, firstRow: number, rows: number, tmp: number): void {
+  const { p, C, dt } = call;
   const losses = call.losses + firstRow * 8;
+  const lossT = call.lossT ? call.lossT + firstRow * (1 << dt.shift) : 0;
   const scales = call.scales ? call.scales + firstRow * 8 : 0;
   if (call.probabilities) {
-    const run = call.dtype === 'f32' ? k.ce_prob_f32 : k.ce_prob_f64;
-    run(x, q, g, losses, lossT, rows, C, call.weights, p.eps, p.zLoss, call.scale, scales, tmp);
+    k.ce_prob[dt.index](x, q, g, losses, lossT, rows, C, call.weights, p.eps, p.zLoss, call.scale, scales, tmp);
   } else {
-    const run = call.dtype === 'f32' ? k.ce_index_f32 : k.ce_index_f64;
-    run(x, call.labels + firstRow * 4, g, losses, lossT, rows, C, call.weights, call.sumW, p.eps, p.zLoss,
+    k.ce_index[dt.index](x, call.labels + firstRow * 4, g, losses, lossT, rows, C, call.weights, call.sumW, p.eps, p.zLoss,
       call.ignore, call.hasIgnore ? 1 : 0, call.scale, scales, tmp);
   }
+}
+
+/** The chunk loop's call of a cross-entropy: the logits' region (the gradient is left over it),
+ *  and the probabilities' region, if any. */
+function lossChunk(call: CeCall, withGrad: boolean): ChunkCall {
+  return (k, r, _o, firstRow, rows, tmp) => runRows(k, call, r[0]!, call.probabilities ? r[1]! : 0, withGrad ? r[0]! : 0, firstRow, rows, tmp);
+}
+
+/** The per-row losses of a call with no classes (C = 0): 0 (every label was ignored, or the
+ *  check threw). */
+export function zeroClassLosses(rt: Runtime, call: CeCall): void {
+  const a = rt.arena.views();
+  a.f64.fill(0, call.losses >>> 3, (call.losses >>> 3) + call.rows);
+  if (call.lossT) call.dt.view(a).fill(0, call.lossT >>> call.dt.shift, (call.lossT >>> call.dt.shift) + call.rows);
 }
 
 /** The reduced loss ('mean'/'sum') from the per-row f64 losses, summed in row order. */
@@ -268,13 +280,13 @@ function isIndexTarget(t: unknown): t is IndexTarget {
  *  src/pool.ts) and makes the output arrays. */
 export function crossEntropyArgs<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean) {
   const rt = getRuntime(fn);
-  const dtype = floatArray(fn, 'logits', logits);
+  const dt = floatArray(fn, 'logits', logits);
   const opts = optionsObject<CrossEntropyOptions<A>>(fn, options, true);
   const L: Layout = resolveLayout(fn, logits.length, opts, 1);
   const { C, rows } = L;
   const probabilities = target instanceof Float32Array || target instanceof Float64Array;
   if (probabilities) {
-    sameType(fn, 'target', target, dtype, logits.length);
+    sameType(fn, 'target', target, dt, logits.length);
   } else {
     if (!isIndexTarget(target)) {
       fail(fn, 'target', 'class indices (Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array or number[]) or probabilities (the logits\' float array type)', target, TypeError);
@@ -285,19 +297,19 @@ export function crossEntropyArgs<A extends FloatArray>(fn: string, logits: A, ta
   const p = lossParams(fn, opts, C, rows, probabilities);
   if (opts.into !== undefined) {
     if (p.reduction !== 'none') fail(fn, 'options.into', "absent unless reduction is 'none' (the per-sample losses go there)", opts.into, TypeError);
-    sameType(fn, 'options.into', opts.into, dtype, rows);
+    sameType(fn, 'options.into', opts.into, dt, rows);
     disjoint(fn, 'options.into', opts.into, 'logits', logits, 'target', target, true, INTO_MEMO);
   }
   if (opts.gradInto !== undefined) {
     if (!withGrad) fail(fn, 'options.gradInto', 'absent for crossEntropy (use crossEntropyWithGrad for the gradient)', opts.gradInto, TypeError);
-    sameType(fn, 'options.gradInto', opts.gradInto, dtype, logits.length);
+    sameType(fn, 'options.gradInto', opts.gradInto, dt, logits.length);
     disjoint(fn, 'options.gradInto', opts.gradInto, 'logits', logits, 'target', target, true, GRAD_MEMO);
     if (opts.into !== undefined) disjoint(fn, 'options.into', opts.into, 'options.gradInto', opts.gradInto, undefined, undefined, false, OUTPUTS_MEMO);
   }
   // The results are allocated by the caller after its size check (see crossEntropyImpl).
   const grad = withGrad ? (opts.gradInto ?? null) : null;
   const lossOut = p.reduction === 'none' ? (opts.into ?? null) : null;
-  return { rt, dtype, L, probabilities, p, grad, lossOut };
+  return { rt, dt, L, probabilities, p, grad, lossOut };
 }
 
 /** Scratch bytes a call's per-call regions take (see startCall): labels, weights, per-row
@@ -308,22 +320,25 @@ export function callBytes(C: number, rows: number, shift: number, probabilities:
     (p.reduction === 'none' ? regionSize(rows * (1 << shift)) : 0);
 }
 
+/** The call record over its regions in wasm (0 = absent); prepare() fills in the rest. */
+export function newCall(dt: ElementType, C: number, rows: number, probabilities: boolean, p: LossParams,
+  regions: Pick<CeCall, 'labels' | 'weights' | 'scales' | 'losses' | 'lossT' | 'tmp'>): CeCall {
+  return { dt, C, rows, probabilities, p, ...regions, hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1 };
+}
+
 /** Takes a call's per-call regions (callBytes of them) from a begun scratch and copies the
  *  labels in; with `check`, also the weights and upstream gradients, and checks the labels
  *  (prepare), for the one-call functions and the pool alike. Without, runWholeCall does that. */
-export function startCall(fn: string, rt: Runtime, scratch: Scratch, dtype: DType, C: number, rows: number,
-  probabilities: boolean, withGrad: boolean, p: LossParams, target: unknown, check = true): CeCall {
-  const shift = dtype === 'f32' ? 2 : 3;
-  const call: CeCall = {
-    dtype, C, rows, probabilities, p,
+export function startCall(fn: string, rt: Runtime, scratch: Scratch, dt: ElementType, C: number, rows: number,
+  probabilities: boolean, withGrad: boolean, p: LossParams, target: unknown, check: boolean): CeCall {
+  const call = newCall(dt, C, rows, probabilities, p, {
     labels: probabilities ? 0 : scratch.take(rows * 4),
-    weights: p.weight ? scratch.take(C * (1 << shift)) : 0,
+    weights: p.weight ? scratch.take(C * (1 << dt.shift)) : 0,
     scales: withGrad && p.gradArray ? scratch.take(rows * 8) : 0,
     losses: scratch.take(rows * 8),
-    lossT: p.reduction === 'none' ? scratch.take(rows * (1 << shift)) : 0,
+    lossT: p.reduction === 'none' ? scratch.take(rows * (1 << dt.shift)) : 0,
     tmp: rt.tmp,
-    hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
-  };
+  });
   if (!probabilities) copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex, call);
   if (check) prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
   return call;
@@ -375,7 +390,7 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   const view = f32 ? arena.f32 : arena.f64;
   copyIn(view, xp >>> shift, x, n);
   const k = rt.kernels;
-  const loss = (f32 ? k.ce_index_default_f32 : k.ce_index_default_f64)(xp, labels, withGrad ? xp : 0, losses, rows, C, reduction, gradOutput ?? 1, rt.tmp);
+  const loss = rt.table.ce_index_default[f32 ? 0 : 1](xp, labels, withGrad ? xp : 0, losses, rows, C, reduction, gradOutput ?? 1, rt.tmp);
   // NaN: a bad label or NaN logits; the checked path tells which (and computes the same bits).
   if (loss !== loss) return undefined;
   if (!withGrad) return loss;
@@ -384,17 +399,22 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   return { loss, grad };
 }
 
-function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
-  let { rt, dtype, L, probabilities, p, grad, lossOut } = crossEntropyArgs(fn, logits, target, options, withGrad);
+/** The checked arguments of a cross-entropy call. */
+export type LossArgs<A extends FloatArray> = ReturnType<typeof crossEntropyArgs<A>>;
+
+/**
+ * Runs a checked call with `exec` in `rt`'s scratch: through `plan`, or, without one (class
+ * indices whose rows fit one chunk), as one wasm call (label check, rows and reduction). For the
+ * module's functions (streamed on this thread) and the pool's (chunks on workers) alike.
+ */
+export function runLoss<A extends FloatArray>(fn: string, a: LossArgs<A>, logits: A, target: Target<A>, withGrad: boolean,
+  plan: ChunkPlan | null, exec: Executor, rt: Runtime): { loss: number | A; grad: A | null } {
+  const { dt, L, probabilities, p } = a;
+  let { grad, lossOut } = a;
   const { C, rows } = L;
   const Ctor = logits.constructor as new (n: number) => A;
-  const shift = dtype === 'f32' ? 2 : 3;
-  // Class indices and the whole input in one chunk of rows: copy in, one wasm call (labels,
-  // rows, reduction), copy out.
-  const whole = !probabilities && fitsOneChunk(L, dtype);
-  const plan = whole ? null : planChunks(L, dtype, probabilities ? 2 : 1, false);
   const scratch = rt.scratch;
-  const bytes = callBytes(C, rows, shift, probabilities, withGrad, p) + (plan ? plan.bytes : regionSize(logits.length * (1 << shift)));
+  const bytes = callBytes(C, rows, dt.shift, probabilities, withGrad, p) + (plan ? plan.bytes : regionSize(logits.length * (1 << dt.shift)));
   // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
   if (scratch.fits(bytes)) scratch.begin(bytes, '');
   else {
@@ -403,52 +423,36 @@ function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: T
   }
   // The results are allocated after the size check: a call refused for its size allocates
   // nothing (a browser refuses a multi-GiB array with its own RangeError, naming nothing).
-  if (withGrad) grad ??= new Ctor(logits.length);
+  if (withGrad) grad ??= newResult(fn, Ctor, logits.length, 'logits');
   if (p.reduction === 'none') lossOut ??= newResult(fn, Ctor, rows, 'options.shape');
-  const call = startCall(fn, rt, scratch, dtype, C, rows, probabilities, withGrad, p, target, !whole);
-  const lossT = call.lossT;
-
+  const call = startCall(fn, rt, scratch, dt, C, rows, probabilities, withGrad, p, target, plan !== null);
+  let loss = 0;
   if (!plan) {
-    const view = dtype === 'f32' ? rt.arena.f32 : rt.arena.f64;
+    const view = dt.view(rt.arena);
     const n = logits.length;
-    const xp = scratch.take(n * (1 << shift));
-    const base = xp >>> shift;
-    copyIn(view, base, logits, n);
-    const loss = runWholeCall(fn, rt, call, xp, withGrad ? xp : 0, target as ArrayLike<unknown>);
-    if (grad) copyOut(grad, 0, view, base, n);
-    if (lossOut) {
-      copyOut(lossOut, 0, view, lossT >>> shift, rows);
-      return { loss: lossOut, grad };
-    }
-    return { loss, grad };
-  } else if (rows > 0 && C > 0 && L.inner === 1 && plan.unitsPerChunk >= L.outer) {
-    // The whole input is one chunk of rows: copy in, one kernel call, copy out, without the
-    // streaming machinery (this is most of the cost of a call on a small batch).
-    const view = dtype === 'f32' ? rt.arena.f32 : rt.arena.f64;
-    const xp = scratch.take(logits.length * (1 << shift));
-    view.set(logits, xp >>> shift);
-    let qp = 0;
-    if (probabilities) {
-      qp = scratch.take(logits.length * (1 << shift));
-      view.set(target as A, qp >>> shift);
-    }
-    runRows(rt, call, xp, qp, withGrad ? xp : 0, lossT, 0, rows, rt.tmp);
-    if (grad) copyOut(grad, 0, view, xp >>> shift, logits.length);
+    const xp = scratch.take(n * (1 << dt.shift));
+    copyIn(view, xp >>> dt.shift, logits, n);
+    loss = runWholeCall(fn, rt, call, xp, withGrad ? xp : 0, target as ArrayLike<unknown>);
+    if (grad) copyOut(grad, 0, view, xp >>> dt.shift, n);
   } else if (rows > 0 && C > 0) {
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
-    streamChunks(rt, scratch, plan, ins, grad, 0, null, (ptrs, _o, firstRow, n) =>
-      runRows(rt, call, ptrs[0]!, probabilities ? ptrs[1]! : 0, withGrad ? ptrs[0]! : 0, lossT ? lossT + firstRow * (1 << shift) : 0, firstRow, n, rt.tmp));
+    runChunks(exec, rt.arena, plan, scratch.take(plan.bytes), { ins, elemOut: grad, elemFrom: 0, rowOut: null }, lossChunk(call, withGrad));
   } else if (rows > 0) {
-    // C = 0 classes: every label is out of range (the check above threw) unless all are ignored.
-    rt.arena.views().f64.fill(0, call.losses >>> 3, (call.losses >>> 3) + rows);
-    if (lossT) (dtype === 'f32' ? rt.arena.f32 : rt.arena.f64).fill(0, lossT >>> shift, (lossT >>> shift) + rows);
+    zeroClassLosses(rt, call);
   }
   if (lossOut) {
-    const view = dtype === 'f32' ? rt.arena.views().f32 : rt.arena.views().f64;
-    lossOut.set(view.subarray(lossT >>> shift, (lossT >>> shift) + rows));
+    copyOut(lossOut, 0, dt.view(rt.arena), call.lossT >>> dt.shift, rows);
     return { loss: lossOut, grad };
   }
-  return { loss: reducedLoss(rt, call), grad };
+  return { loss: plan ? reducedLoss(rt, call) : loss, grad };
+}
+
+/** The single-threaded call: checks, plans (streamed on this thread) and runs it. */
+function crossEntropyImpl<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
+  const a = crossEntropyArgs(fn, logits, target, options, withGrad);
+  const whole = !a.probabilities && fitsOneChunk(a.L, a.dt);
+  const plan = whole ? null : streamPlan(a.L, a.dt, a.probabilities ? 2 : 1, false);
+  return runLoss(fn, a, logits, target, withGrad, plan, a.rt.exec, a.rt);
 }
 
 /**

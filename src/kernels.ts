@@ -1,4 +1,6 @@
-// The wasm exports as TypeScript sees them (assembly/index.ts). Pointers are byte addresses.
+// The wasm exports as TypeScript sees them (assembly/index.ts), and the one place a kernel is
+// chosen by operation and element type. Pointers are byte addresses; `tmp` is the kernels' 32
+// bytes of scratch (KERNEL_TMP_BYTES, src/memory.ts).
 
 type Ptr = number;
 
@@ -36,4 +38,36 @@ export interface Kernels {
   ce_index_default_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number, tmp: Ptr): number;
   ce_grad_scale(reduction: number, gradOutput: number, denominator: number): number;
   ce_reduce(loss: Ptr, rows: number, reduction: number, denominator: number): number;
+}
+
+type Functions = { [K in keyof Kernels as Kernels[K] extends (...args: never[]) => unknown ? K : never]: Kernels[K] };
+type Arity<F> = F extends (...args: infer P) => unknown ? P['length'] : never;
+
+/** Every exported function with its parameter count: the contract test/exports.test.ts checks
+ *  each build against (the type makes it agree with the interface above). */
+export const KERNEL_ARITY: { readonly [K in keyof Functions]: Arity<Functions[K]> } = {
+  heap_base: 0, build_kind: 0,
+  softmax_f32: 6, softmax_f64: 6, log_softmax_f32: 6, log_softmax_f64: 6, logsumexp_f32: 5, logsumexp_f64: 5,
+  softmax_backward_f32: 5, softmax_backward_f64: 5, log_softmax_backward_f32: 5, log_softmax_backward_f64: 5,
+  transpose_f32: 5, transpose_f64: 5,
+  ce_check_labels_f32: 7, ce_check_labels_f64: 7, ce_index_f32: 16, ce_index_f64: 16, ce_prob_f32: 13, ce_prob_f64: 13,
+  ce_index_call_f32: 17, ce_index_call_f64: 17, ce_index_default_f32: 9, ce_index_default_f64: 9,
+  ce_grad_scale: 3, ce_reduce: 4,
+};
+
+/** The kernel of each operation for each element type, as [f32, f64] (ElementType.index). */
+export type KernelTable = {
+  readonly [Op in KernelOp]: readonly [Functions[`${Op}_f32`], Functions[`${Op}_f64`]];
+};
+/** The operations with a kernel per element type. */
+export type KernelOp = 'softmax' | 'log_softmax' | 'logsumexp' | 'softmax_backward' | 'log_softmax_backward' | 'transpose' |
+  'ce_check_labels' | 'ce_index' | 'ce_prob' | 'ce_index_call' | 'ce_index_default';
+
+const KERNEL_OPS: readonly KernelOp[] = ['softmax', 'log_softmax', 'logsumexp', 'softmax_backward', 'log_softmax_backward',
+  'transpose', 'ce_check_labels', 'ce_index', 'ce_prob', 'ce_index_call', 'ce_index_default'];
+
+/** The kernel table over a set of exports (the instance's, or the pool's recording stand-ins). */
+export function kernelTable(k: Kernels): KernelTable {
+  const fns = k as unknown as Record<string, unknown>;
+  return Object.fromEntries(KERNEL_OPS.map((op) => [op, [fns[`${op}_f32`], fns[`${op}_f64`]]])) as unknown as KernelTable;
 }

@@ -3,7 +3,7 @@
 // inner = 1 is the common, contiguous case ([N, C] rows).
 
 import { fail } from './check.js';
-import { CHUNK_BYTES } from './stream.js';
+import { currentChunkBytes } from './plan.js';
 
 /** Layout options shared by every compute function: exactly one of `classes` or `shape`. */
 export type LayoutOptions =
@@ -82,7 +82,7 @@ export function resolveLayout(fn: string, length: number, opts: object, defaultA
 }
 
 /**
- * For the small-call fast paths (softmax.ts fastForward, cross-entropy.ts fastCall): the classes
+ * For the small-call fast paths (the inline executor: softmax.ts fastForward, cross-entropy.ts fastCall): the classes
  * of a call whose input is a non-empty Float32Array or Float64Array given with `classes` (no
  * `shape`, no `axis`) and small enough for one chunk, or 0 for anything else (which then takes
  * the checked path). Throws nothing. The callers read the options themselves, so each call site
@@ -96,6 +96,6 @@ export function fastClasses(x: unknown, classes: unknown, shape: unknown, axis: 
   const C = classes;
   const n = (x as Float32Array).length;
   // (n > 0 also rules out a detached buffer, which reads as empty)
-  if (typeof C !== 'number' || !Number.isInteger(C) || C < 1 || n === 0 || n > CHUNK_BYTES >> (f32 ? 2 : 3) || n % C !== 0) return 0;
+  if (typeof C !== 'number' || !Number.isInteger(C) || C < 1 || n === 0 || n > currentChunkBytes() >> (f32 ? 2 : 3) || n % C !== 0) return 0;
   return C;
 }

@@ -2,7 +2,8 @@
 // bytes are decoded and compiled on the first init()/initSync() call, once per build.
 
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64, SCALAR_WASM_BASE64 } from './wasm/builds.js';
-import type { Kernels } from './kernels.js';
+import { directExecutor, type Executor } from './chunk-loop.js';
+import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
 import { Arena, KERNEL_TMP_BYTES, Scratch } from './memory.js';
 
 /** A wasm build of the kernels: 128-bit SIMD with fused multiply-add (relaxed SIMD), 128-bit
@@ -20,7 +21,8 @@ export interface InitOptions {
   wasm?: ArrayBuffer | ArrayBufferView | WebAssembly.Module;
 }
 
-const BACKENDS: readonly Backend[] = ['relaxed-simd', 'simd', 'scalar'];
+/** The builds, fastest first (the order init() tries them in). */
+export const BACKENDS: readonly Backend[] = ['relaxed-simd', 'simd', 'scalar'];
 const KIND_TO_BACKEND: readonly Backend[] = ['scalar', 'simd', 'relaxed-simd'];
 
 const embedded: Record<Backend, string> = {
@@ -33,6 +35,10 @@ const embedded: Record<Backend, string> = {
 export interface Runtime {
   readonly backend: Backend;
   readonly kernels: Kernels;
+  /** The kernels by operation and element type. */
+  readonly table: KernelTable;
+  /** Runs chunks on this thread (src/chunk-loop.ts). */
+  readonly exec: Executor;
   readonly arena: Arena;
   /** Scratch space of the one-call functions (reused by every call). */
   readonly scratch: Scratch;
@@ -133,8 +139,15 @@ function activate(module: WebAssembly.Module, expected: Backend | undefined, fn:
     throw new Error(`${fn}: options.wasm is the '${b}' build, but options.backend asks for '${expected}'`);
   }
   if (runtime) for (const listener of switchListeners) listener();
+  runtime = newRuntime(b, kernels, module);
+}
+
+/** A runtime over an instance's exports (also the pool's, over its shared memory). */
+export function newRuntime(b: Backend, kernels: Kernels, module: WebAssembly.Module): Runtime {
   const arena = new Arena(kernels);
-  runtime = { backend: b, kernels, arena, scratch: new Scratch(arena), tmp: arena.alloc(KERNEL_TMP_BYTES, 'init'), module };
+  const table = kernelTable(kernels);
+  const tmp = arena.alloc(KERNEL_TMP_BYTES, 'init');
+  return { backend: b, kernels, table, exec: directExecutor(table, tmp), arena, scratch: new Scratch(arena), tmp, module };
 }
 
 /**

@@ -1,10 +1,11 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
-import { disjoint, DisjointMemo, floatArray, isTyped, knownDisjointViews, intoArray, newResult, optionsObject, positiveFinite, sameType, type FloatArray } from './check.js';
-import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
-import { currentRuntime, getRuntime } from './load.js';
-import { keepViews, regionSize } from './memory.js';
-import { copyIn, copyOut, planChunks, streamChunks } from './stream.js';
+import { DisjointMemo, isTyped, knownDisjointViews, type FloatArray } from './check.js';
+import { copyIn, copyOut } from './chunk-loop.js';
+import { fastClasses, type LayoutOptions } from './layout.js';
+import { currentRuntime } from './load.js';
+import { regionSize } from './memory.js';
+import { rowOpCall, type RowOp } from './pipeline.js';
 
 /** Options of {@link softmax} and {@link logSoftmax}. */
 export type SoftmaxOptions<A extends FloatArray = FloatArray> = LayoutOptions & {
@@ -26,49 +27,36 @@ export type BackwardOptions<A extends FloatArray = FloatArray> = LayoutOptions &
   into?: A;
 };
 
-/** The largest finite f32, to clamp 1/temperature: the limit of softmax as T -> 0 is the one-hot
- *  argmax, which (x - max) * FLT_MAX still gives, where an infinite factor would give 0 * Inf. */
-const FLT_MAX = 3.4028234663852886e38;
-/** The smallest positive f32, the other clamp: for T > ~7e44, 1/T rounds to 0 in f32, and a
- *  -Infinity (masked) logit times 0 is NaN, where x / T keeps it -Infinity (probability 0). */
-const FLT_TRUE_MIN = 1.401298464324817e-45;
-
-/** 1/temperature as the kernels take it (the factor applied to x - max). */
-export function beta(temperature: number, f32: boolean): number {
-  const b = 1 / temperature;
-  return f32 ? Math.min(Math.max(b, FLT_TRUE_MIN), FLT_MAX) : Math.min(b, Number.MAX_VALUE);
-}
-
-type RowKernel = 'softmax' | 'log_softmax';
-
-const FORWARD_MEMO = new DisjointMemo(), LSE_MEMO = new DisjointMemo(), BACKWARD_MEMO = new DisjointMemo();
-
-/** Checks the arguments of softmax/logSoftmax (also for the worker pool, src/pool.ts): the
- *  runtime, element type, layout, beta = 1 / temperature and the output array. */
-export function forwardArgs<A extends FloatArray>(fn: string, x: A, options: SoftmaxOptions<A>) {
-  const rt = getRuntime(fn);
-  const dtype = floatArray(fn, 'x', x);
-  const opts = optionsObject<SoftmaxOptions<A>>(fn, options, true);
-  const L = resolveLayout(fn, x.length, opts, -1);
-  const f32 = dtype === 'f32';
-  const b = opts.temperature === undefined ? 1 : beta(positiveFinite(fn, 'options.temperature', opts.temperature), f32);
-  let out = opts.into;
-  if (out !== undefined) {
-    intoArray(fn, out, dtype, x.length);
-    disjoint(fn, 'options.into', out, 'x', x, undefined, undefined, true, FORWARD_MEMO);
-  }
-  // The result is allocated by the caller after its size check (out undefined until then).
-  return { rt, dtype, L, b, out };
-}
+/** The softmax family's operations (src/pipeline.ts), one description each. */
+export const SOFTMAX: RowOp = {
+  fn: 'softmax', inputs: ['x'], output: 'elements', temperature: true, memo: new DisjointMemo(),
+  run: (k, dt, r, _o, rows, C, b, tmp) => k.softmax[dt.index](r[0]!, r[0]!, rows, C, b, tmp),
+};
+export const LOG_SOFTMAX: RowOp = {
+  fn: 'logSoftmax', inputs: ['x'], output: 'elements', temperature: true, memo: SOFTMAX.memo,
+  run: (k, dt, r, _o, rows, C, b, tmp) => k.log_softmax[dt.index](r[0]!, r[0]!, rows, C, b, tmp),
+};
+export const LOG_SUM_EXP: RowOp = {
+  fn: 'logSumExp', inputs: ['x'], output: 'rows', temperature: false, memo: new DisjointMemo(),
+  run: (k, dt, r, o, rows, C, _b, tmp) => k.logsumexp[dt.index](r[0]!, o, rows, C, tmp),
+};
+export const SOFTMAX_BACKWARD: RowOp = {
+  fn: 'softmaxBackward', inputs: ['y', 'gradOutput'], output: 'elements', temperature: false, memo: new DisjointMemo(),
+  run: (k, dt, r, _o, rows, C) => k.softmax_backward[dt.index](r[0]!, r[1]!, r[1]!, rows, C),
+};
+export const LOG_SOFTMAX_BACKWARD: RowOp = {
+  fn: 'logSoftmaxBackward', inputs: ['y', 'gradOutput'], output: 'elements', temperature: false, memo: SOFTMAX_BACKWARD.memo,
+  run: (k, dt, r, _o, rows, C) => k.log_softmax_backward[dt.index](r[0]!, r[1]!, r[1]!, rows, C),
+};
 
 /**
- * The common small softmax/logSoftmax call in the fewest steps (as fastCall in
- * cross-entropy.ts): a Float32Array/Float64Array with `classes` and no temperature, an `into`
+ * The common small softmax/logSoftmax call in the fewest steps (the inline executor; as fastCall
+ * in cross-entropy.ts): a Float32Array/Float64Array with `classes` and no temperature, an `into`
  * that an earlier call already found disjoint from x (or x itself), the whole input within one
  * chunk. It only recognizes calls: anything else returns undefined and takes the checked path,
  * which throws every error.
  */
-function fastForward(kind: RowKernel, x: unknown, options: unknown): FloatArray | undefined {
+function fastForward(kind: 0 | 1, x: unknown, options: unknown): FloatArray | undefined {
   const rt = currentRuntime();
   if (rt === null || options === null || typeof options !== 'object') return undefined;
   const o = options as Record<string, unknown>;
@@ -81,7 +69,7 @@ function fastForward(kind: RowKernel, x: unknown, options: unknown): FloatArray 
   const into = o.into;
   if (into !== undefined) {
     const sameType = f32 ? isTyped(into, Float32Array) : isTyped(into, Float64Array);
-    if (!sameType || (into as FloatArray).length !== n || !knownDisjointViews(FORWARD_MEMO, into as FloatArray, n, v, n, null, 0)) return undefined;
+    if (!sameType || (into as FloatArray).length !== n || !knownDisjointViews(SOFTMAX.memo, into as FloatArray, n, v, n, null, 0)) return undefined;
   }
   const bytes = regionSize(n << shift);
   if (!rt.scratch.fits(bytes)) return undefined;
@@ -89,40 +77,10 @@ function fastForward(kind: RowKernel, x: unknown, options: unknown): FloatArray 
   const p = rt.scratch.take(bytes);
   const view = f32 ? rt.arena.f32 : rt.arena.f64;
   copyIn(view, p >>> shift, v, n);
-  const k = rt.kernels;
-  const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
-  run(p, p, n / C, C, 1, rt.tmp);
+  const pair = kind === 0 ? rt.table.softmax : rt.table.log_softmax;
+  pair[f32 ? 0 : 1](p, p, n / C, C, 1, rt.tmp);
   const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
   copyOut(out, 0, view, p >>> shift, n);
-  return out;
-}
-
-function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, options: SoftmaxOptions<A>): A {
-  const fast = fastForward(kind, x, options);
-  if (fast !== undefined) return fast as A;
-  let { rt, dtype, L, b, out } = forwardArgs(fn, x, options);
-  const f32 = dtype === 'f32';
-  const Ctor = x.constructor as new (n: number) => A;
-  if (x.length === 0) return out ?? new Ctor(0);
-  const k = rt.kernels;
-  const run = kind === 'softmax' ? (f32 ? k.softmax_f32 : k.softmax_f64) : (f32 ? k.log_softmax_f32 : k.log_softmax_f64);
-  const plan = planChunks(L, dtype, 1, false);
-  // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
-  if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
-  else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
-  // The result is allocated after the size check: a call refused for its size allocates nothing.
-  out ??= new Ctor(x.length);
-  if (L.inner === 1 && plan.unitsPerChunk >= L.outer) {
-    // One chunk of rows: copy in, run, copy out, without the streaming machinery.
-    const view = f32 ? rt.arena.f32 : rt.arena.f64;
-    const shift = f32 ? 2 : 3;
-    const p = rt.scratch.take(x.length * (1 << shift));
-    view.set(x, p >>> shift);
-    run(p, p, L.outer, L.C, b, rt.tmp);
-    copyOut(out, 0, view, p >>> shift, x.length);
-    return out;
-  }
-  streamChunks(rt, rt.scratch, plan, [x], out, 0, null, (p, _o, _r, rows) => run(p[0]!, p[0]!, rows, L.C, b, rt.tmp));
   return out;
 }
 
@@ -139,7 +97,7 @@ function forward<A extends FloatArray>(fn: string, kind: RowKernel, x: A, option
  * ```
  */
 export function softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): A {
-  return forward('softmax', 'softmax', x, options);
+  return (fastForward(0, x, options) as A | undefined) ?? rowOpCall(SOFTMAX, x, undefined, options);
 }
 
 /**
@@ -153,22 +111,7 @@ export function softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>):
  * ```
  */
 export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): A {
-  return forward('logSoftmax', 'log_softmax', x, options);
-}
-
-/** Checks the arguments of logSumExp (also for the worker pool). */
-export function logSumExpArgs<A extends FloatArray>(fn: string, x: A, options: LogSumExpOptions<A>) {
-  const rt = getRuntime(fn);
-  const dtype = floatArray(fn, 'x', x);
-  const opts = optionsObject<LogSumExpOptions<A>>(fn, options, true);
-  const L = resolveLayout(fn, x.length, opts, -1);
-  let out = opts.into;
-  if (out !== undefined) {
-    intoArray(fn, out, dtype, L.rows);
-    disjoint(fn, 'options.into', out, 'x', x, undefined, undefined, true, LSE_MEMO);
-  }
-  // The result is allocated by the caller after its size check (out undefined until then).
-  return { rt, dtype, L, out };
+  return (fastForward(1, x, options) as A | undefined) ?? rowOpCall(LOG_SOFTMAX, x, undefined, options);
 }
 
 /**
@@ -183,49 +126,7 @@ export function logSumExpArgs<A extends FloatArray>(fn: string, x: A, options: L
  * ```
  */
 export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): A {
-  const fn = 'logSumExp';
-  let { rt, dtype, L, out } = logSumExpArgs(fn, x, options);
-  const Ctor = x.constructor as new (n: number) => A;
-  if (L.rows === 0) return out ?? new Ctor(0);
-  const run = dtype === 'f32' ? rt.kernels.logsumexp_f32 : rt.kernels.logsumexp_f64;
-  const plan = planChunks(L, dtype, 1, true);
-  // Growing the scratch may grow wasm memory, which detaches Workspace views passed in (rare).
-  if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
-  else [x, out] = keepViews(rt.arena, [x, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for x`));
-  out ??= newResult(fn, Ctor, L.rows, 'options.shape'); // after the size check, as in forward()
-  streamChunks(rt, rt.scratch, plan, [x], null, 0, out, (p, o, _r, rows) => run(p[0]!, o, rows, L.C, rt.tmp));
-  return out;
-}
-
-/** Checks the arguments of softmaxBackward/logSoftmaxBackward (also for the worker pool). */
-export function backwardArgs<A extends FloatArray>(fn: string, y: A, gradOutput: A, options: BackwardOptions<A>) {
-  const rt = getRuntime(fn);
-  const dtype = floatArray(fn, 'y', y);
-  sameType(fn, 'gradOutput', gradOutput, dtype, y.length);
-  const opts = optionsObject<BackwardOptions<A>>(fn, options, true);
-  const L: Layout = resolveLayout(fn, y.length, opts, -1);
-  let out = opts.into;
-  if (out !== undefined) {
-    intoArray(fn, out, dtype, y.length);
-    disjoint(fn, 'options.into', out, 'y', y, 'gradOutput', gradOutput, true, BACKWARD_MEMO);
-  }
-  // The result is allocated by the caller after its size check (out undefined until then).
-  return { rt, dtype, L, out };
-}
-
-function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOutput: A, options: BackwardOptions<A>): A {
-  let { rt, dtype, L, out } = backwardArgs(fn, y, gradOutput, options);
-  const Ctor = y.constructor as new (n: number) => A;
-  if (y.length === 0) return out ?? new Ctor(0);
-  const k = rt.kernels;
-  const f32 = dtype === 'f32';
-  const run = soft ? (f32 ? k.softmax_backward_f32 : k.softmax_backward_f64) : (f32 ? k.log_softmax_backward_f32 : k.log_softmax_backward_f64);
-  const plan = planChunks(L, dtype, 2, false);
-  if (rt.scratch.fits(plan.bytes)) rt.scratch.begin(plan.bytes, '');
-  else [y, gradOutput, out] = keepViews(rt.arena, [y, gradOutput, out], () => rt.scratch.begin(plan.bytes, `${fn}: the scratch space for y and gradOutput`));
-  out ??= new Ctor(y.length); // after the size check, as in forward()
-  streamChunks(rt, rt.scratch, plan, [y, gradOutput], out, 1, null, (p, _o, _r, rows) => run(p[0]!, p[1]!, p[1]!, rows, L.C));
-  return out;
+  return rowOpCall(LOG_SUM_EXP, x, undefined, options);
 }
 
 /**
@@ -241,7 +142,7 @@ function backward<A extends FloatArray>(fn: string, soft: boolean, y: A, gradOut
  * ```
  */
 export function softmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): A {
-  return backward('softmaxBackward', true, y, gradOutput, options);
+  return rowOpCall(SOFTMAX_BACKWARD, y, gradOutput, options);
 }
 
 /**
@@ -256,5 +157,5 @@ export function softmaxBackward<A extends FloatArray>(y: A, gradOutput: A, optio
  * ```
  */
 export function logSoftmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): A {
-  return backward('logSoftmaxBackward', false, y, gradOutput, options);
+  return rowOpCall(LOG_SOFTMAX_BACKWARD, y, gradOutput, options);
 }

@@ -3,10 +3,11 @@
 // typed-array views and read results from them, so a call copies and allocates nothing.
 
 import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
-import { lossParams, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, type CeCall, type LossOptions } from './cross-entropy.js';
-import { getRuntime, onSwitch, type Runtime } from './load.js';
+import { lossParams, newCall, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, zeroClassLosses, type LossOptions } from './cross-entropy.js';
+import { F32, F64, type ElementType } from './dtype.js';
+import { currentRuntime, getRuntime, onSwitch, type Runtime } from './load.js';
 import { regionSize } from './memory.js';
-import { beta } from './softmax.js';
+import { beta } from './pipeline.js';
 
 /** Options of {@link createWorkspace}. */
 export interface WorkspaceOptions {
@@ -77,20 +78,20 @@ class WorkspaceImpl {
   private active: number;
   private disposed = false;
   private readonly rt: Runtime;
-  private readonly f32: boolean;
+  private readonly dt: ElementType;
   private readonly probabilities: boolean;
   private readonly block: number;
   private readonly ptr: { logits: number; target: number; output: number; grad: number; loss: number; losses: number; weights: number; scales: number };
   private cache: { view: Float32Array | null; rows: number; logits?: FloatArray; target?: Int32Array | FloatArray; output?: FloatArray; grad?: FloatArray; loss?: FloatArray } = { view: null, rows: -1 };
 
-  constructor(rt: Runtime, classes: number, capacity: number, f32: boolean, probabilities: boolean) {
+  constructor(rt: Runtime, classes: number, capacity: number, dt: ElementType, probabilities: boolean) {
     this.rt = rt;
     this.classes = classes;
     this.capacity = capacity;
     this.active = capacity;
-    this.f32 = f32;
+    this.dt = dt;
     this.probabilities = probabilities;
-    const shift = f32 ? 2 : 3;
+    const shift = dt.shift;
     const matrix = regionSize(capacity * classes * (1 << shift));
     const sizes = {
       logits: matrix,
@@ -127,8 +128,8 @@ class WorkspaceImpl {
     if (c.view !== a.f32 || c.rows !== this.active) {
       const buffer = a.f32.buffer;
       const n = this.active * this.classes;
-      const V = this.f32 ? Float32Array : Float64Array;
-      const at = (ptr: number, len: number) => new V(buffer as ArrayBuffer, ptr, len);
+      const V = this.dt.Array;
+      const at = (ptr: number, len: number) => new V(buffer, ptr, len);
       c.view = a.f32;
       c.rows = this.active;
       c.logits = at(this.ptr.logits, n);
@@ -178,9 +179,9 @@ class WorkspaceImpl {
     const name = `Workspace.${fn}`;
     const opts = optionsObject<WorkspaceSoftmaxOptions>(name, options, false);
     const t = opts.temperature === undefined ? 1 : positiveFinite(name, 'options.temperature', opts.temperature);
-    const k = this.rt.kernels;
-    const run = log ? (this.f32 ? k.log_softmax_f32 : k.log_softmax_f64) : (this.f32 ? k.softmax_f32 : k.softmax_f64);
-    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta(t, this.f32), this.rt.tmp);
+    const t2 = this.rt.table;
+    const run = (log ? t2.log_softmax : t2.softmax)[this.dt.index];
+    run(this.ptr.logits, this.ptr.output, this.active, this.classes, beta(t, this.dt), this.rt.tmp);
     return this.views().output!;
   }
 
@@ -199,16 +200,14 @@ class WorkspaceImpl {
     const C = this.classes;
     const rows = this.active;
     const p = lossParams(name, opts, C, rows, this.probabilities);
-    const call: CeCall = {
-      dtype: this.f32 ? 'f32' : 'f64', C, rows, probabilities: this.probabilities, p,
+    const call = newCall(this.dt, C, rows, this.probabilities, p, {
       labels: this.probabilities ? 0 : this.ptr.target,
       weights: p.weight ? this.ptr.weights : 0,
       scales: withGrad && p.gradArray ? this.ptr.scales : 0,
       losses: this.ptr.losses,
       lossT: this.ptr.loss,
       tmp: this.rt.tmp,
-      hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
-    };
+    });
     if (!this.probabilities) {
       const labels = this.views().target as Int32Array;
       // The labels are int32 already: an ignore index outside int32 matches none of them.
@@ -217,12 +216,8 @@ class WorkspaceImpl {
       return p.reduction === 'none' ? this.views().loss! : loss;
     }
     prepare(name, this.rt, call, null);
-    if (rows > 0 && C > 0) {
-      runRows(this.rt, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, this.ptr.loss, 0, rows, this.rt.tmp);
-    } else if (rows > 0) {
-      this.views().loss!.fill(0);
-      this.rt.arena.f64.fill(0, this.ptr.losses >>> 3, (this.ptr.losses >>> 3) + rows);
-    }
+    if (rows > 0 && C > 0) runRows(this.rt.table, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, 0, rows, this.rt.tmp);
+    else if (rows > 0) zeroClassLosses(this.rt, call);
     return p.reduction === 'none' ? this.views().loss! : reducedLoss(this.rt, call);
   }
 
@@ -239,16 +234,8 @@ class WorkspaceImpl {
     this.disposed = true;
     live.delete(this);
     // After a backend switch the memory belonged to the old instance: nothing to release.
-    if (getRuntimeOrNull() === this.rt) this.rt.arena.release(this.block);
+    if (currentRuntime() === this.rt) this.rt.arena.release(this.block);
     this.cache = { view: null, rows: -1 };
-  }
-}
-
-function getRuntimeOrNull(): Runtime | null {
-  try {
-    return getRuntime('');
-  } catch {
-    return null;
   }
 }
 
@@ -281,7 +268,7 @@ export function createWorkspace<D extends 'float32' | 'float64' = 'float32', T e
   if (classes < 1) fail(fn, 'options.classes', 'a positive integer', classes, RangeError);
   const rows = integer(fn, 'options.rows', opts.rows);
   if (rows < 0) fail(fn, 'options.rows', 'a non-negative integer', rows, RangeError);
-  const dtype = opts.dtype === undefined ? 'float32' : oneOf(fn, 'options.dtype', opts.dtype, ['float32', 'float64'] as const);
+  const dtype = opts.dtype === undefined ? F32 : oneOf(fn, 'options.dtype', opts.dtype, [F32.option, F64.option]) === 'float32' ? F32 : F64;
   const target = opts.target === undefined ? 'indices' : oneOf(fn, 'options.target', opts.target, ['indices', 'probabilities'] as const);
   if (!listening) {
     listening = true;
@@ -289,7 +276,7 @@ export function createWorkspace<D extends 'float32' | 'float64' = 'float32', T e
       for (const ws of [...live]) ws.dispose();
     });
   }
-  const ws = new WorkspaceImpl(rt, classes, rows, dtype === 'float32', target === 'probabilities');
+  const ws = new WorkspaceImpl(rt, classes, rows, dtype, target === 'probabilities');
   live.add(ws);
   return ws as unknown as Workspace<ArrayOf<D>, TargetOf<D, T>>;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import type { Pool } from '../src/index.js';
 import { wasmBytes } from '../src/load.js';
-import { stats, tuning } from '../src/pool.js';
+import { stats, tuning, workerChunkCounts } from '../src/pool.js';
 import { sharedMemoryBuild } from '../src/shared-build.js';
 import { BACKENDS } from './helpers/backends.js';
 
@@ -189,7 +189,7 @@ for (const b of BACKENDS) {
     afterAll(async () => {
       // Every worker of every pool took part (the tests below let all of them run at once).
       for (const p of pools) {
-        const counts = (p as unknown as { workerChunks(): number[] }).workerChunks();
+        const counts = workerChunkCounts(p);
         expect(counts.length).toBe(p.threads);
         for (const c of counts) expect(c, `chunks run by each of ${p.threads} workers: ${counts.join(', ')}`).toBeGreaterThan(0);
         await p.dispose();

@@ -1,0 +1,126 @@
+// The one chunk loop: every call that goes through wasm memory in chunks runs here. Per chunk:
+// copy its inputs into a slot, transpose them to rows if the axis is not the last, run the kernel
+// on the rows, transpose the element-wise result back, copy the results out. An Executor decides
+// what "run" means: on this thread it is a direct call; in the pool (src/pool-ring.ts) the calls
+// are recorded into the slot's command area and a worker runs them, while this loop fills the
+// next slots. Each element then crosses DRAM once on the way in and once on the way out.
+
+import type { FloatArray } from './dtype.js';
+import type { KernelTable } from './kernels.js';
+import type { Arena } from './memory.js';
+import type { ChunkPlan } from './plan.js';
+
+/** The kernel calls of one chunk: `regions` are the row-layout regions of the inputs, `rowOut`
+ *  the per-row output region, rows [firstRow, firstRow + rows) of the call (rows = slices, in the
+ *  order of the shape with the axis removed), `tmp` the kernels' scratch. */
+export type ChunkCall = (k: KernelTable, regions: readonly number[], rowOut: number, firstRow: number, rows: number, tmp: number) => void;
+
+/** How the chunks of a call run. */
+export interface Executor {
+  /** The kernels the loop calls (the pool's record the calls instead). */
+  readonly table: KernelTable;
+  /** Before chunk i's kernel calls (slot s). */
+  begin(i: number, s: number): void;
+  /** After them: chunk i may run. */
+  submit(i: number, s: number): void;
+  /** Waits until chunk i has run. */
+  wait(i: number, s: number): void;
+  /** After the loop, also when it threw: `loaded` chunks were submitted, `collected` collected. */
+  end(loaded: number, collected: number): void;
+  /** The slot of chunk i. */
+  slot(i: number): number;
+  /** The kernels' tmp block for the calls of slot s (KERNEL_TMP_BYTES). */
+  tmp(s: number): number;
+}
+
+/** The executor of this thread: every call runs when it is made. */
+export function directExecutor(table: KernelTable, tmp: number): Executor {
+  const none = () => {};
+  return { table, begin: none, submit: none, wait: none, end: none, slot: () => 0, tmp: () => tmp };
+}
+
+/** The inputs and outputs of a chunked call. */
+export interface ChunkIO {
+  readonly ins: readonly FloatArray[];
+  /** Receives the element-wise result, which the kernel leaves in the region of input `elemFrom`. */
+  readonly elemOut: FloatArray | null;
+  readonly elemFrom: number;
+  /** Receives the per-row results. */
+  readonly rowOut: FloatArray | null;
+}
+
+/** Runs every chunk of `plan`, whose slots start at `base`, through `exec`. */
+export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
+  const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes } = plan;
+  const { outer, C, inner } = L;
+  const { ins, elemOut, elemFrom, rowOut } = io;
+  const unitElems = C * inner;
+  const shift = dt.shift;
+  const strided = inner > 1;
+  const table = exec.table;
+  const transpose = table.transpose[dt.index];
+  const view = dt.view(arena);
+  const raw = (s: number, j: number) => base + s * slotBytes + j * regionBytes;
+  const tr = (s: number, j: number) => raw(s, ins.length + j);
+  const rowPtr = (s: number) => raw(s, (strided ? 2 : 1) * ins.length);
+  const rowRegions: number[][] = [];
+  for (let s = 0; s < slots; s++) {
+    const r: number[] = [];
+    for (let j = 0; j < ins.length; j++) r.push(strided ? tr(s, j) : raw(s, j));
+    rowRegions.push(r);
+  }
+
+  const load = (i: number) => {
+    const s = exec.slot(i);
+    const u0 = i * per;
+    const n = Math.min(per, outer - u0);
+    const e0 = u0 * unitElems;
+    const ne = n * unitElems;
+    for (let j = 0; j < ins.length; j++) view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), raw(s, j) >>> shift);
+    exec.begin(i, s);
+    if (strided) {
+      for (let j = 0; j < ins.length; j++) transpose(raw(s, j), tr(s, j), n, C, inner); // [n, C, inner] -> rows of C
+      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0 * inner, n * inner, exec.tmp(s));
+      if (elemOut) transpose(tr(s, elemFrom), raw(s, elemFrom), n, inner, C); // back to [n, C, inner]
+    } else {
+      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0, n, exec.tmp(s));
+    }
+    exec.submit(i, s);
+  };
+
+  const collect = (i: number) => {
+    const s = exec.slot(i);
+    exec.wait(i, s);
+    collected = i + 1;
+    const u0 = i * per;
+    const n = Math.min(per, outer - u0);
+    if (elemOut) copyOut(elemOut, u0 * unitElems, view, raw(s, elemFrom) >>> shift, n * unitElems);
+    if (rowOut) copyOut(rowOut, u0 * inner, view, rowPtr(s) >>> shift, n * inner);
+  };
+
+  let loaded = 0;
+  let collected = 0;
+  try {
+    for (let i = 0; i < chunks; i++) {
+      if (i >= slots) collect(i - slots);
+      load(i);
+      loaded = i + 1;
+    }
+    for (let i = collected; i < chunks; i++) collect(i);
+  } finally {
+    exec.end(loaded, collected);
+  }
+}
+
+/** view[p..p+n) = src[0..n) (a loop for a few elements, where set()'s call costs more). */
+export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number): void {
+  if (n <= 16) for (let i = 0; i < n; i++) view[p + i] = src[i]!;
+  else view.set(src, p);
+}
+
+/** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
+ *  costs more than the copy. */
+export function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
+  else dst.set(view.subarray(p, p + n), d);
+}

@@ -1,0 +1,76 @@
+// The plan of a call: how its input is cut into chunks that go through wasm memory, and where
+// each chunk's regions lie. Every executor (streamed on this thread, pooled on workers) runs a
+// plan through the one chunk loop (src/chunk-loop.ts).
+
+import type { ElementType } from './dtype.js';
+import type { Layout } from './layout.js';
+import { regionSize } from './memory.js';
+
+/** Bytes per chunk of each input by default: sized so a chunk and its result stay in a 512 KiB L2. */
+export const CHUNK_BYTES = 128 * 1024;
+
+let chunkBytes = CHUNK_BYTES;
+
+/**
+ * Sets the bytes per chunk of each input of the single-threaded functions (default
+ * CHUNK_BYTES), or restores the default with no argument. Internal (not exported by the
+ * package): tests force tiny chunks with it, so that small inputs take the streamed path.
+ */
+export function setChunkBytes(bytes?: number): void {
+  chunkBytes = bytes === undefined ? CHUNK_BYTES : Math.max(1, bytes);
+}
+
+/** The bytes per chunk of each input of the single-threaded functions. */
+export function currentChunkBytes(): number {
+  return chunkBytes;
+}
+
+/**
+ * A call cut into chunks of whole outer blocks (C x inner elements each). A chunk is loaded
+ * into a slot: `inputs` regions of the raw input, as many for their transposes to rows when the
+ * layout is strided (inner > 1), and a per-row output region when `rowOut` (the kernels' tmp
+ * block comes from the executor).
+ * A streamed call has one slot; the pool has a ring of them.
+ */
+export interface ChunkPlan {
+  readonly L: Layout;
+  readonly dt: ElementType;
+  readonly inputs: number;
+  readonly rowOut: boolean;
+  /** Outer blocks per chunk, and the chunks of the call. */
+  readonly unitsPerChunk: number;
+  readonly chunks: number;
+  readonly slots: number;
+  /** Bytes of one input region of a slot (64-aligned). */
+  readonly regionBytes: number;
+  readonly slotBytes: number;
+  /** Bytes the slots take in all. */
+  readonly bytes: number;
+}
+
+/** Outer blocks of `unitElems` elements (2^shift bytes each) that `bytes` hold (at least 1). */
+export function unitsFitting(bytes: number, unitElems: number, shift: number): number {
+  return Math.max(1, Math.floor((bytes >> shift) / Math.max(1, unitElems)));
+}
+
+/** Whether a contiguous layout (inner = 1) fits one chunk of rows: what streamPlan would plan as
+ *  one chunk, without building the plan (for the one-call fast paths). */
+export function fitsOneChunk(L: Layout, dt: ElementType): boolean {
+  return L.inner === 1 && L.outer <= unitsFitting(chunkBytes, L.C, dt.shift);
+}
+
+/** Plans `inputs` same-shaped inputs (and an optional per-row output) in chunks of
+ *  `unitsPerChunk` outer blocks through `slots` slots. */
+export function planChunks(L: Layout, dt: ElementType, inputs: number, rowOut: boolean, unitsPerChunk: number, slots: number): ChunkPlan {
+  const regionBytes = regionSize(unitsPerChunk * L.C * L.inner * (1 << dt.shift));
+  const rowBytes = rowOut ? regionSize(unitsPerChunk * L.inner * (1 << dt.shift)) : 0;
+  const slotBytes = (L.inner > 1 ? 2 : 1) * inputs * regionBytes + rowBytes;
+  const chunks = Math.max(1, Math.ceil(L.outer / unitsPerChunk));
+  return { L, dt, inputs, rowOut, unitsPerChunk, chunks, slots, regionBytes, slotBytes, bytes: slots * slotBytes };
+}
+
+/** The plan of a single-threaded call: chunks of about currentChunkBytes() of each input, one slot. */
+export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean): ChunkPlan {
+  const units = Math.max(1, Math.min(L.outer, unitsFitting(chunkBytes, L.C * L.inner, dt.shift)));
+  return planChunks(L, dt, inputs, rowOut, units, 1);
+}

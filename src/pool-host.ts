@@ -1,0 +1,133 @@
+// The pool's workers as the host sees them: the threaded build, the shared memory, starting and
+// ending workers in Node (worker_threads) and browsers (Web Workers), and the cores available.
+// Nothing here knows about chunks or operations (src/pool-ring.ts, src/pool.ts).
+
+import type { Backend } from './load.js';
+import { wasmBytes } from './load.js';
+import { sharedMemoryBuild } from './shared-build.js';
+import { nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
+
+const moduleCache = new Map<Backend, Promise<WebAssembly.Module>>();
+
+/** The shared-memory variant of a build (src/shared-build.ts), compiled once. */
+export function threadedModule(b: Backend): Promise<WebAssembly.Module> {
+  let m = moduleCache.get(b);
+  if (!m) {
+    m = WebAssembly.compile(sharedMemoryBuild(wasmBytes(b)) as BufferSource);
+    m.catch(() => moduleCache.delete(b));
+    moduleCache.set(b, m);
+  }
+  return m;
+}
+
+/** A shared memory for the pool: 4 GiB maximum (65536 pages) where the runtime reserves that,
+ *  else the largest power-of-two maximum it accepts. */
+export function sharedMemory(): WebAssembly.Memory {
+  for (let max = 65536; max >= 256; max >>= 1) {
+    try {
+      return new WebAssembly.Memory({ initial: 2, maximum: max, shared: true });
+    } catch {
+      // try a smaller reservation
+    }
+  }
+  throw new Error('createPool: this runtime cannot create a shared WebAssembly.Memory');
+}
+
+interface NodeProcess {
+  versions?: { node?: string };
+  getBuiltinModule?: (name: string) => unknown;
+}
+export const nodeProcess = (): NodeProcess | undefined => {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  return typeof p?.versions?.node === 'string' ? p : undefined;
+};
+
+/** A Node built-in module, without an import the bundle would carry: process.getBuiltinModule
+ *  (Node >= 20.16). */
+export function nodeBuiltin<T>(name: string): T {
+  const p = nodeProcess()!;
+  if (typeof p.getBuiltinModule !== 'function') {
+    throw new Error(`createPool: worker pools need Node >= 20.16 (process.getBuiltinModule); this is Node ${p.versions!.node}`);
+  }
+  return p.getBuiltinModule(name) as T;
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser's main thread). */
+let blockable: boolean | undefined;
+export function canBlock(): boolean {
+  if (blockable === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blockable = true;
+    } catch {
+      blockable = false;
+    }
+  }
+  return blockable;
+}
+
+/** A started worker, Node or Web. */
+export interface WorkerHandle {
+  terminate(): Promise<void>;
+  unref(): void;
+}
+
+interface NodeWorker {
+  on(event: string, listener: (arg: never) => void): void;
+  off(event: string, listener: (arg: never) => void): void;
+  terminate(): Promise<number>;
+  unref(): void;
+}
+
+export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
+  return new Promise((resolve, reject) => {
+    const fail = (message: string) => reject(new Error(`createPool: a worker failed to start: ${message}`));
+    if (nodeProcess()) {
+      const { Worker } = nodeBuiltin<{ Worker: new (code: string, o: object) => NodeWorker }>('node:worker_threads');
+      const w = new Worker(nodeWorkerSource(), { eval: true, workerData: init });
+      const onError = (e: Error) => fail(e.message);
+      const onExit = (code: number) => fail(`it exited with code ${code}`);
+      const onMessage = (m: { type: string; message?: string }) => {
+        w.off('error', onError);
+        w.off('exit', onExit);
+        w.off('message', onMessage);
+        if (m.type !== 'ready') {
+          void w.terminate();
+          return fail(m.message ?? 'unknown error');
+        }
+        resolve({ terminate: () => w.terminate().then(() => undefined), unref: () => w.unref() });
+      };
+      w.on('error', onError);
+      w.on('exit', onExit);
+      w.on('message', onMessage);
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([webWorkerSource()], { type: 'text/javascript' }));
+    const w = new Worker(url);
+    w.onerror = (e) => {
+      URL.revokeObjectURL(url);
+      w.terminate();
+      fail(e.message || 'error event');
+    };
+    w.onmessage = (e: MessageEvent<{ type: string; message?: string }>) => {
+      URL.revokeObjectURL(url);
+      w.onmessage = null;
+      w.onerror = null;
+      if (e.data.type !== 'ready') {
+        w.terminate();
+        return fail(e.data.message ?? 'unknown error');
+      }
+      resolve({ terminate: async () => w.terminate(), unref: () => {} });
+    };
+    w.postMessage(init);
+  });
+}
+
+export async function availableCores(): Promise<number> {
+  if (nodeProcess()) {
+    const os = nodeBuiltin<{ availableParallelism?: () => number; cpus: () => unknown[] }>('node:os');
+    return Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length);
+  }
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && n >= 1 ? n : 1;
+}

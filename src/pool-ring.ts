@@ -1,0 +1,231 @@
+// The pool's dispatch: a ring of slots in the shared memory that the chunk loop
+// (src/chunk-loop.ts) fills while the workers run the chunks. A chunk's kernel calls are recorded
+// (export index + arguments) into its slot's command area through a recording stand-in for the
+// kernel table, so the loop drives the workers unchanged; a worker, or this thread while it
+// waits, replays them. The protocol is in src/pool-worker.ts.
+
+import type { Executor } from './chunk-loop.js';
+import type { ElementType } from './dtype.js';
+import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
+import type { Layout } from './layout.js';
+import { KERNEL_TMP_BYTES, type Arena } from './memory.js';
+import { planChunks, type ChunkPlan } from './plan.js';
+import { canBlock } from './pool-host.js';
+import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, type WorkerInit } from './pool-worker.js';
+
+/**
+ * Tuning, measured on 2 cores (bench/threads.mjs, and sweeps of [N, C] for C = 10 ... 10000).
+ * - A call runs on the calling thread unless its work, `elements + rows * rowWeight` (a row
+ *   costs about as much as 64 elements), reaches `cutoff`. The pool breaks even where one thread
+ *   takes ~60 us (work ~70000) and is >= 1.15x faster from ~100000 (~90 us); below
+ *   `minElements` elements nothing beyond the input's length is looked at.
+ * - A chunk holds about `chunkBytes` of each input, and a call has at least `chunksPerThread`
+ *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`.
+ * - `spin`: a worker polls this many times for a chunk before sleeping.
+ * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
+ * - `wakeBacklog`: a sleeping worker is woken when this many loaded chunks wait (or when none
+ *   is awake), up to cores - 1 workers awake at once (`cores`: 0 = the available cores).
+ */
+export const tuning = {
+  minElements: 16384,
+  cutoff: 100000,
+  rowWeight: 64,
+  chunkBytes: 256 * 1024,
+  chunksPerThread: 4,
+  slotBudget: 64 << 20,
+  spin: 200,
+  help: true,
+  wakeBacklog: 2,
+  cores: 0,
+};
+
+/** Counts of the calls and chunks that went through pools, the chunks the calling thread ran
+ *  itself, the times it slept waiting for one and the times it woke a worker (for tests and tuning). */
+export const stats = { calls: 0, chunks: 0, helped: 0, waits: 0, wakes: 0 };
+
+/** The ring of one pool. */
+export class ChunkRing {
+  /** The recording kernel table: calls made through it are written to the current slot. */
+  readonly table: KernelTable;
+  private readonly names: string[];
+  private readonly fns: ((...args: number[]) => unknown)[];
+  private readonly maxSlots: number;
+  private readonly ctrl: number;
+  private readonly cmdPtr: number;
+  /** The kernels' tmp block of each slot (chunks of different slots run at once). */
+  private readonly tmpPtr: number;
+  private readonly i32: Int32Array;
+  private readonly cmd: Float64Array;
+  private cmdPos = 0;
+  private cmdEnd = 0;
+  private cmdCount = 0;
+  private ticket = 0;
+
+  constructor(exports: Kernels, arena: Arena, private readonly threads: number, private readonly cores: number) {
+    const all = exports as unknown as Record<string, unknown>;
+    this.names = Object.keys(all).filter((k) => typeof all[k] === 'function');
+    this.fns = this.names.map((k) => all[k] as (...args: number[]) => unknown);
+    this.table = kernelTable(Object.fromEntries(this.names.map((k, i) => [k, (...args: number[]) => this.record(i, args)])) as unknown as Kernels);
+    let s = 4;
+    while (s < 2 * threads + 2) s *= 2;
+    this.maxSlots = s;
+    this.ctrl = arena.alloc(4 * LINE * (1 + s), 'createPool: the control block');
+    this.cmdPtr = arena.alloc(8 * CMD_CAP * s, 'createPool: the command area');
+    this.tmpPtr = arena.alloc(KERNEL_TMP_BYTES * s, 'createPool: the kernels\' tmp blocks');
+    const buffer = arena.views().u8.buffer;
+    this.i32 = new Int32Array(buffer, this.ctrl, LINE * (1 + s));
+    this.cmd = new Float64Array(buffer, this.cmdPtr, CMD_CAP * s);
+    for (let k = 0; k < s; k++) this.i32[LINE * (1 + k)] = -1; // DONE: no ticket yet
+    this.i32[MASK] = s - 1;
+  }
+
+  /** What a worker needs to join the ring (besides its module, memory and id). */
+  workerInit(): Pick<WorkerInit, 'ctrl' | 'cmd' | 'slots' | 'names' | 'spin'> {
+    return { ctrl: this.ctrl, cmd: this.cmdPtr, slots: this.maxSlots, names: this.names, spin: tuning.spin };
+  }
+
+  /** Tells the workers to end (QUIT, then a change of SIGNAL: one about to sleep wakes at once). */
+  quit(): void {
+    Atomics.store(this.i32, QUIT, 1);
+    Atomics.add(this.i32, SIGNAL, 1);
+    Atomics.notify(this.i32, SIGNAL);
+  }
+
+  /** Chunks run so far by each of the first 8 workers. */
+  chunksRun(): number[] {
+    return Array.from({ length: Math.min(8, this.threads) }, (_, k) => Atomics.load(this.i32, RUN + k));
+  }
+
+  /** Cuts a call into chunks of whole outer blocks; null (the calling thread runs it) when its
+   *  work is below the cutoff or it makes fewer than 2 chunks. */
+  plan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean): ChunkPlan | null {
+    const unitBytes = L.C * L.inner * (1 << dt.shift);
+    if (L.outer < 2 || unitBytes === 0 || L.outer * L.C * L.inner + L.rows * tuning.rowWeight < tuning.cutoff) return null;
+    let per = Math.max(1, Math.floor(tuning.chunkBytes / unitBytes));
+    per = Math.min(per, Math.max(1, Math.ceil(L.outer / (this.threads * tuning.chunksPerThread))));
+    if (Math.ceil(L.outer / per) < 2) return null;
+    const one = planChunks(L, dt, inputs, rowOut, per, 1);
+    // As many slots as the budget allows (at least 2: one being filled while one is run).
+    let slots = this.maxSlots;
+    while (slots > 2 && slots * one.slotBytes > tuning.slotBudget) slots >>= 1;
+    return { ...one, slots, bytes: slots * one.slotBytes };
+  }
+
+  /**
+   * The executor of one call of `plan`: chunk i is ticket first + i in slot ticket & mask. Its
+   * kernel calls are recorded, then offered to the workers; collecting it waits until it has
+   * run, meanwhile running offered chunks no worker has claimed yet rather than idling.
+   */
+  executor(plan: ChunkPlan): Executor {
+    const i32 = this.i32;
+    const mask = plan.slots - 1;
+    const first = this.ticket;
+    Atomics.store(i32, MASK, mask);
+    stats.calls++;
+    stats.chunks += plan.chunks;
+    // The calling thread is busy through the whole call (it copies each chunk in and out, and
+    // runs chunks itself when the workers fall behind), so it takes a core: more than cores - 1
+    // workers running at once would only crowd it out.
+    const maxAwake = Math.max(1, Math.min(this.threads, (tuning.cores || this.cores) - 1));
+    let loaded = 0;
+    return {
+      table: this.table,
+      slot: (i) => ((first + i) | 0) & mask,
+      tmp: (s) => this.tmpPtr + s * KERNEL_TMP_BYTES,
+      begin: (_i, s) => {
+        this.cmdPos = s * CMD_CAP + 1;
+        this.cmdEnd = (s + 1) * CMD_CAP;
+        this.cmdCount = 0;
+      },
+      submit: (i, s) => {
+        const t = (first + i) | 0;
+        this.cmd[s * CMD_CAP] = this.cmdCount;
+        Atomics.store(i32, LOADED, (t + 1) | 0);
+        loaded = i + 1;
+        this.wake(t, maxAwake);
+      },
+      wait: (i, s) => this.waitDone(s, (first + i) | 0, (first + loaded) | 0),
+      end: (n, collected) => {
+        // Only after an internal error: let every loaded chunk finish, so the next call starts clean.
+        for (let i = collected; i < n; i++) this.waitDone(((first + i) | 0) & mask, (first + i) | 0, (first + n) | 0);
+        this.ticket = (first + n) | 0;
+        if (Atomics.load(i32, ERR) !== 0) {
+          Atomics.store(i32, ERR, 0);
+          throw new Error('softmax-wasm: internal error in a pool worker (a wasm trap)');
+        }
+      },
+    };
+  }
+
+  /** Wakes a sleeping worker if ticket t would otherwise wait (none is awake, or the awake ones
+   *  are behind already) and fewer than maxAwake run. */
+  private wake(t: number, maxAwake: number): void {
+    const i32 = this.i32;
+    const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
+    const awake = this.threads - Atomics.load(i32, SLEEPING);
+    if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
+      stats.wakes++;
+      Atomics.add(i32, SIGNAL, 1);
+      Atomics.notify(i32, SIGNAL, 1);
+    }
+  }
+
+  /** Records a kernel call of the chunk being loaded. */
+  private record(index: number, args: number[]): void {
+    const c = this.cmd;
+    const p = this.cmdPos;
+    if (p + 2 + args.length > this.cmdEnd) throw new Error('softmax-wasm: internal error (pool command area full)');
+    c[p] = index;
+    c[p + 1] = args.length;
+    for (let j = 0; j < args.length; j++) c[p + 2 + j] = args[j]!;
+    this.cmdPos = p + 2 + args.length;
+    this.cmdCount++;
+  }
+
+  /** Runs slot s's recorded calls on this thread. */
+  private replay(s: number): void {
+    const c = this.cmd;
+    let p = s * CMD_CAP;
+    const count = c[p++]!;
+    for (let k = 0; k < count; k++) {
+      const f = c[p]!;
+      const n = c[p + 1]!;
+      const args: number[] = [];
+      for (let j = 0; j < n; j++) args.push(c[p + 2 + j]!);
+      this.fns[f]!(...args);
+      p += 2 + n;
+    }
+  }
+
+  /** Waits until ticket t (slot s) is done. Meanwhile this thread runs loaded tickets no worker
+   *  has claimed yet (tickets before `loaded`), rather than idling. */
+  private waitDone(s: number, t: number, loaded: number): void {
+    const i32 = this.i32;
+    const done = LINE * (1 + s);
+    const block = canBlock();
+    for (;;) {
+      const d = Atomics.load(i32, done);
+      if (d === t) return;
+      if (tuning.help) {
+        const v = Atomics.load(i32, NEXT);
+        if (((loaded - v) | 0) > 0) {
+          if (Atomics.compareExchange(i32, NEXT, v, (v + 1) | 0) === v) {
+            const hs = v & Atomics.load(i32, MASK);
+            stats.helped++;
+            try {
+              this.replay(hs);
+            } catch {
+              Atomics.store(i32, ERR, 1);
+            }
+            Atomics.store(i32, LINE * (1 + hs), v);
+          }
+          continue;
+        }
+      }
+      if (block) {
+        stats.waits++;
+        Atomics.wait(i32, done, d);
+      }
+    }
+  }
+}
