@@ -320,10 +320,11 @@ export function callBytes(C: number, rows: number, shift: number, probabilities:
     (p.reduction === 'none' ? regionSize(rows * (1 << shift)) : 0);
 }
 
-/** The call record over its regions in wasm (0 = absent); prepare() fills in the rest. */
+/** The call record over its regions in wasm (0 = absent); prepare() fills in the rest. (One
+ *  literal from positional arguments: a small Workspace call feels every object it makes.) */
 export function newCall(dt: ElementType, C: number, rows: number, probabilities: boolean, p: LossParams,
-  regions: Pick<CeCall, 'labels' | 'weights' | 'scales' | 'losses' | 'lossT' | 'tmp'>): CeCall {
-  return { dt, C, rows, probabilities, p, ...regions, hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1 };
+  labels: number, weights: number, scales: number, losses: number, lossT: number, tmp: number): CeCall {
+  return { dt, C, rows, probabilities, p, labels, weights, scales, losses, lossT, tmp, hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1 };
 }
 
 /** Takes a call's per-call regions (callBytes of them) from a begun scratch and copies the
@@ -331,14 +332,13 @@ export function newCall(dt: ElementType, C: number, rows: number, probabilities:
  *  (prepare), for the one-call functions and the pool alike. Without, runWholeCall does that. */
 export function startCall(fn: string, rt: Runtime, scratch: Scratch, dt: ElementType, C: number, rows: number,
   probabilities: boolean, withGrad: boolean, p: LossParams, target: unknown, check: boolean): CeCall {
-  const call = newCall(dt, C, rows, probabilities, p, {
-    labels: probabilities ? 0 : scratch.take(rows * 4),
-    weights: p.weight ? scratch.take(C * (1 << dt.shift)) : 0,
-    scales: withGrad && p.gradArray ? scratch.take(rows * 8) : 0,
-    losses: scratch.take(rows * 8),
-    lossT: p.reduction === 'none' ? scratch.take(rows * (1 << dt.shift)) : 0,
-    tmp: rt.tmp,
-  });
+  const call = newCall(dt, C, rows, probabilities, p,
+    probabilities ? 0 : scratch.take(rows * 4),
+    p.weight ? scratch.take(C * (1 << dt.shift)) : 0,
+    withGrad && p.gradArray ? scratch.take(rows * 8) : 0,
+    scratch.take(rows * 8),
+    p.reduction === 'none' ? scratch.take(rows * (1 << dt.shift)) : 0,
+    rt.tmp);
   if (!probabilities) copyLabels(fn, rt, target as IndexTarget, call.labels, C, p.ignoreIndex, call);
   if (check) prepare(fn, rt, call, probabilities ? null : (target as ArrayLike<number>));
   return call;

@@ -47,11 +47,15 @@ export interface WorkerInit {
   id: number;
 }
 
-/** The worker's whole program. Self-contained: it runs from its source text, so it spells the
- *  protocol's constants as literals (NEXT 0, LOADED 1, QUIT 2, ERR 3, MASK 4, SIGNAL 5,
- *  SLEEPING 6, RUN 8, LINE 16, CMD_CAP 128). */
-function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void): void {
+/** The protocol's constants, as the worker's source text receives them (it runs from its text,
+ *  so it can refer to nothing outside itself). */
+const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, RUN, LINE, CMD_CAP };
+
+/** The worker's whole program. Self-contained: it runs from its source text, with the
+ *  protocol's constants passed in as `P`. */
+function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
+  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, RUN, LINE, CMD_CAP } = P;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -68,17 +72,17 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
     return;
   }
   const fns = names.map((n) => exports[n] as (...args: number[]) => unknown);
-  const i32 = new Int32Array(memory.buffer, ctrl, 16 * (1 + slots));
-  const f64 = new Float64Array(memory.buffer, cmd, slots * 128);
+  const i32 = new Int32Array(memory.buffer, ctrl, LINE * (1 + slots));
+  const f64 = new Float64Array(memory.buffer, cmd, slots * CMD_CAP);
   post({ type: 'ready' });
   let spins = 0;
-  while (Atomics.load(i32, 2) === 0) {
-    const v = Atomics.load(i32, 0);
-    if (((Atomics.load(i32, 1) - v) | 0) > 0) {
-      if (Atomics.compareExchange(i32, 0, v, (v + 1) | 0) !== v) continue;
-      const s = v & Atomics.load(i32, 4);
+  while (Atomics.load(i32, QUIT) === 0) {
+    const v = Atomics.load(i32, NEXT);
+    if (((Atomics.load(i32, LOADED) - v) | 0) > 0) {
+      if (Atomics.compareExchange(i32, NEXT, v, (v + 1) | 0) !== v) continue;
+      const s = v & Atomics.load(i32, MASK);
       try {
-        let p = s * 128;
+        let p = s * CMD_CAP;
         const count = f64[p++]!;
         for (let k = 0; k < count; k++) {
           const f = f64[p]!;
@@ -89,21 +93,21 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
           p += 2 + n;
         }
       } catch {
-        Atomics.store(i32, 3, 1);
+        Atomics.store(i32, ERR, 1);
       }
-      Atomics.store(i32, 16 * (1 + s), v);
-      Atomics.notify(i32, 16 * (1 + s));
-      if (id < 8) Atomics.add(i32, 8 + id, 1);
+      Atomics.store(i32, LINE * (1 + s), v);
+      Atomics.notify(i32, LINE * (1 + s));
+      if (id < 8) Atomics.add(i32, RUN + id, 1);
       spins = 0;
       continue;
     }
     if (++spins <= spin) continue;
     // Count in SLEEPING first, then look again: the calling thread stores LOADED before it
     // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
-    const signal = Atomics.load(i32, 5);
-    Atomics.add(i32, 6, 1);
-    if (((Atomics.load(i32, 1) - Atomics.load(i32, 0)) | 0) <= 0 && Atomics.load(i32, 2) === 0) Atomics.wait(i32, 5, signal);
-    Atomics.sub(i32, 6, 1);
+    const signal = Atomics.load(i32, SIGNAL);
+    Atomics.add(i32, SLEEPING, 1);
+    if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) Atomics.wait(i32, SIGNAL, signal);
+    Atomics.sub(i32, SLEEPING, 1);
     spins = 0;
   }
   close();
@@ -113,10 +117,10 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
  *  process.getBuiltinModule exists from Node 20.16, which createPool requires). */
 export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => wt.parentPort.close());\n`;
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => wt.parentPort.close(), ${JSON.stringify(PROTOCOL)});\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
 export function webWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close()); };\n`;
+  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}); };\n`;
 }

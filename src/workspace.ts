@@ -200,14 +200,9 @@ class WorkspaceImpl {
     const C = this.classes;
     const rows = this.active;
     const p = lossParams(name, opts, C, rows, this.probabilities);
-    const call = newCall(this.dt, C, rows, this.probabilities, p, {
-      labels: this.probabilities ? 0 : this.ptr.target,
-      weights: p.weight ? this.ptr.weights : 0,
-      scales: withGrad && p.gradArray ? this.ptr.scales : 0,
-      losses: this.ptr.losses,
-      lossT: this.ptr.loss,
-      tmp: this.rt.tmp,
-    });
+    const ptr = this.ptr;
+    const call = newCall(this.dt, C, rows, this.probabilities, p, this.probabilities ? 0 : ptr.target, p.weight ? ptr.weights : 0,
+      withGrad && p.gradArray ? ptr.scales : 0, ptr.losses, ptr.loss, this.rt.tmp);
     if (!this.probabilities) {
       const labels = this.views().target as Int32Array;
       // The labels are int32 already: an ignore index outside int32 matches none of them.
