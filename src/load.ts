@@ -165,7 +165,8 @@ export function initSync(options?: InitOptions): void {
  * Loads the kernels: the fastest build this runtime validates (relaxed-simd, then simd, then
  * scalar) unless `backend` forces one (a forced build the runtime cannot run rejects with an
  * `Error`). The wasm bytes ship inside this module, so no bundler or server configuration is
- * needed. Idempotent: a second call with no options resolves at once.
+ * needed. Idempotent: a second call with no options resolves at once. Every function, option and
+ * error of the package is described in its `docs/API.md`.
  *
  * @example
  * ```ts

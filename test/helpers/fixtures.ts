@@ -1,12 +1,12 @@
-// Loads the PyTorch float64 golden cases of ../shared/fixtures/torch (format in its README) and
+// Loads the PyTorch float64 golden cases of test/fixtures/torch (format in test/fixtures/README.md) and
 // compares results with them under the tolerances the cases carry.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The fixtures live beside the repository (../shared), or where SOFTMAX_WASM_FIXTURES says. */
-export const FIXTURES_DIR = process.env.SOFTMAX_WASM_FIXTURES ?? resolve(here, '../../../shared/fixtures/torch');
+/** The fixtures ship in the repository (test/fixtures/torch); SOFTMAX_WASM_FIXTURES points elsewhere, e.g. at a newer set. */
+export const FIXTURES_DIR = process.env.SOFTMAX_WASM_FIXTURES || resolve(here, '../fixtures/torch');
 
 type Json = number | string;
 export interface Tensor {
