@@ -33,9 +33,10 @@ export function missingPeers() {
 export function installPeers() {
   const command = existsSync(join(BENCH, 'package-lock.json')) ? 'ci' : 'install';
   const args = [command, '--prefix', BENCH, '--no-audit', '--no-fund'];
-  // Under `npm run`, npm_execpath is the npm that runs us: use the same one.
+  // Under `npm run`, npm_execpath is the npm that runs us: use the same one (not another
+  // package manager's, which would not take these arguments).
   const npmCli = process.env.npm_execpath;
-  const result = npmCli && /\.c?js$/.test(npmCli)
+  const result = npmCli && /npm-cli\.c?js$/.test(npmCli)
     ? spawnSync(process.execPath, [npmCli, ...args], { stdio: 'inherit' })
     : spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { stdio: 'inherit', shell: process.platform === 'win32' });
   if (result.status !== 0) {
