@@ -5,6 +5,12 @@
 // memory, so a wrapper bug that passes a wrong pointer or length would otherwise corrupt the
 // arena silently. The assert()s are written at the call sites, so a failure names the export's
 // line in assembly/index.ts; in the shipping builds (noAssert true) they compile to nothing.
+//
+// Only entry checks, plus one inside: every loop and tail loop of the kernels is bounded by its
+// row length C (i <= C - L for vectors, i < C for the tail; the short-row passes load their last
+// vector at C - LANES, and run only for C >= LANES), so once the entry ranges hold, per-access
+// asserts would restate the loop conditions and only slow the checked suites. The exception is
+// an index that comes from data: a label (ce_index_rows asserts it).
 
 /** Bytes of n * m * k elements of T, in f64: exact up to 2^53, so a product of i32 counts cannot
  *  wrap as it would in usize or u64 (a rounded value is still far past 4 GiB). Counts are read
