@@ -57,9 +57,10 @@ if (typeof g.addEventListener === 'function') {
 
 // A worker's uncaught error is an 'error' event on its Worker object in this thread, which the
 // pool stops listening to once the worker is up: Node then throws it here (uncaughtException
-// above), but Deno only prints it and exits with 0. So listen on every worker the pool starts,
+// above), but Deno only prints it and goes on. So listen on every worker the pool starts,
 // through the Worker classes it can reach: node:worker_threads (Node, Deno, Bun) and the Web
-// Worker global.
+// Worker global. (An error after the worker was terminated reaches no listener in Deno: only its
+// stderr, which the parent process checks.)
 function watchWorkers(holder, name) {
   const Orig = holder?.[name];
   if (typeof Orig !== 'function') return;
