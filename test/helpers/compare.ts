@@ -17,6 +17,19 @@ export function byteDiff(a: Typed, b: Typed, what = 'result'): string {
   if (a.constructor !== b.constructor || a.length !== b.length) {
     return `${what}: ${a.constructor.name}(${a.length}) vs ${b.constructor.name}(${b.length})`;
   }
+  // (a word at a time first where both allow it: a few times faster on large results)
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const u = new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+    const v = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+    let same = true;
+    for (let i = 0; i < u.length; i++) {
+      if (u[i] !== v[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return '';
+  }
   const x = bytesOf(a);
   const y = bytesOf(b);
   for (let i = 0; i < x.length; i++) {
