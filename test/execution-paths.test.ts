@@ -10,14 +10,16 @@
 //   CHUNK_BYTES = 128 KiB, a constant with no setter), so B goes through wasm memory in several
 //   chunks whose boundaries fall inside copies of S, at every alignment of a row. Each copy of S
 //   inside B must give exactly S's bytes. B's inputs and outputs are views at element offsets
-//   1..3 of larger buffers;
+//   1..3 of larger buffers; B is also run in place (into / gradInto = an input);
+// - S in SharedArrayBuffer-backed arrays, through the module and a pool;
 // - pooled: createPool({ threads }) for 1, 2 and 3 threads, forced through the workers with tiny
 //   chunks (one outer block each: 1 row of [N, C], or one [C, inner] block of an N-D input) for S
 //   and small ones for B, through the pool's tuning (src/pool.ts `tuning`: minElements, cutoff,
 //   cores, chunkBytes; the mechanism test/pool.test.ts uses), with the calling thread helping and
 //   not;
-// - Workspace: createWorkspace for [N, C] with S's rows and with B's rows (softmax, logSoftmax,
-//   crossEntropy, crossEntropyWithGrad; ws.loss also against the 'none' losses).
+// - Workspace: createWorkspace for [N, C] with S's rows and with B's rows (as the active rows of
+//   a larger capacity: setRows), for softmax, logSoftmax, crossEntropy, crossEntropyWithGrad
+//   (ws.loss also against the 'none' losses). pool.createWorkspace (API.md) is not in src/ yet.
 //
 // For the reductions: per-element and per-sample results of B are S's tiled K times. A 'mean'
 // over B has K times S's denominator (the class weights are multiples of 1/4, so their sums are
@@ -140,6 +142,16 @@ function tileInputs(s: Inputs, k: number): Inputs {
     labels: tile(s.labels, k, o(5)), labelsNeg: tile(s.labelsNeg, k, o(6)), q: tile(s.q, k, o(7)), gs: tile(s.gs, k, o(8)),
   };
 }
+/** The inputs in arrays backed by SharedArrayBuffers (the pool may read and write those directly). */
+function sharedInputs(s: Inputs): Inputs {
+  const share = <A extends FloatArray | Int32Array>(a: A): A => {
+    const C = a.constructor as new (b: SharedArrayBuffer) => A;
+    const v = new C(new SharedArrayBuffer(a.byteLength));
+    v.set(a as never);
+    return v;
+  };
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, share(v)])) as unknown as Inputs;
+}
 /** A result with its arrays tiled k times (numbers stay: reduced losses are compared otherwise). */
 function tileResult(r: unknown, k: number): unknown {
   if (ArrayBuffer.isView(r)) return tile(r as FloatArray, k);
@@ -197,6 +209,8 @@ interface Case {
   name: string;
   /** Runs the call on inputs made of k copies of S; `out` gives output views (B only). */
   run(f: Fns, inp: Inputs, k: number, out?: (n: number) => FloatArray): unknown;
+  /** The same call writing over one of its inputs (into / gradInto = an input), or none. */
+  inPlace?(f: Fns, inp: Inputs, k: number): unknown;
   /** The float64 reference of S's result. */
   ref(s: Inputs, d: Dims): { result: FloatArray | number | { loss: FloatArray | number; grad: FloatArray }; reducedLoss?: (k: number) => number };
   /** The same call on a Workspace holding the inputs ([N, C] layouts), or null. */
@@ -221,6 +235,10 @@ function cases(l: Layout, C: number): Case[] {
       out.push({
         name: `${fn}${temperature ? ` temperature ${temperature}` : ''}`,
         run: (f, inp, k, o) => f[fn](inp.x, { ...lay(k), ...t, ...(o ? { into: o(inp.x.length) } : {}) }),
+        inPlace: (f, inp, k) => {
+          const x = inp.x.slice();
+          return f[fn](x, { ...lay(k), ...t, into: x });
+        },
         ref: (s, d) => ({ result: (fn === 'softmax' ? softmax64 : logSoftmax64)(s.x, d, temperature ?? 1) }),
         ws: l.workspace
           ? {
@@ -241,11 +259,19 @@ function cases(l: Layout, C: number): Case[] {
   out.push({
     name: 'softmaxBackward',
     run: (f, inp, k, o) => f.softmaxBackward(inp.y, inp.g, { ...lay(k), ...(o ? { into: o(inp.y.length) } : {}) }),
+    inPlace: (f, inp, k) => {
+      const y = inp.y.slice();
+      return f.softmaxBackward(y, inp.g, { ...lay(k), into: y });
+    },
     ref: (s, d) => ({ result: softmaxBackward64(s.y, s.g, d) }),
   });
   out.push({
     name: 'logSoftmaxBackward',
     run: (f, inp, k, o) => f.logSoftmaxBackward(inp.ly, inp.g, { ...lay(k), ...(o ? { into: o(inp.ly.length) } : {}) }),
+    inPlace: (f, inp, k) => {
+      const g = inp.g.slice();
+      return f.logSoftmaxBackward(inp.ly, g, { ...lay(k), into: g });
+    },
     ref: (s, d) => ({ result: logSoftmaxBackward64(s.ly, s.g, d) }),
   });
 
@@ -276,6 +302,12 @@ function cases(l: Layout, C: number): Case[] {
             const extra = o ? { ...(reduction === 'none' ? { into: o(inp.labels.length) } : {}), ...(withGrad ? { gradInto: o(inp.xc.length) } : {}) } : {};
             return f[fn](inp.xc, target(inp), { ...options(inp, k), ...extra });
           },
+          inPlace: withGrad
+            ? (f, inp, k) => {
+              const x = inp.xc.slice();
+              return f[fn](x, target(inp), { ...options(inp, k), gradInto: x });
+            }
+            : undefined,
           ref: (s, d) => {
             const go = withGrad ? gradOutput(s, 1) : undefined;
             const r = crossEntropy64(s.xc, set.probabilities ? s.q : s[set.labels!], d, set.probabilities, { ...o64, reduction, gradOutput: go });
@@ -347,6 +379,7 @@ for (const b of BACKENDS) {
         const d = dimsOf(l.shape, l.axis);
         const S = makeInputs(T, l, 100 * li + (f32 ? 1 : 2));
         const B = tileInputs(S, K);
+        const Sshared = sharedInputs(S);
         for (const [ci, c] of cases(l, d.C).entries()) {
           it(`${T.name} ${l.name}: ${c.name}`, async () => {
             const expected = c.ref(S, d);
@@ -358,9 +391,12 @@ for (const b of BACKENDS) {
             const streamed = c.run(api, B, K, (n) => outView(T, n, 1 + (offset++ % 3)));
             expectTiled(streamed, inline, K, 'streamed B vs inline S');
             expectLoss(streamed, expected, K, f32, 'streamed B: reduced loss');
-            // pooled: S in tiny chunks through every pool; B in small chunks through one pool per
-            // case, in turn (every pool gets B in a third of the cases: it costs time). The
-            // calling thread helps in the pools of 1 and 3 threads, not in the pool of 2.
+            if (c.inPlace) expect(bitDiff(c.inPlace(api, B, K), streamed), 'streamed B in place vs streamed B').toBe('');
+            expect(bitDiff(c.run(api, Sshared, 1), inline), 'S in SharedArrayBuffers vs inline').toBe('');
+            // pooled: S in tiny chunks through every pool; B in small chunks, and S in
+            // SharedArrayBuffers, through one pool per case, in turn (every pool gets them in a
+            // third of the cases: it costs time). The calling thread helps in the pools of 1 and
+            // 3 threads, not in the pool of 2.
             const calls = stats.calls;
             for (const [pi, p] of pools.entries()) {
               const help = p.threads !== 2;
@@ -369,6 +405,12 @@ for (const b of BACKENDS) {
               const ps = await c.run(p as unknown as Fns, S, 1);
               Object.assign(tuning, saved);
               expect(bitDiff(ps, inline), `${at}: S vs inline`).toBe('');
+              if (pi === (ci + 1) % pools.length) {
+                forcePool(1, help);
+                const pshared = await c.run(p as unknown as Fns, Sshared, 1);
+                Object.assign(tuning, saved);
+                expect(bitDiff(pshared, inline), `${at}: S in SharedArrayBuffers vs inline`).toBe('');
+              }
               if (pi === ci % pools.length) {
                 forcePool(16384, help);
                 const pb = await c.run(p as unknown as Fns, B, K);
@@ -376,13 +418,14 @@ for (const b of BACKENDS) {
                 expect(bitDiff(pb, streamed), `${at}: B vs streamed`).toBe('');
               }
             }
-            expect(stats.calls - calls, 'the pooled calls ran through the workers').toBe(pools.length + 1);
-            // Workspace ([N, C] layouts)
+            expect(stats.calls - calls, 'the pooled calls ran through the workers').toBe(pools.length + 2);
+            // Workspace ([N, C] layouts): S's rows at the full capacity, B's in a larger one
             if (c.ws) {
               for (const [k, inp] of [[1, S], [K, B]] as const) {
                 const rows = inp.labels.length;
-                const ws = api.createWorkspace({ classes: d.C, rows, dtype: f32 ? 'float32' : 'float64', target: c.ws.target });
+                const ws = api.createWorkspace({ classes: d.C, rows: k === 1 ? rows : rows + 5, dtype: f32 ? 'float32' : 'float64', target: c.ws.target });
                 try {
+                  if (k !== 1) ws.setRows(rows);
                   c.ws.fill(ws as Ws, inp);
                   // (copied: views into wasm memory, which the next call may grow)
                   const got = copy(c.ws.run(ws as Ws, inp, k));
