@@ -30,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import type { Pool } from '../src/index.js';
 import { stats, tuning } from '../src/pool.js';
+import { CHUNK_BYTES } from '../src/stream.js';
 import { BACKENDS, use } from './helpers/backends.js';
 import { bitDiff } from './helpers/compare.js';
 import { randomProbabilities, rng, uniformArray, type FloatArray, type FloatCtor } from './helpers/random.js';
@@ -443,3 +444,66 @@ for (const b of BACKENDS) {
     }
   });
 }
+
+// The one-chunk limit: the single-threaded calls run inline while the input fits one chunk of
+// src/stream.ts CHUNK_BYTES (the small-call fast paths: at most that many bytes) and stream
+// beyond it, a whole number of rows per chunk, at least one. Rows of C = chunk elements - 1, +0,
+// +1 (one row per chunk, then a row larger than a chunk), and [N, 37] with N around the rows of
+// one chunk: the N-row call gives the bytes of its first N - 1 rows and of its last row called
+// apart, and the reference's values.
+describe.each(BACKENDS)('the one-chunk limit (src/stream.ts CHUNK_BYTES), %s build', (b) => {
+  for (const T of [Float32Array, Float64Array] as FloatCtor[]) {
+    it(`${T.name}: rows of chunk elements - 1, + 0, + 1, and row counts around a chunk's`, () => {
+      use(b);
+      const f32 = T === Float32Array;
+      const E = CHUNK_BYTES / T.BYTES_PER_ELEMENT;
+      const R = Math.floor(E / 37);
+      const shapes = [[2, E - 1], [2, E], [2, E + 1], [R - 1, 37], [R, 37], [R + 1, 37]];
+      for (const [N, C] of shapes as [number, number][]) {
+        const x = uniformArray(T, N * C, N + C);
+        const g = uniformArray(T, N * C, N + C + 1, 1);
+        const labels = Int32Array.from({ length: N }, (_, i) => (i * 7919) % C);
+        const q = randomProbabilities(T, N, C, N + C + 2);
+        const ops: [string, (x: FloatArray, g: FloatArray, labels: Int32Array, q: FloatArray, n: number) => unknown][] = [
+          ['softmax', (x) => api.softmax(x, { classes: C })],
+          ['logSoftmax', (x) => api.logSoftmax(x, { classes: C })],
+          ['logSoftmax T=2', (x) => api.logSoftmax(x, { classes: C, temperature: 2 })],
+          ['logSumExp', (x) => api.logSumExp(x, { classes: C })],
+          ['softmaxBackward', (x, g) => api.softmaxBackward(x, g, { classes: C })],
+          ['crossEntropyWithGrad indices, none', (x, _g, l) => api.crossEntropyWithGrad(x, l, { classes: C, reduction: 'none' })],
+          ['crossEntropyWithGrad indices, sum', (x, _g, l) => api.crossEntropyWithGrad(x, l, { classes: C, reduction: 'sum' }).grad],
+          ['crossEntropy probabilities, none', (x, _g, _l, q) => api.crossEntropy(x, q as never, { classes: C, reduction: 'none' })],
+        ];
+        const full = ops.map(([, op]) => op(x, g, labels, q, N));
+        if (N > 1) {
+          const cut = (N - 1) * C;
+          for (const [i, [name, op]] of ops.entries()) {
+            const head = op(x.subarray(0, cut), g.subarray(0, cut), labels.subarray(0, N - 1), q.subarray(0, cut), N - 1);
+            const tail = op(x.subarray(cut), g.subarray(cut), labels.subarray(N - 1), q.subarray(cut), 1);
+            const joined = (a: unknown, z: unknown) => {
+              const A = a as FloatArray | { loss: FloatArray; grad: FloatArray };
+              const Z = z as typeof A;
+              const cat = (u: FloatArray, v: FloatArray) => {
+                const w = new (u.constructor as FloatCtor)(u.length + v.length);
+                w.set(u);
+                w.set(v, u.length);
+                return w;
+              };
+              return ArrayBuffer.isView(A) ? cat(A, Z as FloatArray) : { loss: cat(A.loss, (Z as typeof A & object).loss), grad: cat(A.grad, (Z as typeof A & object).grad) };
+            };
+            expect(bitDiff(full[i], joined(head, tail)), `[${N}, ${C}] ${name}: all rows vs the first N - 1 and the last apart`).toBe('');
+          }
+        }
+        // the values, against the reference (the mean loss too: fast path or not)
+        const d: Dims = { outer: N, C, inner: 1 };
+        expectClose(full[0] as FloatArray, softmax64(x, d), f32, `[${N}, ${C}] softmax`);
+        expectClose(full[3] as FloatArray, logSumExp64(x, d), f32, `[${N}, ${C}] logSumExp`);
+        const e = crossEntropy64(x, labels, d, false, { reduction: 'none' });
+        expectClose((full[5] as { loss: FloatArray }).loss, e.loss, f32, `[${N}, ${C}] crossEntropy loss`);
+        expectClose((full[5] as { grad: FloatArray }).grad, e.grad, f32, `[${N}, ${C}] crossEntropy grad`);
+        const mean = e.perRow.reduce((a, v) => a + v, 0) / N;
+        expectClose(api.crossEntropy(x, labels, { classes: C }), mean, f32, `[${N}, ${C}] crossEntropy mean`);
+      }
+    });
+  }
+});
