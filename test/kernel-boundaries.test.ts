@@ -33,7 +33,7 @@
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
-import { rng, type FloatArray, type FloatCtor } from './helpers/random.js';
+import { randomProbabilities, rng, type FloatArray, type FloatCtor } from './helpers/random.js';
 import {
   crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, softmax64, softmaxBackward64, type CeOptions64, type Dims,
 } from './helpers/reference.js';
@@ -129,12 +129,7 @@ function checkAll(T: FloatCtor, x: FloatArray, C: number, what: string, seed: nu
     return c;
   });
   const weight = Array.from({ length: C }, (_, c) => 0.5 + (c % 3) / 2);
-  const q = T.from(Array.from({ length: n }, () => r()));
-  for (let i = 0; i < N; i++) {
-    let s = 0;
-    for (let c = 0; c < C; c++) s += q[i * C + c]!;
-    for (let c = 0; c < C; c++) q[i * C + c]! /= s;
-  }
+  const q = randomProbabilities(T, N, C, seed + 1);
   const masked = Array.from(x).some((v) => v === -Infinity);
   const sets: [string, boolean, CeOptions64][] = [
     ['indices', false, {}],
