@@ -153,6 +153,11 @@ function sharedInputs(s: Inputs): Inputs {
   };
   return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, share(v)])) as unknown as Inputs;
 }
+/** An output view into a SharedArrayBuffer, at element offset 1. */
+function sharedOut(T: FloatCtor, n: number): FloatArray {
+  const S = T as unknown as new (b: SharedArrayBuffer) => FloatArray;
+  return new S(new SharedArrayBuffer((n + 2) * T.BYTES_PER_ELEMENT)).fill(42).subarray(1, n + 1);
+}
 /** A result with its arrays tiled k times (numbers stay: reduced losses are compared otherwise). */
 function tileResult(r: unknown, k: number): unknown {
   if (ArrayBuffer.isView(r)) return tile(r as FloatArray, k);
@@ -394,9 +399,9 @@ for (const b of BACKENDS) {
             expectLoss(streamed, expected, K, f32, 'streamed B: reduced loss');
             if (c.inPlace) expect(bitDiff(c.inPlace(api, B, K), streamed), 'streamed B in place vs streamed B').toBe('');
             expect(bitDiff(c.run(api, Sshared, 1), inline), 'S in SharedArrayBuffers vs inline').toBe('');
-            // pooled: S in tiny chunks through every pool; B in small chunks, and S in
-            // SharedArrayBuffers, through one pool per case, in turn (every pool gets them in a
-            // third of the cases: it costs time). The calling thread helps in the pools of 1 and
+            // pooled: S in tiny chunks through every pool; B in small chunks, S in (and into)
+            // SharedArrayBuffers, and S in place, through one pool per case, in turn (every pool
+            // gets each in a third of the cases: it costs time). The calling thread helps in the pools of 1 and
             // 3 threads, not in the pool of 2.
             const calls = stats.calls;
             for (const [pi, p] of pools.entries()) {
@@ -408,9 +413,15 @@ for (const b of BACKENDS) {
               expect(bitDiff(ps, inline), `${at}: S vs inline`).toBe('');
               if (pi === (ci + 1) % pools.length) {
                 forcePool(1, help);
-                const pshared = await c.run(p as unknown as Fns, Sshared, 1);
+                const pshared = await c.run(p as unknown as Fns, Sshared, 1, (n) => sharedOut(T, n));
                 Object.assign(tuning, saved);
-                expect(bitDiff(pshared, inline), `${at}: S in SharedArrayBuffers vs inline`).toBe('');
+                expect(bitDiff(pshared, inline), `${at}: S in SharedArrayBuffers (outputs too) vs inline`).toBe('');
+              }
+              if (c.inPlace && pi === (ci + 2) % pools.length) {
+                forcePool(1, help);
+                const pin = await c.inPlace(p as unknown as Fns, S, 1);
+                Object.assign(tuning, saved);
+                expect(bitDiff(pin, inline), `${at}: S in place vs inline`).toBe('');
               }
               if (pi === ci % pools.length) {
                 forcePool(16384, help);
@@ -419,7 +430,7 @@ for (const b of BACKENDS) {
                 expect(bitDiff(pb, streamed), `${at}: B vs streamed`).toBe('');
               }
             }
-            expect(stats.calls - calls, 'the pooled calls ran through the workers').toBe(pools.length + 2);
+            expect(stats.calls - calls, 'the pooled calls ran through the workers').toBe(pools.length + 2 + (c.inPlace ? 1 : 0));
             // Workspace ([N, C] layouts): S's rows at the full capacity, B's in a larger one
             if (c.ws) {
               for (const [k, inp] of [[1, S], [K, B]] as const) {
