@@ -16,7 +16,9 @@
 //   chunks (one outer block each: 1 row of [N, C], or one [C, inner] block of an N-D input) for S
 //   and small ones for B, through the pool's tuning (src/pool.ts `tuning`: minElements, cutoff,
 //   cores, chunkBytes; the mechanism test/pool.test.ts uses), with the calling thread helping and
-//   not;
+//   not; the pool of 1 thread with one-block chunks is the tiny-chunk streaming (the
+//   single-threaded functions have no chunk-size setter). S in place, and S with inputs and
+//   outputs in SharedArrayBuffers, also go through the pools;
 // - Workspace: createWorkspace for [N, C] with S's rows and with B's rows (as the active rows of
 //   a larger capacity: setRows), for softmax, logSoftmax, crossEntropy, crossEntropyWithGrad
 //   (ws.loss also against the 'none' losses). pool.createWorkspace (API.md) is not in src/ yet.
