@@ -16,7 +16,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The budget, in kB (1000 bytes) of min+gzip; README.md states the same number. */
-export const BUDGET_KB = 80;
+export const BUDGET_KB = 96;
 
 const gzip = (b) => gzipSync(b).length;
 const brotli = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;

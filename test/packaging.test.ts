@@ -31,6 +31,7 @@ const SHIPPED = [
   'dist/wasm/softmax.relaxed-simd.wasm',
   'dist/wasm/softmax.scalar.wasm',
   'dist/wasm/softmax.simd.wasm',
+  'docs/API.md',
   'package.json',
 ];
 
@@ -94,6 +95,13 @@ afterAll(() => {
 describe('the packed package', () => {
   it('ships exactly the listed files', () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual(SHIPPED);
+  });
+
+  it("the README's API reference link resolves in the installed package", () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const api = [...readme.matchAll(/\]\(([^)#\s]*API\.md)\)/g)].map((m) => m[1]!);
+    expect(api).toContain('docs/API.md');
+    for (const link of api) expect(existsSync(join(installed, link)), link).toBe(true);
   });
 
   it('package.json: exports with types first per condition, a real CJS entry, no side effects', () => {

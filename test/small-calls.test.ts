@@ -8,21 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
+import { sameBits } from './helpers/compare.js';
+import { rng } from './helpers/random.js';
 import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
-
-/** Deterministic pseudo-random numbers in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function sameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
-  expect(a.length, what).toBe(b.length);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect(`${what}[${i}] = ${a[i]}`).toBe(`${what}[${i}] = ${b[i]}`);
-}
 
 const WIDTHS = Array.from({ length: 20 }, (_, i) => i + 1); // around the short rows' 4..16
 const ROWS = [1, 3, 64];

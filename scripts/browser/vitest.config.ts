@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const fixturesDir = process.env.SOFTMAX_WASM_FIXTURES ?? resolve(root, '../shared/fixtures/torch');
+const fixturesDir = process.env.SOFTMAX_WASM_FIXTURES || resolve(root, 'test/fixtures/torch');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The test files that can run in a browser: no direct Node built-in imports, and no line

@@ -13,7 +13,8 @@ import { getRuntime } from '../../src/load.js';
 import { BACKENDS, use } from '../helpers/backends.js';
 import { crossEntropy64, softmax64, type Dims } from '../helpers/reference.js';
 import { build, check, randomParams } from './cases.js';
-import { expectClose, rng, shared, uniform } from './common.js';
+import { expectClose, shared } from './common.js';
+import { rng, uniform } from '../helpers/random.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = resolve(root, 'dist/index.js');

@@ -8,7 +8,8 @@ import * as api from '../../src/index.js';
 import { getRuntime } from '../../src/load.js';
 import { BACKENDS, use } from '../helpers/backends.js';
 import { crossEntropy64, logSoftmax64, softmax64, type Dims } from '../helpers/reference.js';
-import { expectClose, expectError, uniform } from './common.js';
+import { expectClose, expectError } from './common.js';
+import { uniform } from '../helpers/random.js';
 
 const GiB = 2 ** 30;
 const memory = () => getRuntime('test').arena.byteLength;

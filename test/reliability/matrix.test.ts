@@ -10,7 +10,8 @@ import { BACKENDS, use } from '../helpers/backends.js';
 import {
   crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, softmax64, softmaxBackward64, type Dims,
 } from '../helpers/reference.js';
-import { detached, expectClose, expectError, notFloatArrays, notTargets, shared, uniform, type F } from './common.js';
+import { detached, expectClose, expectError, notFloatArrays, notTargets, shared, type F } from './common.js';
+import { uniform } from '../helpers/random.js';
 
 const N = 4;
 const C = 5;

@@ -7,7 +7,8 @@ import { BACKENDS, use } from '../helpers/backends.js';
 import {
   crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, softmax64, softmaxBackward64, type Dims,
 } from '../helpers/reference.js';
-import { expectClose, uniform, type F, type FloatCtor } from './common.js';
+import { expectClose, type F, type FloatCtor } from './common.js';
+import { uniform } from '../helpers/random.js';
 
 const FLT_MAX = 3.4028234663852886e38;
 

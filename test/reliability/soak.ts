@@ -5,7 +5,7 @@
 import * as api from '../../src/index.js';
 import { getRuntime } from '../../src/load.js';
 import { build, check, randomParams, type Built } from './cases.js';
-import { rng } from './common.js';
+import { rng } from '../helpers/random.js';
 
 export interface SoakOptions {
   calls: number;
