@@ -276,7 +276,7 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
     // general path's set-up (label-check loop, scale, the row loop's options, the compensated
     // reduction) is a quarter of it. With one sample, no weights and no smoothing, the scale is
     // gradOutput for 'mean' and 'sum' alike and ce_index_rows' formulas reduce to these; the
-    // results are the same bits (test/small-calls.test.ts compares them with the checked path).
+    // results are the same bits (test/fast-paths.test.ts compares them with the checked path).
     const t = load<i32>(labels);
     if (t != -100) {
       if (<u32>t >= <u32>C) return NaN;

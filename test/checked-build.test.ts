@@ -1,4 +1,4 @@
-// The checked build (issue 13): the simd kernels with AssemblyScript assertions on, each export
+// The checked build: the simd kernels with AssemblyScript assertions on, each export
 // asserting on entry that its pointer ranges lie in the heap. Instantiated through
 // @assemblyscript/loader, whose default env.abort reads the assertion's message and file from
 // the module's static strings, a bad range throws an Error naming the file and line of the

@@ -1,4 +1,4 @@
-// Property tests of cross-entropy (issue 3): finite differences, one-hot vs index targets,
+// Property tests of cross-entropy: finite differences, one-hot vs index targets,
 // reduction identities, permutation equivariance, N-D layouts and the TensorFlow docs' vector.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Kernel boundaries (issue 14): row lengths, value ranges and offsets where the kernels change
+// Kernel boundaries: row lengths, value ranges and offsets where the kernels change
 // loops or paths, through the public API with `shape: [rows, C]`, on every build, float32 and
 // float64, against the plain float64 reference.
 //

@@ -11,9 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 // @ts-expect-error: plain .mjs helpers without declarations
-import { compareValues, expectedResults } from '../scripts/browser/expected.mjs';
+import { compareValues, expectedResults } from '../scripts/test/browser/expected.mjs';
 // @ts-expect-error: plain .mjs helpers without declarations
-import { BUDGET_KB, measure } from '../scripts/size.mjs';
+import { BUDGET_KB, measure } from '../scripts/test/size.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -2,7 +2,7 @@
 // the relaxed-SIMD flag), and a build that cannot run fails the suite instead of being skipped.
 // The property and fuzz suites also run the checked build (BUILDS): the simd kernels with
 // AssemblyScript assertions on, each export checking that its pointer ranges lie in the heap
-// (assembly/checks.ts). It is not shipped; scripts/build-wasm.mjs generates its bytes into
+// (assembly/checks.ts). It is not shipped; scripts/build/build-wasm.mjs generates its bytes into
 // checked-build.generated.ts, a module, so the browser suite gets it without node:fs.
 import { instantiateSync, type ResultObject } from '@assemblyscript/loader';
 import { activateInstance, canRun, currentRuntime, wasmBytes, type Backend } from '../../src/load.js';

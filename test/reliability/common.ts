@@ -1,4 +1,4 @@
-// Shared pieces of the reliability suite (issue 7): comparisons against the float64 reference
+// Shared pieces of the reliability suite: comparisons against the float64 reference
 // and the hostile values the input matrix feeds to every argument (its deterministic data comes
 // from ../helpers/random.ts).
 import { expect } from 'vitest';

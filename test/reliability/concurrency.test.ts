@@ -1,4 +1,4 @@
-// Concurrency (issue 7, item 6): independent calls interleaved from async code share one
+// Concurrency: independent calls interleaved from async code share one
 // instance safely (every call is synchronous, so nothing interleaves inside one); several
 // worker_threads, each with its own instance (initSync in the worker), compute at the same time
 // on SharedArrayBuffer inputs and give the single-threaded results, bit for bit.

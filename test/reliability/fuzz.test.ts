@@ -1,4 +1,4 @@
-// Property-based fuzzing (issue 7, item 4): random calls of every function (the one-call API and
+// Property-based fuzzing: random calls of every function (the one-call API and
 // the Workspace) with random shapes, axes, layouts, options, outputs and adversarial value
 // distributions, on every build and the checked build (whose assertions throw on a pointer range
 // outside the heap), against the float64 reference within the error model of cases.ts; and

@@ -1,4 +1,4 @@
-// The input matrix (issue 7, item 1): every compute function x every bad input gets the
+// The input matrix: every compute function x every bad input gets the
 // contract's error class and a message naming the argument, writes nothing to its outputs, and
 // the next correct call returns the right answer (checked against the float64 reference). The
 // inputs that must WORK (SharedArrayBuffer-backed arrays, empty batches, in-place outputs,

@@ -14,6 +14,6 @@ const arg = (name, dflt) => {
 const env = { ...process.env, FUZZ_SECONDS: arg('seconds', '600') };
 if (arg('seed')) env.FUZZ_SEED = arg('seed');
 if (arg('max-elems')) env.FUZZ_MAX_ELEMS = arg('max-elems');
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/reliability/fuzz.test.ts', '--silent=false'], { cwd: root, env, stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -4,14 +4,14 @@
 //     installs that tarball into every example app, as a user's `npm install` would;
 //  2. builds each app with its bundler's own command (vite build, webpack, esbuild, rollup), and
 //     writes a fresh create-vite vanilla-ts app that installs the package by path and adds three
-//     lines (scripts/browser/create-vite-app.mjs);
+//     lines (scripts/test/browser/create-vite-app.mjs);
 //  3. loads every build (and the vite dev servers) in Chromium, with the default build and with
 //     ?backend=scalar, and checks the values on the page against a float64 reference, that
 //     backend() is simd or relaxed-simd (scalar when forced), that no .wasm file was requested
 //     and that the console shows no errors;
 //  4. the strict-CSP app: init() and init({ wasm }) with bytes or a WebAssembly.Module;
 //  5. the Node examples (ESM, CJS without require(esm), worker_thread) from their installs;
-//  6. the library's own unit suite in Chromium (vitest browser mode, scripts/browser/vitest.config.ts).
+//  6. the library's own unit suite in Chromium (vitest browser mode, scripts/test/browser/vitest.config.ts).
 //
 // Options: --only <substring> runs the checks whose name contains it; --keep leaves servers'
 // output directories as they are (they are always left; this flag is accepted for symmetry).
@@ -27,7 +27,7 @@ import { compareValues, expectedResults, SCAFFOLD_SOFTMAX } from './browser/expe
 import { serveStatic } from './browser/static-server.mjs';
 import { addUserLines, installPackage, scaffold } from './browser/create-vite-app.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLES = join(ROOT, 'examples');
 const PACK_DIR = join(EXAMPLES, '.pack');
 const TARBALL = join(PACK_DIR, 'softmax-wasm.tgz');
@@ -416,7 +416,7 @@ async function unitSuiteInChromium() {
     join(ROOT, 'node_modules/vitest/vitest.mjs'),
     'run',
     '--config',
-    'scripts/browser/vitest.config.ts',
+    'scripts/test/browser/vitest.config.ts',
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${report}`,

@@ -4,7 +4,7 @@
 // the single-threaded functions on the page's main thread (which may not block in Atomics.wait:
 // the path browsers take). A page served without the headers must get createPool's Error.
 //
-//   node scripts/test-pool-browser.mjs      (after npm run build; exits 1 on failure)
+//   node scripts/test/test-pool-browser.mjs      (after npm run build; exits 1 on failure)
 //   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium).
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const bundle = readFileSync(resolve(root, 'dist/index.js'));
 const isolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',

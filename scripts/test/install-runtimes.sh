@@ -2,7 +2,7 @@
 # Installs the runtimes the CI tests under, from the npm registry, into a cache folder outside
 # the repository: Node 22, Node 24, Deno 2, Bun 1 (Node 20 is the one on PATH).
 #
-#   scripts/install-runtimes.sh [cache-dir]
+#   scripts/test/install-runtimes.sh [cache-dir]
 #
 # cache-dir: the argument, else $SOFTMAX_WASM_RUNTIMES, else
 # ${XDG_CACHE_HOME:-$HOME/.cache}/softmax-wasm-runtimes. Each runtime gets its own npm prefix

@@ -1,8 +1,8 @@
 // A smoke test of the built package (dist/) under any JavaScript runtime: Node, Deno, Bun.
 //
-//   node scripts/smoke-runtime.mjs
-//   deno run --allow-run scripts/smoke-runtime.mjs
-//   bun scripts/smoke-runtime.mjs
+//   node scripts/test/smoke-runtime.mjs
+//   deno run --allow-run scripts/test/smoke-runtime.mjs
+//   bun scripts/test/smoke-runtime.mjs
 //
 // It initializes the module, prints the build chosen, checks softmax, logSoftmax and
 // crossEntropyWithGrad (float32 and float64) against a float64 reference computed here, starts a
@@ -18,7 +18,7 @@
 // needs --allow-run for that child (the child itself needs no permission: dist/ is imported
 // statically).
 
-import { init, backend, softmax, logSoftmax, crossEntropyWithGrad, createPool } from '../dist/index.js';
+import { init, backend, softmax, logSoftmax, crossEntropyWithGrad, createPool } from '../../dist/index.js';
 
 const g = globalThis;
 const proc = typeof g.process?.on === 'function' ? g.process : null;

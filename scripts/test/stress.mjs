@@ -1,4 +1,4 @@
-// npm run stress: the opt-in size test of issue 7 (item 2). About 1 GiB of logits through every
+// npm run stress: the opt-in size test. About 1 GiB of logits through every
 // path (the streaming one-call functions, a strided axis, in-place outputs, a Workspace whose
 // buffers take over 3 GiB of wasm memory), the largest Workspace that fits in wasm32 memory next
 // to a one-too-large one (RangeError), a row larger than wasm memory (RangeError before any work),
@@ -21,7 +21,7 @@ if (backend === 'relaxed-simd' && Number(process.versions.node.split('.')[0]) < 
   const r = spawnSync(process.execPath, [FLAG, ...process.execArgv, process.argv[1], ...args], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
-const api = await import('../dist/index.js');
+const api = await import('../../dist/index.js');
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 const gib = Number(arg('gib', 1));

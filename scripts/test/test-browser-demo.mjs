@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build, createServer, preview } from 'vite';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const configFile = join(root, 'examples/browser-demo/vite.config.mjs');
 const screenshot = join(root, 'examples/browser-demo/screenshot.png');
 const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';

@@ -5,15 +5,15 @@
 // esbuild, then gzipped (zlib's default level, as most servers compress). Also reported: the
 // published files as they are, brotli, and how much of it is the embedded wasm.
 //
-//   node scripts/size.mjs           prints the table; exits 1 over budget or without dist/
-//   node scripts/size.mjs --json    prints the figures as JSON
+//   node scripts/test/size.mjs           prints the table; exits 1 over budget or without dist/
+//   node scripts/test/size.mjs --json    prints the figures as JSON
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The budget, in kB (1000 bytes) of min+gzip; README.md states the same number. */
 export const BUDGET_KB = 96;

@@ -1,4 +1,4 @@
-// The foundation's promises (issue 2): loading and build choice, SIMD really present, memory
+// Loading and build choice, SIMD really present, memory
 // that does not grow with the number of calls, the contract's errors and a working next call.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

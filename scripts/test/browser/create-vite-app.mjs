@@ -5,7 +5,7 @@
 // then does the user's two steps for real. The template's devDependencies (vite, typescript)
 // are the repository's own: Node's upward resolution finds them, so nothing is downloaded.
 //
-//   node scripts/browser/create-vite-app.mjs <dir> <package path or .tgz>
+//   node scripts/test/browser/create-vite-app.mjs <dir> <package path or .tgz>
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
