@@ -4,7 +4,7 @@
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64, SCALAR_WASM_BASE64 } from './wasm/builds.js';
 import { directExecutor, type Executor } from './chunk-loop.js';
 import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
-import { Arena, KERNEL_TMP_BYTES, Scratch } from './memory.js';
+import { Arena, Scratch, tmpBlockBytes } from './memory.js';
 
 /** A wasm build of the kernels: 128-bit SIMD with fused multiply-add (relaxed SIMD), 128-bit
  *  SIMD, or plain scalar wasm for runtimes without SIMD. */
@@ -158,7 +158,7 @@ export function activateInstance(instance: WebAssembly.Instance, module: WebAsse
 export function newRuntime(b: Backend, kernels: Kernels, module: WebAssembly.Module): Runtime {
   const arena = new Arena(kernels);
   const table = kernelTable(kernels);
-  const tmp = arena.alloc(KERNEL_TMP_BYTES, 'init');
+  const tmp = arena.alloc(tmpBlockBytes(1), 'init');
   return { backend: b, kernels, table, exec: directExecutor(table, tmp), arena, scratch: new Scratch(arena), tmp, module };
 }
 

@@ -13,6 +13,12 @@ const ALIGN = 64;
 /** Bytes of the `tmp` block every row kernel takes: where the passes over one row leave their
  *  second results for the next (assembly/reduce.ts, TMP_MIN; the kernels use 32). */
 export const KERNEL_TMP_BYTES = 64;
+/** What a block of tmp blocks takes in the arena: whole 4 KiB pages, so that the blocks after it
+ *  (the scratch space) keep their offset within a page. Measured: a 64-byte block shifting the
+ *  scratch made the streamed [4096, 1000] cross-entropy with gradient ~3% slower (simd build). */
+export function tmpBlockBytes(count: number): number {
+  return Math.ceil((count * KERNEL_TMP_BYTES) / 4096) * 4096;
+}
 
 interface Block {
   ptr: number;

@@ -8,7 +8,7 @@ import type { Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
 import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
-import { KERNEL_TMP_BYTES, type Arena } from './memory.js';
+import { KERNEL_TMP_BYTES, tmpBlockBytes, type Arena } from './memory.js';
 import { planChunks, type ChunkPlan } from './plan.js';
 import { canBlock } from './pool-host.js';
 import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, type WorkerInit } from './pool-worker.js';
@@ -71,7 +71,7 @@ export class ChunkRing {
     this.maxSlots = s;
     this.ctrl = arena.alloc(4 * LINE * (1 + s), 'createPool: the control block');
     this.cmdPtr = arena.alloc(8 * CMD_CAP * s, 'createPool: the command area');
-    this.tmpPtr = arena.alloc(KERNEL_TMP_BYTES * s, 'createPool: the kernels\' tmp blocks');
+    this.tmpPtr = arena.alloc(tmpBlockBytes(s), 'createPool: the kernels\' tmp blocks');
     const buffer = arena.views().u8.buffer;
     this.i32 = new Int32Array(buffer, this.ctrl, LINE * (1 + s));
     this.cmd = new Float64Array(buffer, this.cmdPtr, CMD_CAP * s);
