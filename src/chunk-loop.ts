@@ -58,6 +58,7 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
   const shift = dt.shift;
   const strided = inner > 1;
   const table = exec.table;
+  if (chunks === 1 && !strided) return runOneChunk(exec, arena, plan, base, io, call);
   const transpose = table.transpose[dt.index];
   const view = dt.view(arena);
   const raw = (s: number, j: number) => base + s * slotBytes + j * regionBytes;
@@ -110,6 +111,26 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
   } finally {
     exec.end(loaded, collected);
   }
+}
+
+/** runChunks for a contiguous call of one chunk: the same steps, without the per-slot
+ *  bookkeeping (a small call's fixed cost). */
+function runOneChunk(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
+  const { L, dt, regionBytes } = plan;
+  const { ins, elemOut, rowOut } = io;
+  const view = dt.view(arena);
+  const shift = dt.shift;
+  const n = L.outer * L.C;
+  const regions = ins.length === 1 ? [base] : [base, base + regionBytes];
+  for (let j = 0; j < ins.length; j++) copyIn(view, regions[j]! >>> shift, ins[j]!, n);
+  const rowPtr = base + ins.length * regionBytes;
+  exec.begin(0, 0);
+  call(exec.table, regions, rowOut ? rowPtr : 0, 0, L.outer, exec.tmp(0));
+  exec.submit(0, 0);
+  exec.wait(0, 0);
+  exec.end(1, 1);
+  if (elemOut) copyOut(elemOut, 0, view, regions[io.elemFrom]! >>> shift, n);
+  if (rowOut) copyOut(rowOut, 0, view, rowPtr >>> shift, L.outer);
 }
 
 /** view[p..p+n) = src[0..n) (a loop for a few elements, where set()'s call costs more). */
