@@ -21,6 +21,7 @@ import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd'
 import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2 } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc } from './short_rows';
+import { bytes_of, in_heap } from './checks';
 
 /** Pass 2 for class-index targets with label smoothing: returns s = sum exp(x - m) and stores
  *  sum_c w[c] * (m - x[c]) at tmp + TMP_AUX (the smoothing term needs it). `w` = 0 means no
@@ -257,6 +258,7 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
 /** The reduced loss of a call from its per-row f64 losses ('none': 0, the losses are the result). */
 // @ts-ignore: decorator
 @inline export function ce_reduce(loss: usize, rows: i32, reduction: i32, denominator: f64): f64 {
+  assert(in_heap(loss, bytes_of<f64>(rows)), 'ce_reduce: loss outside the heap');
   if (reduction == REDUCTION_NONE) return 0;
   const total = f64_rsum(loss, rows);
   if (reduction == REDUCTION_SUM) return total;
@@ -274,7 +276,7 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
     // general path's set-up (label-check loop, scale, the row loop's options, the compensated
     // reduction) is a quarter of it. With one sample, no weights and no smoothing, the scale is
     // gradOutput for 'mean' and 'sum' alike and ce_index_rows' formulas reduce to these; the
-    // results are the same bits (test/small-calls.test.ts compares them with the checked path).
+    // results are the same bits (test/fast-paths.test.ts compares them with the checked path).
     const t = load<i32>(labels);
     if (t != -100) {
       if (<u32>t >= <u32>C) return NaN;
@@ -326,6 +328,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (lossT) store<T>(at<T>(lossT, r), 0);
       if (g) vzero<T>(g, C);
     } else {
+      // The one access the entry checks cannot bound: x[t], g[t] and w[t] lie in their rows
+      // only if the caller ran ce_check_labels first.
+      assert(<u32>t < <u32>C, 'ce_index_rows: label outside [0, C) (not checked by ce_check_labels)');
       const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
       let m: T, s: f64, logs: f64, d: f64 = 0;
       let xt: f64 = 0;

@@ -11,6 +11,8 @@ import { vexp, sexp, vexp_k, sexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
  *  through pointers the caller passes, and the module keeps no state). Row kernels of
  *  cross_entropy.ts use the last two. */
 // @ts-ignore: decorator
+@inline export const TMP_BYTES: usize = 32;
+// @ts-ignore: decorator
 @inline export const TMP_MIN: usize = 0;
 // @ts-ignore: decorator
 @inline export const TMP_EXP_UNIT: usize = 8;

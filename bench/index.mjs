@@ -10,9 +10,15 @@
 //                                 issue's targets are medians of runs; ~3x the time)
 //   options: --shapes=1x10,32x32000  --ops=softmax,crossEntropyWithGrad  --time=<ms per task>
 //            --no-write (do not overwrite the results files)
+//
+// The peers (TensorFlow.js, onnxruntime-web, onnxruntime-node) are bench/package.json's, installed
+// into bench/node_modules on the first run (bench/install.mjs; `npm run bench:install` by hand).
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ensurePeers } from './install.mjs';
+
+ensurePeers();
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const major = Number(process.versions.node.split('.')[0]);

@@ -1,4 +1,10 @@
-// The public API of softmax-wasm (see API.md): these names, nothing else.
+/**
+ * softmax-wasm: softmax, log-softmax, logSumExp, their gradients and a fused cross-entropy
+ * loss + gradient, in WebAssembly SIMD. The full reference of every name, option and error is
+ * `docs/API.md` in the package (and the repository); these exports are exactly its names.
+ *
+ * @packageDocumentation
+ */
 export { init, initSync, backend } from './load.js';
 export type { Backend, InitOptions } from './load.js';
 export { softmax, logSoftmax, logSumExp, softmaxBackward, logSoftmaxBackward } from './softmax.js';

@@ -130,6 +130,18 @@ function activate(module: WebAssembly.Module, expected: Backend | undefined, fn:
       },
     },
   });
+  activateInstance(instance, module, expected, fn);
+}
+
+/**
+ * Makes an instance of a build the running one: the second half of init(), after instantiation.
+ * Not part of the public API (src/index.ts does not export it): the test suites call it to run
+ * the API on the checked build (test/helpers/backends.ts), which they instantiate themselves,
+ * through @assemblyscript/loader, so that a failed assertion throws with its file and line.
+ * The backend is the one build_kind() names; for the checked build that is 'simd', whose kernels
+ * it is (plus assertions): Backend names the code paths, and a test-only build is not one.
+ */
+export function activateInstance(instance: WebAssembly.Instance, module: WebAssembly.Module, expected?: Backend, fn = 'activateInstance'): void {
   const kernels = instance.exports as unknown as Kernels;
   if (typeof kernels.build_kind !== 'function' || typeof kernels.softmax_f32 !== 'function') {
     throw new TypeError(`${fn}: options.wasm is not a softmax-wasm build (its exports do not match)`);
@@ -180,7 +192,8 @@ export function initSync(options?: InitOptions): void {
  * Loads the kernels: the fastest build this runtime validates (relaxed-simd, then simd, then
  * scalar) unless `backend` forces one (a forced build the runtime cannot run rejects with an
  * `Error`). The wasm bytes ship inside this module, so no bundler or server configuration is
- * needed. Idempotent: a second call with no options resolves at once.
+ * needed. Idempotent: a second call with no options resolves at once. Every function, option and
+ * error of the package is described in its `docs/API.md`.
  *
  * @example
  * ```ts

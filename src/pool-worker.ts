@@ -113,11 +113,22 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   close();
 }
 
+/**
+ * How a worker_threads worker ends once its loop is over: `parentPort.close()` where the port has
+ * one (Node, Bun), so nothing keeps the worker alive; else the worker scope's own `close()` (Deno:
+ * its worker_threads workers are Web Workers whose parentPort has no close); else nothing (the
+ * pool terminates its workers anyway). Self-contained, as poolWorker: it runs from its source text.
+ */
+export function closeWorkerPort(port: { close?: unknown } | null | undefined, scope: { close?: unknown }): void {
+  if (port && typeof port.close === 'function') port.close();
+  else if (typeof scope.close === 'function') scope.close();
+}
+
 /** The worker source for Node's worker_threads (`new Worker(source, { eval: true, workerData })`;
  *  process.getBuiltinModule exists from Node 20.16, which createPool requires). */
 export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => wt.parentPort.close(), ${JSON.stringify(PROTOCOL)});\n`;
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (${closeWorkerPort.toString()})(wt.parentPort, globalThis), ${JSON.stringify(PROTOCOL)});\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */

@@ -90,7 +90,7 @@ export async function createPool(options?: PoolOptions): Promise<Pool> {
   }
   if (nodeProcess()) nodeBuiltin('node:worker_threads');
   else if (typeof g.Worker !== 'function') throw new Error(`${fn}: this runtime has no Web Workers`);
-  // (No line of the bundle may start with `await`: scripts/build-js.mjs reads that as top-level.)
+  // (No line of the bundle may start with `await`: scripts/build/build-js.mjs reads that as top-level.)
   const rt = await init(b === undefined ? undefined : { backend: b }).then(() => getRuntime(fn));
   const module = await threadedModule(rt.backend);
   const cores = await availableCores();

@@ -1,10 +1,10 @@
-// Property tests of cross-entropy (issue 3): finite differences, one-hot vs index targets,
+// Property tests of cross-entropy: finite differences, one-hot vs index targets,
 // reduction identities, permutation equivariance, N-D layouts and the TensorFlow docs' vector.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crossEntropy, crossEntropyWithGrad } from '../src/index.js';
 import { crossEntropy64, dimsOf, maxErrRatio } from './helpers/reference.js';
-import { BACKENDS, use } from './helpers/backends.js';
+import { BUILDS, use } from './helpers/backends.js';
 
 const batch = fc
   .record({
@@ -24,7 +24,7 @@ const batch = fc
     return { ...r, x, labels, weight };
   });
 
-for (const b of BACKENDS) {
+for (const b of BUILDS) {
   describe(`cross-entropy properties, ${b} build`, () => {
     it('the gradient equals a central finite difference of the float64 loss', () => {
       use(b);

@@ -11,9 +11,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 // @ts-expect-error: plain .mjs helpers without declarations
-import { compareValues, expectedResults } from '../scripts/browser/expected.mjs';
+import { compareValues, expectedResults } from '../scripts/test/browser/expected.mjs';
 // @ts-expect-error: plain .mjs helpers without declarations
-import { BUDGET_KB, measure } from '../scripts/size.mjs';
+import { BUDGET_KB, measure } from '../scripts/test/size.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -31,6 +31,7 @@ const SHIPPED = [
   'dist/wasm/softmax.relaxed-simd.wasm',
   'dist/wasm/softmax.scalar.wasm',
   'dist/wasm/softmax.simd.wasm',
+  'docs/API.md',
   'package.json',
 ];
 
@@ -94,6 +95,13 @@ afterAll(() => {
 describe('the packed package', () => {
   it('ships exactly the listed files', () => {
     expect(packed.files.map((f) => f.path).sort()).toEqual(SHIPPED);
+  });
+
+  it("the README's API reference link resolves in the installed package", () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const api = [...readme.matchAll(/\]\(([^)#\s]*API\.md)\)/g)].map((m) => m[1]!);
+    expect(api).toContain('docs/API.md');
+    for (const link of api) expect(existsSync(join(installed, link)), link).toBe(true);
   });
 
   it('package.json: exports with types first per condition, a real CJS entry, no side effects', () => {

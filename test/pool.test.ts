@@ -9,6 +9,8 @@ import { wasmBytes } from '../src/load.js';
 import { stats, tuning, workerChunkCounts } from '../src/pool.js';
 import { sharedMemoryBuild } from '../src/shared-build.js';
 import { BACKENDS } from './helpers/backends.js';
+import { diff } from './helpers/compare.js';
+import { randomLabels, randomProbabilities, uniformArray } from './helpers/random.js';
 
 const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
   typeof (globalThis as { window?: unknown }).window === 'undefined';
@@ -18,22 +20,7 @@ type F = Float32Array | Float64Array;
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
 /** Deterministic inputs: every call of a case makes the same arrays. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function randn(T: Ctor, n: number, seed: number, scale = 4): F {
-  const r = rng(seed);
-  const a = new T(n);
-  for (let i = 0; i < n; i++) a[i] = (r() - 0.5) * 2 * scale;
-  return a;
-}
+const randn = (T: Ctor, n: number, seed: number, scale = 4): F => uniformArray(T, n, seed, scale);
 /** Random logits with some special rows: NaN, a -Infinity mask, all -Infinity, +Infinity. */
 function logits(T: Ctor, rows: number, C: number, seed: number, specials = true): F {
   const x = randn(T, rows * C, seed);
@@ -46,19 +33,8 @@ function logits(T: Ctor, rows: number, C: number, seed: number, specials = true)
   }
   return x;
 }
-function labels(n: number, C: number, seed: number, ignore?: number): number[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, (_, i) => (ignore !== undefined && i % 7 === 3 ? ignore : Math.floor(r() * C)));
-}
-function probs(T: Ctor, rows: number, C: number, seed: number): F {
-  const q = randn(T, rows * C, seed, 1).map((v) => Math.abs(v)) as F;
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let c = 0; c < C; c++) s += q[r * C + c]!;
-    for (let c = 0; c < C; c++) q[r * C + c]! /= s;
-  }
-  return q;
-}
+const labels = randomLabels;
+const probs = randomProbabilities;
 
 /** The functions under test: the module's (sync) or a pool's (async). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -154,26 +130,6 @@ function cases(T: Ctor): Case[] {
   out.push({ name: `crossEntropy ${t} [3000] one sample`, run: (f) => f.crossEntropy(randn(T, 3000, 15), new Uint16Array([2999]), { shape: [3000], labelSmoothing: 0.1 }) });
   out.push({ name: `crossEntropy ${t} [4, 30000] none`, run: (f) => f.crossEntropy(logits(T, 4, 30000, 13), labels(4, 30000, 14), { classes: 30000, reduction: 'none' }) });
   return out;
-}
-
-/** The first position where two results differ (Object.is per element and for the loss), or ''. */
-function diff(a: unknown, b: unknown, at = ''): string {
-  if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b) ? '' : `${at}: ${String(a)} vs ${String(b)}`;
-  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
-    const x = a as F;
-    const y = b as F;
-    if (x.constructor !== y.constructor || x.length !== y.length) return `${at}: ${x.constructor.name}(${x.length}) vs ${y.constructor.name}(${y.length})`;
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return `${at}[${i}]: ${x[i]} vs ${y[i]}`;
-    return '';
-  }
-  if (a && b && typeof a === 'object' && typeof b === 'object') {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const d = diff((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
-      if (d) return d;
-    }
-    return '';
-  }
-  return Object.is(a, b) ? '' : `${at}: ${String(a)} vs ${String(b)}`;
 }
 
 const saved = { ...tuning };

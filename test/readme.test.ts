@@ -1,7 +1,7 @@
 // The README's API examples run as written and print what their comments say: every
 // `console.log(...); // → expected` line is checked (numbers to the printed precision).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +39,28 @@ describe('README API examples', () => {
         });
       });
     });
+  });
+});
+
+describe('README links and the API reference', () => {
+  // Markdown links and images whose target is a path (no scheme): each must name a file or
+  // folder of this repository, so that a clone (and the package page) has no dead link.
+  const targets = [...readme.matchAll(/!?\[[^\]]*\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!.split('#')[0]!)
+    .filter((t) => t !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(t));
+
+  it('has relative links', () => expect(targets.length).toBeGreaterThan(3));
+  it.each(targets)('%s resolves inside the repository', (t) => {
+    const path = resolve(root, t);
+    expect(path.startsWith(root + '/'), `${t} leaves the repository`).toBe(true);
+    expect(existsSync(path), `${t} does not exist`).toBe(true);
+  });
+
+  it('docs/API.md documents every public export', () => {
+    const reference = readFileSync(join(root, 'docs/API.md'), 'utf8');
+    const index = readFileSync(join(root, 'src/index.ts'), 'utf8');
+    const names = [...index.matchAll(/^export \{([^}]*)\}/gm)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()).filter(Boolean));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect(reference, name).toContain(name);
   });
 });

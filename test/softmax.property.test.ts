@@ -1,11 +1,11 @@
 // Property tests of the softmax family: random shapes, axes, temperatures and value ranges
-// (including widths that are not a multiple of the SIMD width), every build, both precisions,
-// against the plain float64 reference.
+// (including widths that are not a multiple of the SIMD width), every build and the checked build
+// (test/helpers/backends.ts), both precisions, against the plain float64 reference.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { logSoftmax, logSoftmaxBackward, logSumExp, softmax, softmaxBackward } from '../src/index.js';
 import { dimsOf, logSoftmax64, logSoftmaxBackward64, logSumExp64, maxErrRatio, softmax64, softmaxBackward64 } from './helpers/reference.js';
-import { BACKENDS, use } from './helpers/backends.js';
+import { BUILDS, use } from './helpers/backends.js';
 
 /** A random tensor: rank 1-4, the axis, a value scale (1e-3 to 1e4) and the values. */
 const tensor = fc
@@ -25,7 +25,7 @@ const tensor = fc
 
 const RUNS = 40;
 
-for (const b of BACKENDS) {
+for (const b of BUILDS) {
   describe(`softmax family properties, ${b} build`, () => {
     it('Float32Array: softmax, logSoftmax, logSumExp within f32 rounding of the f64 reference', () => {
       use(b);

@@ -6,6 +6,7 @@
 // Optional filters: --baselines=naive,ort-node+scatter  --shapes=1x10,128x1000  --time=300
 
 import { Bench } from 'tinybench';
+import { ensurePeers } from '../install.mjs';
 import {
   makeInputs,
   softmax64,
@@ -33,6 +34,8 @@ const args = Object.fromEntries(
   }),
 );
 const baselineIds = args.baselines ? args.baselines.split(',') : ALL_BASELINES;
+// The peers are bench/package.json's: installed into bench/node_modules if missing.
+if (baselineIds.some((id) => id !== 'naive')) ensurePeers();
 const shapes = args.shapes
   ? args.shapes.split(',').map((s) => s.split('x').map(Number))
   : ALL_SHAPES;

@@ -89,7 +89,7 @@ function sourceInfo() {
   const git = (...a) => execFileSync('git', a, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const commit = git('rev-parse', '--short', 'HEAD').trim();
-    const dirty = git('status', '--porcelain', '--', 'src', 'assembly', 'scripts/build-wasm.mjs', 'scripts/build-js.mjs')
+    const dirty = git('status', '--porcelain', '--', 'src', 'assembly', 'scripts/build/build-wasm.mjs', 'scripts/build/build-js.mjs')
       .split('\n')
       .filter(Boolean)
       .map((l) => l.slice(3));

@@ -1,5 +1,5 @@
 // Vite config of the browser demo: `npm run demo:browser` serves it, and
-// scripts/test-browser-demo.mjs builds, serves and checks it in headless Chromium.
+// scripts/test/test-browser-demo.mjs builds, serves and checks it in headless Chromium.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 

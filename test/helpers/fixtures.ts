@@ -1,12 +1,13 @@
-// Loads the PyTorch float64 golden cases of ../shared/fixtures/torch (format in its README) and
+// Loads the PyTorch float64 golden cases of test/fixtures/torch (format in test/fixtures/README.md) and
 // compares results with them under the tolerances the cases carry.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from './random.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The fixtures live beside the repository (../shared), or where SOFTMAX_WASM_FIXTURES says. */
-export const FIXTURES_DIR = process.env.SOFTMAX_WASM_FIXTURES ?? resolve(here, '../../../shared/fixtures/torch');
+/** The fixtures ship in the repository (test/fixtures/torch); SOFTMAX_WASM_FIXTURES points elsewhere, e.g. at a newer set. */
+export const FIXTURES_DIR = process.env.SOFTMAX_WASM_FIXTURES || resolve(here, '../fixtures/torch');
 
 type Json = number | string;
 export interface Tensor {
@@ -67,21 +68,11 @@ export function decode(v: Json): number {
   throw new Error(`bad number ${v}`);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The README's generator, verbatim in behaviour. */
 function generate(t: Tensor): number[] | Float32Array {
   const g = t.gen!;
   const n = t.shape.reduce((a, b) => a * b, 1);
-  const next = mulberry32(g.seed);
+  const next = rng(g.seed); // mulberry32, as the README specifies
   let out: number[] | Float32Array;
   if (g.algo === 'mulberry32_int') {
     out = new Array<number>(n);

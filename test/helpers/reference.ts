@@ -132,6 +132,8 @@ export function crossEntropy64(x: ArrayLike<number>, target: ArrayLike<number>, 
   const perRow = new Float64Array(rows);
   const coef: number[][] = []; // per row: q (weighted target) and zLoss factor, for the gradient
   const lses = new Float64Array(rows);
+  const logSums = new Float64Array(rows);
+  const maxima = new Float64Array(rows);
   const valid: boolean[] = [];
   let denom = 0;
   let r = 0;
@@ -141,7 +143,13 @@ export function crossEntropy64(x: ArrayLike<number>, target: ArrayLike<number>, 
     const lse0 = lseOf(v);
     const lse = Number.isFinite(lse0) ? lse0 : NaN;
     lses[r] = lse;
-    const lp = v.map((t) => t - lse); // log_softmax
+    // log_softmax as (x - max) - log(sum exp(x - max)), not x - lse, which loses ~ulp(lse) to
+    // cancellation when the logits are large (1e-12 at |x| ~ 1e4, as much as the f64 tolerance)
+    const m = Number.isFinite(lse0) ? Math.max(...v) : NaN;
+    const logSum = Math.log(v.reduce((a, t) => a + Math.exp(t - m), 0));
+    logSums[r] = logSum;
+    maxima[r] = m;
+    const lp = v.map((t) => t - m - logSum); // log_softmax
     let q: number[];
     let wn = 1;
     if (probabilities) {
@@ -193,7 +201,9 @@ export function crossEntropy64(x: ArrayLike<number>, target: ArrayLike<number>, 
       let S = 0;
       for (let c = 0; c < C; c++) S += q[c]!;
       const zt = z !== 0 ? 2 * z * lse * wn : 0;
-      idx.forEach((k, c) => (grad[k] = scale(r) * (Math.exp(v[c]! - lse) * (S + zt) - q[c]!)));
+      const m = maxima[r]!;
+      const logSum = logSums[r]!;
+      idx.forEach((k, c) => (grad[k] = scale(r) * (Math.exp(v[c]! - m - logSum) * (S + zt) - q[c]!)));
     }
     r++;
   });

@@ -12,7 +12,8 @@ import * as api from '../../src/index.js';
 import {
   crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, softmax64, softmaxBackward64, type CeOptions64, type Dims,
 } from '../helpers/reference.js';
-import { rng, type F } from './common.js';
+import { type F } from './common.js';
+import { rng } from '../helpers/random.js';
 
 export const FNS = [
   'softmax', 'logSoftmax', 'logSumExp', 'softmaxBackward', 'logSoftmaxBackward', 'crossEntropy', 'crossEntropyWithGrad',

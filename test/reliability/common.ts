@@ -1,28 +1,11 @@
-// Shared pieces of the reliability suite (issue 7): deterministic data, comparisons against the
-// float64 reference, and the hostile values the input matrix feeds to every argument.
+// Shared pieces of the reliability suite: comparisons against the float64 reference
+// and the hostile values the input matrix feeds to every argument (its deterministic data comes
+// from ../helpers/random.ts).
 import { expect } from 'vitest';
 import { maxErrRatio } from '../helpers/reference.js';
 
 export type F = Float32Array | Float64Array;
 export type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
-
-/** A small deterministic PRNG (mulberry32): the same data on every run and every build. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n values uniform in [-scale, scale). */
-export function uniform(n: number, seed: number, scale = 4): number[] {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => (r() * 2 - 1) * scale);
-}
 
 /** Tolerances of a result of the given element type against the float64 reference. */
 export function tol(f32: boolean): { atol: number; rtol: number } {

@@ -1,4 +1,4 @@
-// Concurrency (issue 7, item 6): independent calls interleaved from async code share one
+// Concurrency: independent calls interleaved from async code share one
 // instance safely (every call is synchronous, so nothing interleaves inside one); several
 // worker_threads, each with its own instance (initSync in the worker), compute at the same time
 // on SharedArrayBuffer inputs and give the single-threaded results, bit for bit.
@@ -13,7 +13,8 @@ import { getRuntime } from '../../src/load.js';
 import { BACKENDS, use } from '../helpers/backends.js';
 import { crossEntropy64, softmax64, type Dims } from '../helpers/reference.js';
 import { build, check, randomParams } from './cases.js';
-import { expectClose, rng, shared, uniform } from './common.js';
+import { expectClose, shared } from './common.js';
+import { rng, uniform } from '../helpers/random.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = resolve(root, 'dist/index.js');

@@ -1,4 +1,4 @@
-// Size limits (issue 7, item 2): inputs wasm32 memory cannot hold are a RangeError before any
+// Size limits: inputs wasm32 memory cannot hold are a RangeError before any
 // work; a runtime refusing to grow memory is a RangeError that leaves everything working; views
 // of a Workspace stay live across growth; memory beyond 2 GiB (pointers with the top bit set)
 // works. The big arrays here are allocated lazily by the OS and never touched, so they cost
@@ -8,7 +8,8 @@ import * as api from '../../src/index.js';
 import { getRuntime } from '../../src/load.js';
 import { BACKENDS, use } from '../helpers/backends.js';
 import { crossEntropy64, logSoftmax64, softmax64, type Dims } from '../helpers/reference.js';
-import { expectClose, expectError, uniform } from './common.js';
+import { expectClose, expectError } from './common.js';
+import { uniform } from '../helpers/random.js';
 
 const GiB = 2 ** 30;
 const memory = () => getRuntime('test').arena.byteLength;

@@ -1,4 +1,4 @@
-// The input matrix (issue 7, item 1): every compute function x every bad input gets the
+// The input matrix: every compute function x every bad input gets the
 // contract's error class and a message naming the argument, writes nothing to its outputs, and
 // the next correct call returns the right answer (checked against the float64 reference). The
 // inputs that must WORK (SharedArrayBuffer-backed arrays, empty batches, in-place outputs,
@@ -10,7 +10,8 @@ import { BACKENDS, use } from '../helpers/backends.js';
 import {
   crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, softmax64, softmaxBackward64, type Dims,
 } from '../helpers/reference.js';
-import { detached, expectClose, expectError, notFloatArrays, notTargets, shared, uniform, type F } from './common.js';
+import { detached, expectClose, expectError, notFloatArrays, notTargets, shared, type F } from './common.js';
+import { uniform } from '../helpers/random.js';
 
 const N = 4;
 const C = 5;

@@ -1,4 +1,4 @@
-// The non-finite policy of API.md (issue 7, item 3), on every build, in f32 and f64, for the
+// The non-finite policy of API.md, on every build, in f32 and f64, for the
 // functions and the Workspace: NaN isolated to its slice, +-Infinity, all -Infinity slices,
 // -Infinity as a mask, denormals, logits at +-3.4e38, and tiny and huge temperatures.
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { BACKENDS, use } from '../helpers/backends.js';
 import {
   crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, softmax64, softmaxBackward64, type Dims,
 } from '../helpers/reference.js';
-import { expectClose, uniform, type F, type FloatCtor } from './common.js';
+import { expectClose, type F, type FloatCtor } from './common.js';
+import { uniform } from '../helpers/random.js';
 
 const FLT_MAX = 3.4028234663852886e38;
 

@@ -1,4 +1,4 @@
-// The soak in `npm test` (issue 7, item 5): 100k mixed calls on each of the three builds, with
+// The soak in `npm test`: 100k mixed calls on each of the three builds, with
 // wasm memory flat after the warm-up, RSS bounded, every 10th result checked against the float64
 // expectation and every bad call failing with its error class. `npm run soak` runs 10 million
 // (SOAK_CALLS; SOAK_BUILD picks one build; SOAK_SEED).

@@ -1,11 +1,11 @@
-// The soak (issue 7, item 5): millions of mixed calls (every function, the Workspace, random
+// The soak: millions of mixed calls (every function, the Workspace, random
 // shapes and options from cases.ts, and a sprinkle of calls that must fail) on one build,
 // watching wasm memory and process RSS, and spot-checking results against the float64
 // expectation. Used by soak.test.ts (100k calls in `npm test`) and `npm run soak` (10 million).
 import * as api from '../../src/index.js';
 import { getRuntime } from '../../src/load.js';
 import { build, check, randomParams, type Built } from './cases.js';
-import { rng } from './common.js';
+import { rng } from '../helpers/random.js';
 
 export interface SoakOptions {
   calls: number;

@@ -1,0 +1,175 @@
+// The small-call fast paths (they keep a [1, 10] crossEntropyWithGrad call near 100 ns): the
+// recognized fast call of crossEntropy/crossEntropyWithGrad (src/cross-entropy.ts fastCall), the
+// one-wasm-call kernel it uses (ce_index_call), the short-row passes for float32 rows of 4 to 16
+// classes (assembly/short_rows.ts) and the memo of the overlap check (check.ts DisjointMemo).
+// Each is checked against the plain float64 reference, and the fast call against the checked
+// path bit for bit (an explicit `ignoreIndex: -100`, the default, sends a call down the checked
+// path).
+import { describe, expect, it } from 'vitest';
+import * as api from '../src/index.js';
+import { BACKENDS, use } from './helpers/backends.js';
+import { sameBits } from './helpers/compare.js';
+import { rng } from './helpers/random.js';
+import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
+
+const WIDTHS = Array.from({ length: 20 }, (_, i) => i + 1); // around the short rows' 4..16
+const ROWS = [1, 3, 64];
+
+describe.each(BACKENDS)('%s build', (backend) => {
+  it('crossEntropy(WithGrad), fast call: equal to the checked path bit for bit, and to the float64 reference', () => {
+    use(backend);
+    const rand = rng(7);
+    let calls = 0;
+    for (const C of WIDTHS)
+      for (const rows of ROWS)
+        for (const spread of [1, 30, 300]) {
+          // spread 300: some exps fall below the flush-to-zero cutoff
+          const x = Float32Array.from({ length: rows * C }, () => (rand() - 0.5) * spread);
+          if (C > 2) x[C - 1] = -Infinity; // a masked class in the first row
+          const labels = Int32Array.from({ length: rows }, (_, r) => (r === 0 && C > 2 ? 0 : Math.floor(rand() * C)));
+          for (const reduction of ['mean', 'sum'] as const) {
+            const gradOutput = reduction === 'sum' ? 0.5 : undefined;
+            const fast = api.crossEntropyWithGrad(x, labels, { classes: C, reduction, gradOutput });
+            const checked = api.crossEntropyWithGrad(x, labels, { classes: C, reduction, gradOutput, ignoreIndex: -100 });
+            expect(Object.is(fast.loss, checked.loss), `loss C=${C} rows=${rows}`).toBe(true);
+            sameBits(fast.grad, checked.grad, `grad C=${C} rows=${rows}`);
+            expect(Object.is(api.crossEntropy(x, labels, { classes: C, reduction, gradOutput }), fast.loss)).toBe(true);
+            const ref = crossEntropy64(x, labels, { outer: rows, C, inner: 1 }, false, { reduction, gradOutput });
+            expect(maxErrRatio([fast.loss], [ref.loss as number], 1e-6, 1e-5), `loss C=${C} rows=${rows}`).toBeLessThanOrEqual(1);
+            expect(maxErrRatio(fast.grad, ref.grad, 1e-7, 1e-5), `grad C=${C} rows=${rows}`).toBeLessThanOrEqual(1);
+            calls++;
+          }
+        }
+    expect(calls).toBe(WIDTHS.length * ROWS.length * 3 * 2);
+  });
+
+  it('one sample with special values: the one-row kernel gives the checked path\'s bits', () => {
+    use(backend);
+    const rows: [number[], number][] = [
+      [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 9],
+      [[1, NaN, 3, 4, 5, 6, 7, 8, 9, 10], 2],
+      [[1, Infinity, 3, 4, 5, 6, 7, 8, 9, 10], 1],
+      [[1, Infinity, 3, 4, 5, 6, 7, 8, 9, 10], 0],
+      [Array(10).fill(-Infinity), 3],
+      [[0, -Infinity, 0, 0, 0, 0, 0, 0, 0, 0], 1],
+      [[1e30, -1e30, 0, 0, 0, 0, 0, 0, 0, 0], 1],
+      [[0, 0, 0, 0], 3],
+      [Array.from({ length: 16 }, (_, i) => i * 0.37 - 3), 15],
+      [[3, 1, 2, 0, 5, 1, 7, 2, 1, 0], -100], // ignored: mean over nothing is NaN, grad 0
+    ];
+    for (const [v, label] of rows)
+      for (const reduction of ['mean', 'sum'] as const) {
+        const x = Float32Array.from(v);
+        const C = x.length;
+        const fast = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, reduction });
+        const checked = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, reduction, ignoreIndex: -100 });
+        expect(Object.is(fast.loss, checked.loss), `loss of [${v}] label ${label} ${reduction}: ${fast.loss} vs ${checked.loss}`).toBe(true);
+        sameBits(fast.grad, checked.grad, `grad of [${v}] label ${label}`);
+        const lossOnly = api.crossEntropy(x, new Int32Array([label]), { classes: C, reduction });
+        expect(Object.is(lossOnly, checked.loss)).toBe(true);
+      }
+  });
+
+  it('float64 logits and gradInto take the fast call too, with the same results as the checked path', () => {
+    use(backend);
+    const rand = rng(11);
+    for (const C of [3, 10, 17]) {
+      const x = Float64Array.from({ length: 5 * C }, () => rand() * 8 - 4);
+      const labels = Int32Array.from({ length: 5 }, () => Math.floor(rand() * C));
+      const grad = new Float64Array(5 * C);
+      const fast = api.crossEntropyWithGrad(x, labels, { classes: C, gradInto: grad });
+      expect(fast.grad).toBe(grad);
+      const checked = api.crossEntropyWithGrad(x, labels, { classes: C, ignoreIndex: -100 });
+      expect(Object.is(fast.loss, checked.loss)).toBe(true);
+      sameBits(grad, checked.grad, `grad C=${C}`);
+      const ref = crossEntropy64(x, labels, { outer: 5, C, inner: 1 }, false);
+      expect(maxErrRatio(grad, ref.grad, 1e-15, 1e-12)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('softmax and logSoftmax on short rows (4..16 float32 classes) against the float64 reference', () => {
+    use(backend);
+    const rand = rng(3);
+    for (const C of WIDTHS)
+      for (const rows of ROWS) {
+        const x = Float32Array.from({ length: rows * C }, () => (rand() - 0.5) * 40);
+        if (C > 1) x[1] = NaN; // a NaN row stays NaN
+        const d = { outer: rows, C, inner: 1 };
+        const p = api.softmax(x, { classes: C });
+        const lp = api.logSoftmax(x, { classes: C });
+        expect(maxErrRatio(p, softmax64(x, d), 1e-7, 1e-5), `softmax C=${C}`).toBeLessThanOrEqual(1);
+        expect(maxErrRatio(lp, logSoftmax64(x, d), 1e-5, 1e-5), `logSoftmax C=${C}`).toBeLessThanOrEqual(1);
+        // In place gives the same bits (every vector is read before the one that overlaps it is written).
+        const y = x.slice();
+        api.softmax(y, { classes: C, into: y });
+        sameBits(y, p, `softmax in place C=${C}`);
+        // The short path of small calls (no temperature) and the checked one (temperature 1, the
+        // same computation) agree bit for bit, with and without into, in float64 too.
+        sameBits(p, api.softmax(x, { classes: C, temperature: 1 }), `softmax fast vs checked C=${C}`);
+        sameBits(lp, api.logSoftmax(x, { classes: C, temperature: 1 }), `logSoftmax fast vs checked C=${C}`);
+        const into = new Float32Array(x.length);
+        for (let k = 0; k < 2; k++) sameBits(api.logSoftmax(x, { classes: C, into }), lp, `logSoftmax into C=${C}`);
+        const x64 = Float64Array.from(x);
+        sameBits(api.softmax(x64, { classes: C }), api.softmax(x64, { classes: C, temperature: 1 }), `softmax f64 C=${C}`);
+        expect(maxErrRatio(api.softmax(x64, { classes: C }), softmax64(x64, d), 1e-15, 1e-12)).toBeLessThanOrEqual(1);
+      }
+  });
+
+  it('a bad label on the fast path throws the checked path\'s RangeError, writes nothing, and the next call works', () => {
+    use(backend);
+    const x = new Float32Array(20).fill(1);
+    const grad = new Float32Array(20).fill(7);
+    api.crossEntropyWithGrad(x, new Int32Array([1, 2]), { classes: 10, gradInto: grad }); // remembers grad as disjoint
+    grad.fill(7);
+    for (const bad of [10, -1, -101]) {
+      expect(() => api.crossEntropyWithGrad(x, new Int32Array([1, bad]), { classes: 10, gradInto: grad }))
+        .toThrowError(new RangeError(`crossEntropyWithGrad: target[1] must be an integer class index in [0, 10) or ignoreIndex (-100) (got ${bad})`));
+      expect(Array.from(grad)).toEqual(Array(20).fill(7));
+    }
+    const { loss } = api.crossEntropyWithGrad(x, new Int32Array([-100, 9]), { classes: 10, gradInto: grad });
+    expect(loss).toBeCloseTo(Math.log(10), 6);
+    expect(grad[0]).toBe(0); // the ignored row
+  });
+});
+
+describe('the overlap check remembers only what it checked', () => {
+  it('a new gradInto that partially overlaps the logits is refused after disjoint calls with other arrays', () => {
+    use('simd');
+    const buffer = new ArrayBuffer(40 * 4);
+    const x = new Float32Array(buffer, 0, 20);
+    const labels = new Int32Array([0, 1]);
+    const apart = new Float32Array(buffer, 80, 20);
+    for (let i = 0; i < 3; i++) api.crossEntropyWithGrad(x, labels, { classes: 10, gradInto: apart });
+    const overlapping = new Float32Array(buffer, 40, 20);
+    expect(() => api.crossEntropyWithGrad(x, labels, { classes: 10, gradInto: overlapping })).toThrowError(RangeError);
+    expect(() => api.crossEntropyWithGrad(x, labels, { classes: 10, gradInto: overlapping })).toThrowError(/must be logits itself/);
+    // In place is allowed, remembered, and still right.
+    const y = Float32Array.from({ length: 20 }, (_, i) => i % 7);
+    const expected = api.crossEntropyWithGrad(y, labels, { classes: 10 });
+    const inPlace = api.crossEntropyWithGrad(y.slice(), labels, { classes: 10 }); // warm
+    expect(inPlace.loss).toBe(expected.loss);
+    const z = y.slice();
+    const r = api.crossEntropyWithGrad(z, labels, { classes: 10, gradInto: z });
+    expect(r.loss).toBe(expected.loss);
+    sameBits(z, expected.grad, 'in-place grad');
+  });
+
+  it('softmax into: a partial overlap after a remembered disjoint call is refused', () => {
+    use('simd');
+    const buffer = new ArrayBuffer(64 * 4);
+    const x = new Float32Array(buffer, 0, 20);
+    const out = new Float32Array(buffer, 128, 20);
+    api.softmax(x, { classes: 10, into: out });
+    api.softmax(x, { classes: 10, into: out });
+    expect(() => api.softmax(x, { classes: 10, into: new Float32Array(buffer, 4, 20) })).toThrowError(/must be x itself/);
+  });
+
+  it('a detached gradInto is refused although the same object passed before', () => {
+    use('simd');
+    const x = new Float32Array(10);
+    const grad = new Float32Array(10);
+    api.crossEntropyWithGrad(x, new Int32Array([0]), { classes: 10, gradInto: grad });
+    structuredClone(grad.buffer, { transfer: [grad.buffer] });
+    expect(() => api.crossEntropyWithGrad(x, new Int32Array([0]), { classes: 10, gradInto: grad })).toThrowError(TypeError);
+  });
+});
