@@ -50,7 +50,7 @@ describe('checked build: range assertions at the kernels\' entry', () => {
     const y = end() - 16; // rows * C = 8 float32: 32 bytes, of which only 16 exist
     f32.set([1, 2, 3, 4, 5, 6, 7, 8], x >>> 2);
     f32.fill(-7, y >>> 2);
-    const message = thrown(() => k.softmax_f32(x, y, 2, 4, 1));
+    const message = thrown(() => k.softmax_f32(x, y, 2, 4, 1, 0));
     expect(message).toBe(abortText('softmax_f32: y outside the heap', 'assembly/index.ts', indexSource));
     expect(message).toMatch(/^abort: softmax_f32: y outside the heap at assembly\/index\.ts:\d+:3$/);
     expect(Array.from(f32.subarray(y >>> 2))).toEqual([-7, -7, -7, -7]);
@@ -59,7 +59,7 @@ describe('checked build: range assertions at the kernels\' entry', () => {
 
   it('a range starting below __heap_base (in the static data) throws', () => {
     const { k, heap } = checked();
-    expect(thrown(() => k.logsumexp_f64(0, heap, 1, 4))).toBe(abortText('logsumexp_f64: x outside the heap', 'assembly/index.ts', indexSource));
+    expect(thrown(() => k.logsumexp_f64(0, heap, 1, 4, 0))).toBe(abortText('logsumexp_f64: x outside the heap', 'assembly/index.ts', indexSource));
     expect(thrown(() => k.softmax_backward_f32(heap, k.heap_base() - 4, heap, 1, 1)))
       .toBe(abortText('softmax_backward_f32: g outside the heap', 'assembly/index.ts', indexSource));
   });
@@ -67,9 +67,9 @@ describe('checked build: range assertions at the kernels\' entry', () => {
   it('lengths that would wrap in 32 bits, and negative counts, fail the check instead of passing it', () => {
     const { k, heap } = checked();
     // 65536 x 65536 float32 is 2^34 bytes, 0 modulo 2^32.
-    expect(thrown(() => k.softmax_f32(heap, heap, 65536, 65536, 1))).toBe(abortText('softmax_f32: x outside the heap', 'assembly/index.ts', indexSource));
+    expect(thrown(() => k.softmax_f32(heap, heap, 65536, 65536, 1, 0))).toBe(abortText('softmax_f32: x outside the heap', 'assembly/index.ts', indexSource));
     expect(thrown(() => k.transpose_f64(heap, heap, 1 << 16, 1 << 16, 1 << 16))).toBe(abortText('transpose_f64: src outside the heap', 'assembly/index.ts', indexSource));
-    expect(thrown(() => k.logsumexp_f32(heap, heap, 1, -1))).toBe(abortText('logsumexp_f32: x outside the heap', 'assembly/index.ts', indexSource));
+    expect(thrown(() => k.logsumexp_f32(heap, heap, 1, -1, 0))).toBe(abortText('logsumexp_f32: x outside the heap', 'assembly/index.ts', indexSource));
   });
 
   it('optional pointers may be 0 (absent); a present one is checked', () => {
@@ -78,9 +78,9 @@ describe('checked build: range assertions at the kernels\' entry', () => {
     const x = heap, labels = heap + 64, loss = heap + 128, w = end() - 8; // w: C float32 = 12 bytes
     new Float32Array(k.memory.buffer).set([0.5, -1, 2], x >>> 2);
     new Int32Array(k.memory.buffer)[labels >>> 2] = 2;
-    expect(thrown(() => k.ce_index_f32(x, labels, 0, loss, 0, 1, C, w, C, 0, 0, -100, 1, 1, 0)))
+    expect(thrown(() => k.ce_index_f32(x, labels, 0, loss, 0, 1, C, w, C, 0, 0, -100, 1, 1, 0, 0)))
       .toBe(abortText('ce_index_f32: w outside the heap', 'assembly/index.ts', indexSource));
-    k.ce_index_f32(x, labels, 0, loss, 0, 1, C, 0, C, 0, 0, -100, 1, 1, 0);
+    k.ce_index_f32(x, labels, 0, loss, 0, 1, C, 0, C, 0, 0, -100, 1, 1, 0, heap + 192);
     const ref = crossEntropy64([0.5, -1, 2], [2], { outer: 1, C, inner: 1 }, false, { reduction: 'none' });
     expect(maxErrRatio([new Float64Array(k.memory.buffer)[loss >>> 3]!], ref.loss as Float64Array, 1e-7, 1e-6)).toBeLessThanOrEqual(1);
   });
@@ -89,7 +89,7 @@ describe('checked build: range assertions at the kernels\' entry', () => {
     const { k, heap } = checked();
     const x = heap, labels = heap + 64, loss = heap + 128;
     new Int32Array(k.memory.buffer)[labels >>> 2] = 3; // C = 3: out of [0, C)
-    expect(thrown(() => k.ce_index_f64(x, labels, 0, loss, 0, 1, 3, 0, 3, 0, 0, -100, 1, 1, 0)))
+    expect(thrown(() => k.ce_index_f64(x, labels, 0, loss, 0, 1, 3, 0, 3, 0, 0, -100, 1, 1, 0, heap + 192)))
       .toBe(abortText('ce_index_rows: label outside [0, C) (not checked by ce_check_labels)', 'assembly/cross_entropy.ts', crossEntropySource));
   });
 
@@ -104,8 +104,8 @@ describe('checked build: range assertions at the kernels\' entry', () => {
       const base = (kk.heap_base() + 63) & -64;
       const x = base, y = base + 4096, out = base + 8192;
       new Float32Array(kk.memory.buffer).set(xs, x >>> 2);
-      kk.softmax_f32(x, y, rows, C, 1);
-      kk.logsumexp_f32(x, out, rows, C);
+      kk.softmax_f32(x, y, rows, C, 1, base + 12288);
+      kk.logsumexp_f32(x, out, rows, C, base + 12288);
       return {
         y: new Float32Array(kk.memory.buffer, y, rows * C).slice(),
         lse: new Float32Array(kk.memory.buffer, out, rows).slice(),
@@ -127,7 +127,7 @@ describe('checked build: range assertions at the kernels\' entry', () => {
     const x = new Float64Array([1, 2, 3, -4, 0.5, 9]);
     expect(maxErrRatio(softmax(x, { classes: 3 }), softmax64(Array.from(x), { outer: 2, C: 3, inner: 1 }), 1e-16, 1e-14)).toBeLessThanOrEqual(1);
     const k = currentRuntime()!.kernels;
-    expect(thrown(() => k.softmax_f64(0, 0, 1, 1, 1))).toBe(abortText('softmax_f64: x outside the heap', 'assembly/index.ts', indexSource));
+    expect(thrown(() => k.softmax_f64(0, 0, 1, 1, 1, 0))).toBe(abortText('softmax_f64: x outside the heap', 'assembly/index.ts', indexSource));
     use('simd');
     expect(currentRuntime()!.module).not.toBe(checkedModule());
     expect(backend()).toBe('simd');
