@@ -1,0 +1,433 @@
+// Language-model decoding over contiguous rows of C logits of T (f32 or f64): the sampling
+// distribution (temperature, top-k, top-p, min-p), inverse-CDF sampling, top-k and argmax.
+// No sort of a row: every threshold (the k-th largest logit, the top-p boundary, the
+// minTokensToKeep-th largest probability) is found by a radix select over the values' bits
+// (rselect: an 11-bit histogram per level, the first over the whole row, the next ones over the
+// candidates left in the boundary bin), O(C) per row whatever the data. A kept set is "every
+// value >= a threshold", so ties are kept or removed together, whatever the algorithm.
+//
+// Scratch the caller passes: `hist`, HIST_BYTES (the histogram of one level), and `idx`,
+// 4 * C bytes (the candidates' indices).
+
+import { LANES, at, vhmax, neumaier_comp, neumaier_result } from './simd';
+import { vexp, sexp } from './exp';
+
+/** Bytes of the `hist` scratch: 2048 f64 bins. */
+// @ts-ignore: decorator
+@inline export const HIST_BYTES: usize = 2048 * 8;
+
+// @ts-ignore: decorator
+@inline const DIGIT: u64 = 11;
+// @ts-ignore: decorator
+@inline const BINS: i32 = 2048;
+
+/** The order key of a value: unsigned keys in the order of the values (-Infinity lowest; a NaN
+ *  above +Infinity, as torch.topk orders it). f32 keys sit in the top 32 bits. */
+// @ts-ignore: decorator
+@inline function key_of<T>(v: T): u64 {
+  if (v != v) return <u64>-1;
+  if (sizeof<T>() == 4) {
+    const b = <u64>reinterpret<u32>(<f32>v);
+    return ((b & 0x80000000) != 0 ? (~b & 0xFFFFFFFF) : (b | 0x80000000)) << 32;
+  } else {
+    const b = reinterpret<u64>(<f64>v);
+    return (b >> 63) != 0 ? ~b : b | 0x8000000000000000;
+  }
+}
+
+/** The value of a key (the inverse of key_of for non-NaN values). */
+// @ts-ignore: decorator
+@inline function value_of<T>(k: u64): T {
+  if (k == 0) return <T>-Infinity; // rselect's "below every key"
+  if (sizeof<T>() == 4) {
+    const b = <u32>(k >> 32);
+    return <T>reinterpret<f32>((b & 0x80000000) != 0 ? b & 0x7FFFFFFF : ~b);
+  } else {
+    return <T>reinterpret<f64>((k >> 63) != 0 ? k & 0x7FFFFFFFFFFFFFFF : ~k);
+  }
+}
+
+/** The weight a value adds to its bin: 1 (count) or the value itself (mass, values >= 0). */
+// @ts-ignore: decorator
+@inline function weight<T>(v: T, mass: bool): f64 {
+  return mass ? <f64>v : 1.0;
+}
+
+/** Zeroes the histogram. */
+// @ts-ignore: decorator
+@inline function hist_zero(hist: usize): void {
+  memory.fill(hist, 0, HIST_BYTES);
+}
+
+/** The bin, walking down from the top, where the running weight first reaches `target`, and the
+ *  weight of the bins above it stored at hist (bin 0's slot, read back by the caller); -1 if
+ *  the total stays below `target` (rounding). */
+function hist_walk(hist: usize, target: f64): i32 {
+  let acc = 0.0;
+  for (let b = BINS - 1; b >= 0; b--) {
+    const h = load<f64>(hist + (<usize>b << 3));
+    if (h != 0 && acc + h >= target) {
+      store<f64>(hist, acc);
+      return b;
+    }
+    acc += h;
+  }
+  return -1;
+}
+
+/**
+ * The key of the value v of the row where the running weight, over the values in descending
+ * order with ties as one group, first reaches `target`: the smallest v whose group brings the
+ * weight of the values >= v to `target` or more. Weights are counts (`mass` false: v is then
+ * the target-th largest value) or the values themselves (`mass` true, values >= 0: the top-p
+ * boundary). Returns 0, below every key, when the total weight stays under `target`.
+ */
+export function rselect<T>(x: usize, n: i32, target: f64, mass: bool, hist: usize, idx: usize): u64 {
+  // Level 0: every element, bins of the top 11 bits.
+  let shift: u64 = 64 - DIGIT;
+  hist_zero(hist);
+  for (let i = 0; i < n; i++) {
+    const v = load<T>(at<T>(x, i));
+    const p = hist + (<usize>(key_of<T>(v) >> shift) << 3);
+    store<f64>(p, load<f64>(p) + weight<T>(v, mass));
+  }
+  let b = hist_walk(hist, target);
+  if (b < 0) return 0;
+  target -= load<f64>(hist);
+  let prefix: u64 = <u64>b;
+  let cnt = 0;
+  let kmin: u64 = -1, kmax: u64 = 0;
+  for (let i = 0; i < n; i++) {
+    const k = key_of<T>(load<T>(at<T>(x, i)));
+    if ((k >> shift) == prefix) {
+      store<i32>(idx + (<usize>cnt << 2), i);
+      cnt++;
+      kmin = k < kmin ? k : kmin;
+      kmax = k > kmax ? k : kmax;
+    }
+  }
+  // Next levels: the candidates of the boundary bin, 11 more bits each, until one value is left.
+  while (kmin != kmax) {
+    const width: u64 = shift >= DIGIT ? DIGIT : shift;
+    shift -= width;
+    const mask: u64 = (<u64>1 << width) - 1;
+    hist_zero(hist);
+    for (let j = 0; j < cnt; j++) {
+      const v = load<T>(at<T>(x, load<i32>(idx + (<usize>j << 2))));
+      const p = hist + (<usize>((key_of<T>(v) >> shift) & mask) << 3);
+      store<f64>(p, load<f64>(p) + weight<T>(v, mass));
+    }
+    b = hist_walk(hist, target);
+    // Rounding of the weights: the lowest candidate keeps everything above it.
+    if (b < 0) return kmin;
+    target -= load<f64>(hist);
+    prefix = (prefix << width) | <u64>b;
+    let c = 0;
+    kmin = -1;
+    kmax = 0;
+    for (let j = 0; j < cnt; j++) {
+      const i = load<i32>(idx + (<usize>j << 2));
+      const k = key_of<T>(load<T>(at<T>(x, i)));
+      if ((k >> shift) == prefix) {
+        store<i32>(idx + (<usize>c << 2), i);
+        c++;
+        kmin = k < kmin ? k : kmin;
+        kmax = k > kmax ? k : kmax;
+      }
+    }
+    cnt = c;
+  }
+  return kmin;
+}
+
+/** The row's max, or NaN if it holds a NaN. */
+export function rmaxnan<T>(x: usize, n: i32): T {
+  let m = <T>-Infinity;
+  let nan = false;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    if (n >= L) {
+      let vm = v128.splat<T>(m);
+      let vn = v128.splat<i32>(0);
+      for (; i <= n - L; i += L) {
+        const v = v128.load(at<T>(x, i));
+        vm = v128.pmax<T>(vm, v);
+        vn = v128.or(vn, v128.ne<T>(v, v));
+      }
+      m = vhmax<T>(vm);
+      nan = v128.any_true(vn);
+    }
+  }
+  for (; i < n; i++) {
+    const v = load<T>(at<T>(x, i));
+    m = v > m ? v : m;
+    nan = nan || v != v;
+  }
+  return nan ? <T>NaN : m;
+}
+
+/** The lowest index of the row's largest value, a NaN counting as the largest (the first NaN). */
+export function rargmax<T>(x: usize, n: i32): i32 {
+  const m = rmaxnan<T>(x, n);
+  if (m != m) {
+    for (let i = 0; i < n; i++) {
+      const v = load<T>(at<T>(x, i));
+      if (v != v) return i;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (load<T>(at<T>(x, i)) == m) return i;
+  }
+  return 0;
+}
+
+/** argmax of each row, as a T (an index < 2^24 is exact in f32) at out[r]. */
+export function argmax_rows<T>(x: usize, out: usize, rows: i32, C: i32): void {
+  for (let r = 0; r < rows; r++) {
+    store<T>(at<T>(out, r), <T>rargmax<T>(at<T>(x, r * C), C));
+  }
+}
+
+/** y[i] = x[i] >= t ? exp((x[i] - m) * beta) : 0 over the row (in place allowed); returns the
+ *  sum of y in f64 (blocks of vector sums joined by a compensated sum). */
+export function raddstoreexpminusmaxabove<T>(x: usize, y: usize, n: i32, m: T, beta: T, t: T): f64 {
+  let sum = 0.0, comp = 0.0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const vm = v128.splat<T>(m), vb = v128.splat<T>(beta), vt = v128.splat<T>(t);
+    while (i <= n - L) {
+      const end = min(n - L, i + 256);
+      let acc = v128.splat<T>(0);
+      for (; i <= end; i += L) {
+        const v = v128.load(at<T>(x, i));
+        const e = v128.and(vexp<T>(v128.mul<T>(v128.sub<T>(v, vm), vb)), v128.ge<T>(v, vt));
+        v128.store(at<T>(y, i), e);
+        acc = v128.add<T>(acc, e);
+      }
+      let s: f64;
+      if (sizeof<T>() == 4) {
+        s = (<f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)) + (<f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3));
+      } else {
+        s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      }
+      comp = neumaier_comp(sum, comp, s);
+      sum += s;
+    }
+  }
+  let tail = 0.0;
+  for (; i < n; i++) {
+    const v = load<T>(at<T>(x, i));
+    const e = v >= t ? sexp<T>((v - m) * beta) : <T>0;
+    store<T>(at<T>(y, i), e);
+    tail += <f64>e;
+  }
+  comp = neumaier_comp(sum, comp, tail);
+  sum += tail;
+  return neumaier_result(sum, comp);
+}
+
+/** y[i] = y[i] >= t ? y[i] : 0 over the row; returns the sum of what is kept (f64). */
+export function raddkeepabove<T>(y: usize, n: i32, t: T): f64 {
+  let sum = 0.0, comp = 0.0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const vt = v128.splat<T>(t);
+    while (i <= n - L) {
+      const end = min(n - L, i + 256);
+      let acc = v128.splat<T>(0);
+      for (; i <= end; i += L) {
+        const p = at<T>(y, i);
+        const e = v128.and(v128.load(p), v128.ge<T>(v128.load(p), vt));
+        v128.store(p, e);
+        acc = v128.add<T>(acc, e);
+      }
+      let s: f64;
+      if (sizeof<T>() == 4) {
+        s = (<f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)) + (<f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3));
+      } else {
+        s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      }
+      comp = neumaier_comp(sum, comp, s);
+      sum += s;
+    }
+  }
+  let tail = 0.0;
+  for (; i < n; i++) {
+    const p = at<T>(y, i);
+    const e = load<T>(p) >= t ? load<T>(p) : <T>0;
+    store<T>(p, e);
+    tail += <f64>e;
+  }
+  comp = neumaier_comp(sum, comp, tail);
+  sum += tail;
+  return neumaier_result(sum, comp);
+}
+
+/** y[i] *= s over the row. */
+export function rscale<T>(y: usize, n: i32, s: T): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const vs = v128.splat<T>(s);
+    for (; i <= n - L; i += L) {
+      const p = at<T>(y, i);
+      v128.store(p, v128.mul<T>(v128.load(p), vs));
+    }
+  }
+  for (; i < n; i++) {
+    const p = at<T>(y, i);
+    store<T>(p, load<T>(p) * s);
+  }
+}
+
+/** The index the inverse CDF of the (unnormalized, >= 0) row y draws for u * total: the smallest
+ *  i whose running sum (f64, index order) exceeds it, or the last nonzero entry. */
+export function rsample<T>(y: usize, n: i32, target: f64): i32 {
+  let run = 0.0;
+  // Whole blocks first: skip a block while its total keeps the running sum <= target.
+  let i = 0;
+  for (; i + 64 <= n; i += 64) {
+    let s = 0.0;
+    for (let j = 0; j < 64; j++) s += <f64>load<T>(at<T>(y, i + j));
+    if (run + s > target) break;
+    run += s;
+  }
+  for (; i < n; i++) {
+    const e = <f64>load<T>(at<T>(y, i));
+    if (e > 0) {
+      run += e;
+      if (run > target) return i;
+    }
+  }
+  // Rounding left the running sum <= target: the last token of nonzero probability.
+  for (let j = n - 1; j >= 0; j--) if (load<T>(at<T>(y, j)) > 0) return j;
+  return 0;
+}
+
+/**
+ * The sampling distribution of each row of x (rows of C, already penalized), in place: removed
+ * tokens 0, kept ones summing to 1; or, when `u` is not 0, the token drawn with the row's
+ * uniform u[r] (f64), stored as a T at out[r] (x is then left with unnormalized weights).
+ * beta = 1 / temperature, 0 for greedy. topK = 0, topP >= 1, minP <= 0 are off; minKeep >= 1.
+ * Returns the first row (of this call) that cannot be sampled (NaN, +Infinity, all -Infinity),
+ * or -1: rows before it are done, it and the rows after it are not.
+ */
+export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32, beta: T, topK: i32, topP: f64, minP: f64, minKeep: i32, hist: usize, idx: usize): i32 {
+  for (let r = 0; r < rows; r++) {
+    const row = at<T>(x, r * C);
+    const m = rmaxnan<T>(row, C);
+    if (m != m || m == <T>Infinity || m == <T>-Infinity) return r;
+    let pick = -1;
+    if (beta == 0) {
+      // Greedy: one-hot at the first argmax.
+      pick = rargmax<T>(row, C);
+      if (u == 0) {
+        memory.fill(row, 0, <usize>C << alignof<T>());
+        store<T>(at<T>(row, pick), <T>1);
+      }
+    } else {
+      // Top-k on the logits: the k'-th largest is the threshold (ties with it kept).
+      let t = <T>-Infinity;
+      const K = topK > 0 ? min(max(topK, minKeep), C) : C;
+      if (K < C) t = value_of<T>(rselect<T>(row, C, <f64>K, false, hist, idx));
+      let S = raddstoreexpminusmaxabove<T>(row, row, C, m, beta, t);
+      // Top-p: keep the values >= the one where the mass from the top reaches topP * S.
+      if (topP < 1) {
+        let tp = value_of<T>(rselect<T>(row, C, topP * S, true, hist, idx));
+        if (minKeep > 1) {
+          const tk = value_of<T>(rselect<T>(row, C, <f64>minKeep, false, hist, idx));
+          tp = tk < tp ? tk : tp;
+        }
+        if (tp > 0) S = raddkeepabove<T>(row, C, tp);
+      }
+      // Min-p: the max's weight is exp(0) = 1, so p < minP * max(p) is weight < minP.
+      if (minP > 0) {
+        let tm = <T>minP;
+        if (minKeep > 1) {
+          const tk = value_of<T>(rselect<T>(row, C, <f64>minKeep, false, hist, idx));
+          tm = tk < tm ? tk : tm;
+        }
+        if (tm > 0) S = raddkeepabove<T>(row, C, tm);
+      }
+      if (u != 0) pick = rsample<T>(row, C, load<f64>(u + (<usize>r << 3)) * S);
+      else rscale<T>(row, C, <T>(1.0 / S));
+    }
+    if (u != 0) store<T>(at<T>(out, r), <T>pick);
+  }
+  return -1;
+}
+
+/** Whether entry a comes after entry b in topK's order (value descending, then index). */
+// @ts-ignore: decorator
+@inline function after<T>(x: usize, a: i32, b: i32): bool {
+  const ka = key_of<T>(load<T>(at<T>(x, a))), kb = key_of<T>(load<T>(at<T>(x, b)));
+  return ka < kb || (ka == kb && a > b);
+}
+
+/** Heapsort of n indices at idx into topK's order (k log k: only the k selected are sorted). */
+function sort_topk<T>(x: usize, idx: usize, n: i32): void {
+  // A max-heap under `after` (its root the entry that comes last), then repeated extraction.
+  for (let s = (n >> 1) - 1; s >= 0; s--) sift<T>(x, idx, s, n);
+  for (let end = n - 1; end > 0; end--) {
+    const a = load<i32>(idx), b = load<i32>(idx + (<usize>end << 2));
+    store<i32>(idx, b);
+    store<i32>(idx + (<usize>end << 2), a);
+    sift<T>(x, idx, 0, end);
+  }
+}
+
+function sift<T>(x: usize, idx: usize, s: i32, n: i32): void {
+  let i = s;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) return;
+    const ic = load<i32>(idx + (<usize>c << 2));
+    if (c + 1 < n && after<T>(x, load<i32>(idx + (<usize>(c + 1) << 2)), ic)) c++;
+    const vc = load<i32>(idx + (<usize>c << 2)), vi = load<i32>(idx + (<usize>i << 2));
+    if (!after<T>(x, vc, vi)) return;
+    store<i32>(idx + (<usize>i << 2), vc);
+    store<i32>(idx + (<usize>c << 2), vi);
+    i = c;
+  }
+}
+
+/**
+ * The k largest of each row, descending, ties by lower index (a NaN the largest): their indices
+ * (i32) at outIdx[r * k ..] and values (T) at outVal[r * k ..]; with `logProbs`, the values are
+ * log-softmax(x * beta) instead of x.
+ */
+export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, beta: T, logProbs: bool, outIdx: usize, outVal: usize, hist: usize, idx: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = at<T>(x, r * C);
+    const oi = outIdx + (<usize>(r * k) << 2);
+    const ov = at<T>(outVal, r * k);
+    const tk = rselect<T>(row, C, <f64>k, false, hist, idx);
+    // Those above the k-th value, then as many of its ties as fit, in index order.
+    let gt = 0;
+    for (let i = 0; i < C; i++) if (key_of<T>(load<T>(at<T>(row, i))) > tk) gt++;
+    let eq = k - gt;
+    let c = 0;
+    for (let i = 0; i < C && c < k; i++) {
+      const kk = key_of<T>(load<T>(at<T>(row, i)));
+      if (kk > tk || (kk == tk && eq-- > 0)) {
+        store<i32>(oi + (<usize>c << 2), i);
+        c++;
+      }
+    }
+    sort_topk<T>(row, oi, k);
+    for (let j = 0; j < k; j++) store<T>(at<T>(ov, j), load<T>(at<T>(row, load<i32>(oi + (<usize>j << 2)))));
+    if (logProbs) {
+      // log-softmax(x * beta) = (x - m) * beta - log(sum exp((x - m) * beta)); the exp pass
+      // overwrites the row (the caller's copy), whose values are already out.
+      const m = rmaxnan<T>(row, C);
+      const shift = Math.log(raddstoreexpminusmaxabove<T>(row, row, C, m, beta, <T>-Infinity));
+      for (let j = 0; j < k; j++) {
+        const v = load<T>(at<T>(ov, j));
+        store<T>(at<T>(ov, j), <T>(<f64>((v - m) * beta) - shift));
+      }
+    }
+  }
+}
