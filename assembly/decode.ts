@@ -12,14 +12,37 @@
 import { LANES, at, vhmax, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
 
-/** Bytes of the `hist` scratch: 2048 f64 bins. */
+/** Bytes of the histogram: two copies of 2048 f64 bins (the first level over a whole row fills
+ *  them alternately, so consecutive elements of one bin do not wait on each other's store). */
 // @ts-ignore: decorator
-@inline export const HIST_BYTES: usize = 2048 * 8;
+@inline export const HIST_BYTES: usize = 2 * 2048 * 8;
+
+/** Bytes of the `work` scratch a row kernel of C classes takes: the histogram, then the
+ *  candidate list (C i32), then the radix select's own list (C i32) and the block maxima. */
+export function work_bytes(C: i32): usize {
+  return HIST_BYTES + 12 * <usize>C + 64;
+}
 
 // @ts-ignore: decorator
 @inline const DIGIT: u64 = 11;
 // @ts-ignore: decorator
 @inline const BINS: i32 = 2048;
+/** Elements per block of the block-maxima prefilter (a multiple of 4 vectors). */
+// @ts-ignore: decorator
+@inline const BLOCK_ELEMS: i32 = 64;
+
+// @ts-ignore: decorator
+@inline function list_of(work: usize): usize {
+  return work + HIST_BYTES;
+}
+// @ts-ignore: decorator
+@inline function tmp_of(work: usize, C: i32): usize {
+  return work + HIST_BYTES + (<usize>C << 2);
+}
+// @ts-ignore: decorator
+@inline function bmax_of(work: usize, C: i32): usize {
+  return (work + HIST_BYTES + (<usize>C << 3) + 7) & ~<usize>7;
+}
 
 /** The order key of a value: unsigned keys in the order of the values (-Infinity lowest; a NaN
  *  above +Infinity, as torch.topk orders it). f32 keys sit in the top 32 bits. */
@@ -35,10 +58,11 @@ import { vexp, sexp } from './exp';
   }
 }
 
-/** The value of a key (the inverse of key_of for non-NaN values). */
+/** The value of a key (the inverse of key_of for non-NaN values; key 0, below every value's,
+ *  gives -Infinity). */
 // @ts-ignore: decorator
 @inline function value_of<T>(k: u64): T {
-  if (k == 0) return <T>-Infinity; // rselect's "below every key"
+  if (k == 0) return <T>-Infinity;
   if (sizeof<T>() == 4) {
     const b = <u32>(k >> 32);
     return <T>reinterpret<f32>((b & 0x80000000) != 0 ? b & 0x7FFFFFFF : ~b);
@@ -51,12 +75,6 @@ import { vexp, sexp } from './exp';
 // @ts-ignore: decorator
 @inline function weight<T>(v: T, mass: bool): f64 {
   return mass ? <f64>v : 1.0;
-}
-
-/** Zeroes the histogram. */
-// @ts-ignore: decorator
-@inline function hist_zero(hist: usize): void {
-  memory.fill(hist, 0, HIST_BYTES);
 }
 
 /** The bin, walking down from the top, where the running weight first reaches `target`, and the
@@ -75,69 +93,189 @@ function hist_walk(hist: usize, target: f64): i32 {
   return -1;
 }
 
+// @ts-ignore: decorator
+@inline function elem(list: usize, j: i32): i32 {
+  return list == 0 ? j : load<i32>(list + (<usize>j << 2));
+}
+
+/** The order key of a value >= 0 (the mass mode's weights): its bits, ordered as the values. */
+// @ts-ignore: decorator
+@inline function raw_key<T>(v: T): u64 {
+  return sizeof<T>() == 4 ? <u64>reinterpret<u32>(<f32>v) << 32 : reinterpret<u64>(<f64>v);
+}
+
+// @ts-ignore: decorator
+@inline function raw_value<T>(k: u64): T {
+  return sizeof<T>() == 4 ? <T>reinterpret<f32>(<u32>(k >> 32)) : <T>reinterpret<f64>(k);
+}
+
+// @ts-ignore: decorator
+@inline function mkey<T>(v: T, mass: bool): u64 {
+  return mass ? raw_key<T>(v) : key_of<T>(v);
+}
+
 /**
- * The key of the value v of the row where the running weight, over the values in descending
- * order with ties as one group, first reaches `target`: the smallest v whose group brings the
- * weight of the values >= v to `target` or more. Weights are counts (`mass` false: v is then
- * the target-th largest value) or the values themselves (`mass` true, values >= 0: the top-p
- * boundary). Returns 0, below every key, when the total weight stays under `target`.
+ * The value v among the candidates (indices list[0..cnt) into x, or 0..cnt when list is 0)
+ * where the running weight, over the values in descending order with ties as one group, first
+ * reaches `target`: the smallest v whose group brings the weight of the candidates >= v to
+ * `target` or more. Weights are counts (`mass` false: v is then the target-th largest, in
+ * key_of order) or the values themselves (`mass` true, values >= 0: the top-p boundary).
+ * Returns -Infinity when the total weight stays under `target` (rounding: keep everything).
+ * `tmp` holds cnt i32 (its own candidates).
  */
-export function rselect<T>(x: usize, n: i32, target: f64, mass: bool, hist: usize, idx: usize): u64 {
-  // Level 0: every element, bins of the top 11 bits.
+export function rselect<T>(x: usize, list: usize, cnt: i32, target: f64, mass: bool, hist: usize, tmp: usize): T {
+  // Level 0: bins of the top 11 bits, two histograms filled alternately.
   let shift: u64 = 64 - DIGIT;
-  hist_zero(hist);
-  for (let i = 0; i < n; i++) {
-    const v = load<T>(at<T>(x, i));
-    const p = hist + (<usize>(key_of<T>(v) >> shift) << 3);
-    store<f64>(p, load<f64>(p) + weight<T>(v, mass));
+  memory.fill(hist, 0, HIST_BYTES);
+  const h2 = hist + (<usize>BINS << 3);
+  let j = 0;
+  for (; j + 1 < cnt; j += 2) {
+    const v0 = load<T>(at<T>(x, elem(list, j))), v1 = load<T>(at<T>(x, elem(list, j + 1)));
+    const p0 = hist + (<usize>(mkey<T>(v0, mass) >> shift) << 3);
+    store<f64>(p0, load<f64>(p0) + weight<T>(v0, mass));
+    const p1 = h2 + (<usize>(mkey<T>(v1, mass) >> shift) << 3);
+    store<f64>(p1, load<f64>(p1) + weight<T>(v1, mass));
+  }
+  if (j < cnt) {
+    const v0 = load<T>(at<T>(x, elem(list, j)));
+    const p0 = hist + (<usize>(mkey<T>(v0, mass) >> shift) << 3);
+    store<f64>(p0, load<f64>(p0) + weight<T>(v0, mass));
+  }
+  for (let b = 0; b < BINS; b++) {
+    const p = hist + (<usize>b << 3);
+    store<f64>(p, load<f64>(p) + load<f64>(h2 + (<usize>b << 3)));
   }
   let b = hist_walk(hist, target);
-  if (b < 0) return 0;
+  if (b < 0) return <T>-Infinity;
   target -= load<f64>(hist);
   let prefix: u64 = <u64>b;
-  let cnt = 0;
+  let c = 0;
   let kmin: u64 = -1, kmax: u64 = 0;
-  for (let i = 0; i < n; i++) {
-    const k = key_of<T>(load<T>(at<T>(x, i)));
-    if ((k >> shift) == prefix) {
-      store<i32>(idx + (<usize>cnt << 2), i);
-      cnt++;
-      kmin = k < kmin ? k : kmin;
-      kmax = k > kmax ? k : kmax;
-    }
+  // Compaction without branches (membership of the boundary bin is data, not predictable).
+  for (j = 0; j < cnt; j++) {
+    const i = elem(list, j);
+    const k = mkey<T>(load<T>(at<T>(x, i)), mass);
+    const hit = (k >> shift) == prefix;
+    store<i32>(tmp + (<usize>c << 2), i);
+    c += <i32>hit;
+    kmin = hit && k < kmin ? k : kmin;
+    kmax = hit && k > kmax ? k : kmax;
   }
   // Next levels: the candidates of the boundary bin, 11 more bits each, until one value is left.
   while (kmin != kmax) {
     const width: u64 = shift >= DIGIT ? DIGIT : shift;
     shift -= width;
     const mask: u64 = (<u64>1 << width) - 1;
-    hist_zero(hist);
-    for (let j = 0; j < cnt; j++) {
-      const v = load<T>(at<T>(x, load<i32>(idx + (<usize>j << 2))));
-      const p = hist + (<usize>((key_of<T>(v) >> shift) & mask) << 3);
+    memory.fill(hist, 0, <usize>BINS << 3);
+    for (j = 0; j < c; j++) {
+      const v = load<T>(at<T>(x, load<i32>(tmp + (<usize>j << 2))));
+      const p = hist + (<usize>((mkey<T>(v, mass) >> shift) & mask) << 3);
       store<f64>(p, load<f64>(p) + weight<T>(v, mass));
     }
     b = hist_walk(hist, target);
     // Rounding of the weights: the lowest candidate keeps everything above it.
-    if (b < 0) return kmin;
+    if (b < 0) break;
     target -= load<f64>(hist);
     prefix = (prefix << width) | <u64>b;
-    let c = 0;
+    let c2 = 0;
     kmin = -1;
     kmax = 0;
-    for (let j = 0; j < cnt; j++) {
-      const i = load<i32>(idx + (<usize>j << 2));
-      const k = key_of<T>(load<T>(at<T>(x, i)));
-      if ((k >> shift) == prefix) {
-        store<i32>(idx + (<usize>c << 2), i);
-        c++;
-        kmin = k < kmin ? k : kmin;
-        kmax = k > kmax ? k : kmax;
+    for (j = 0; j < c; j++) {
+      const i = load<i32>(tmp + (<usize>j << 2));
+      const k = mkey<T>(load<T>(at<T>(x, i)), mass);
+      const hit = (k >> shift) == prefix;
+      store<i32>(tmp + (<usize>c2 << 2), i);
+      c2 += <i32>hit;
+      kmin = hit && k < kmin ? k : kmin;
+      kmax = hit && k > kmax ? k : kmax;
+    }
+    c = c2;
+  }
+  return mass ? raw_value<T>(kmin) : value_of<T>(kmin);
+}
+
+/** A value t0 with at least K elements of the row at or above it (in key order), found from the
+ *  maxima of blocks of BLOCK_ELEMS (the K-th largest block maximum), or -Infinity when the row
+ *  has too few blocks for that to prune. One vector pass; the block maxima go to `bmax`. */
+function kth_lower_bound<T>(x: usize, n: i32, K: i32, hist: usize, tmp: usize, bmax: usize): T {
+  const B = n / BLOCK_ELEMS;
+  if (B < 4 * K) return <T>-Infinity;
+  for (let b = 0; b < B; b++) {
+    const p = at<T>(x, b * BLOCK_ELEMS);
+    let m: T;
+    if (ASC_FEATURE_SIMD) {
+      let m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48);
+      for (let o: usize = 64; o < <usize>BLOCK_ELEMS * sizeof<T>(); o += 64) {
+        m0 = v128.pmax<T>(m0, v128.load(p + o));
+        m1 = v128.pmax<T>(m1, v128.load(p + o, 16));
+        m2 = v128.pmax<T>(m2, v128.load(p + o, 32));
+        m3 = v128.pmax<T>(m3, v128.load(p + o, 48));
+      }
+      m = vhmax<T>(v128.pmax<T>(v128.pmax<T>(m0, m1), v128.pmax<T>(m2, m3)));
+    } else {
+      m = load<T>(p);
+      for (let i = 1; i < BLOCK_ELEMS; i++) {
+        const v = load<T>(at<T>(p, i));
+        m = v > m ? v : m;
       }
     }
-    cnt = c;
+    store<T>(at<T>(bmax, b), m);
   }
-  return kmin;
+  return rselect<T>(bmax, 0, B, <f64>K, false, hist, tmp);
+}
+
+/** The indices of the row's elements whose key is >= key_of(t0), in index order, into list;
+ *  returns how many. A vector compare skips the vectors with none. */
+function collect_ge<T>(x: usize, n: i32, t0: T, list: usize): i32 {
+  const k0 = key_of<T>(t0);
+  let c = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const vt = v128.splat<T>(t0);
+    for (; i <= n - L; i += L) {
+      const v = v128.load(at<T>(x, i));
+      if (v128.any_true(v128.or(v128.ge<T>(v, vt), v128.ne<T>(v, v)))) {
+        for (let l = 0; l < L; l++) {
+          if (key_of<T>(load<T>(at<T>(x, i + l))) >= k0) {
+            store<i32>(list + (<usize>c << 2), i + l);
+            c++;
+          }
+        }
+      }
+    }
+  }
+  for (; i < n; i++) {
+    if (key_of<T>(load<T>(at<T>(x, i))) >= k0) {
+      store<i32>(list + (<usize>c << 2), i);
+      c++;
+    }
+  }
+  return c;
+}
+
+/** Keeps the list's entries whose value is >= t (key order), in order; returns how many. */
+function filter_ge<T>(x: usize, list: usize, cnt: i32, t: T): i32 {
+  const k0 = key_of<T>(t);
+  let c = 0;
+  for (let j = 0; j < cnt; j++) {
+    const i = load<i32>(list + (<usize>j << 2));
+    if (key_of<T>(load<T>(at<T>(x, i))) >= k0) {
+      store<i32>(list + (<usize>c << 2), i);
+      c++;
+    }
+  }
+  return c;
+}
+
+/** The K largest of the row (with every element tied with the K-th): their indices in index
+ *  order at list_of(work); returns how many (>= K). */
+function select_top<T>(x: usize, n: i32, K: i32, work: usize): i32 {
+  const hist = work, list = list_of(work), tmp = tmp_of(work, n);
+  const t0 = kth_lower_bound<T>(x, n, K, hist, tmp, bmax_of(work, n));
+  const cnt = collect_ge<T>(x, n, t0, list);
+  const tk = rselect<T>(x, list, cnt, <f64>K, false, hist, tmp);
+  return filter_ge<T>(x, list, cnt, tk);
 }
 
 /** The row's max, or NaN if it holds a NaN. */
@@ -287,13 +425,35 @@ export function rscale<T>(y: usize, n: i32, s: T): void {
  *  i whose running sum (f64, index order) exceeds it, or the last nonzero entry. */
 export function rsample<T>(y: usize, n: i32, target: f64): i32 {
   let run = 0.0;
-  // Whole blocks first: skip a block while its total keeps the running sum <= target.
+  // Whole blocks first (vector sums): skip a block while its total keeps the running sum <= target.
   let i = 0;
-  for (; i + 64 <= n; i += 64) {
-    let s = 0.0;
-    for (let j = 0; j < 64; j++) s += <f64>load<T>(at<T>(y, i + j));
-    if (run + s > target) break;
-    run += s;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 64 <= n; i += 64) {
+      const p = at<T>(y, i);
+      let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
+      for (let o: usize = 64; o < 64 * sizeof<T>(); o += 64) {
+        a0 = v128.add<T>(a0, v128.load(p + o));
+        a1 = v128.add<T>(a1, v128.load(p + o, 16));
+        a2 = v128.add<T>(a2, v128.load(p + o, 32));
+        a3 = v128.add<T>(a3, v128.load(p + o, 48));
+      }
+      const v = v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3));
+      let s: f64;
+      if (sizeof<T>() == 4) {
+        s = (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+      } else {
+        s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+      }
+      if (run + s > target) break;
+      run += s;
+    }
+  } else {
+    for (; i + 64 <= n; i += 64) {
+      let s = 0.0;
+      for (let j = 0; j < 64; j++) s += <f64>load<T>(at<T>(y, i + j));
+      if (run + s > target) break;
+      run += s;
+    }
   }
   for (; i < n; i++) {
     const e = <f64>load<T>(at<T>(y, i));
@@ -307,20 +467,69 @@ export function rsample<T>(y: usize, n: i32, target: f64): i32 {
   return 0;
 }
 
+/** Over the list's entries (indices into x, in index order): x[i] = exp((x[i] - m) * beta) in
+ *  place; returns their sum (f64). */
+function list_exp<T>(x: usize, list: usize, cnt: i32, m: T, beta: T): f64 {
+  let s = 0.0;
+  for (let j = 0; j < cnt; j++) {
+    const p = at<T>(x, load<i32>(list + (<usize>j << 2)));
+    const e = sexp<T>((load<T>(p) - m) * beta);
+    store<T>(p, e);
+    s += <f64>e;
+  }
+  return s;
+}
+
+/** The sum of x over the list's entries (f64). */
+function list_sum<T>(x: usize, list: usize, cnt: i32): f64 {
+  let s = 0.0;
+  for (let j = 0; j < cnt; j++) s += <f64>load<T>(at<T>(x, load<i32>(list + (<usize>j << 2))));
+  return s;
+}
+
+/** The row's top-p threshold (the weights' value where the mass from the top reaches topP * S,
+ *  lowered to the minKeep-th largest weight when that keeps more), over the list or the row. */
+function topp_threshold<T>(x: usize, list: usize, cnt: i32, S: f64, topP: f64, minKeep: i32, work: usize, C: i32): T {
+  const tmp = tmp_of(work, C);
+  let t = rselect<T>(x, list, cnt, topP * S, true, work, tmp);
+  if (minKeep > 1) {
+    const tk = rselect<T>(x, list, cnt, <f64>minKeep, false, work, tmp);
+    t = tk < t ? tk : t;
+  }
+  return t;
+}
+
+/** The min-p threshold on the weights (the max's weight is exp(0) = 1, so p < minP * max(p) is
+ *  weight < minP), lowered to the minKeep-th largest weight when that keeps more. */
+function minp_threshold<T>(x: usize, list: usize, cnt: i32, minP: f64, minKeep: i32, work: usize, C: i32): T {
+  let t = <T>minP;
+  if (minKeep > 1) {
+    const tk = rselect<T>(x, list, cnt, <f64>minKeep, false, work, tmp_of(work, C));
+    t = tk < t ? tk : t;
+  }
+  return t;
+}
+
 /**
  * The sampling distribution of each row of x (rows of C, already penalized), in place: removed
  * tokens 0, kept ones summing to 1; or, when `u` is not 0, the token drawn with the row's
- * uniform u[r] (f64), stored as a T at out[r] (x is then left with unnormalized weights).
+ * uniform u[r] (f64), stored as a T at out[r] (x is then left with scratch values).
  * beta = 1 / temperature, 0 for greedy. topK = 0, topP >= 1, minP <= 0 are off; minKeep >= 1.
- * Returns the first row (of this call) that cannot be sampled (NaN, +Infinity, all -Infinity),
- * or -1: rows before it are done, it and the rows after it are not.
+ * `work` holds work_bytes(C). Returns the first row (of this call) that cannot be sampled (NaN,
+ * +Infinity, all -Infinity), or -1: rows before it are done, it and the rows after it are not.
+ *
+ * With top-k, the row is cut to its k' largest first (select_top: block-maxima prefilter, radix
+ * select over the few candidates) and every later step runs over that list; without, the steps
+ * are passes over the row (one exp pass, radix selects over the weights, one keep pass each).
  */
-export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32, beta: T, topK: i32, topP: f64, minP: f64, minKeep: i32, hist: usize, idx: usize): i32 {
+export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32, beta: T, topK: i32, topP: f64, minP: f64, minKeep: i32, work: usize): i32 {
+  const list = list_of(work);
   for (let r = 0; r < rows; r++) {
     const row = at<T>(x, r * C);
     const m = rmaxnan<T>(row, C);
     if (m != m || m == <T>Infinity || m == <T>-Infinity) return r;
     let pick = -1;
+    const K = topK > 0 ? min(max(topK, minKeep), C) : C;
     if (beta == 0) {
       // Greedy: one-hot at the first argmax.
       pick = rargmax<T>(row, C);
@@ -328,29 +537,55 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
         memory.fill(row, 0, <usize>C << alignof<T>());
         store<T>(at<T>(row, pick), <T>1);
       }
-    } else {
-      // Top-k on the logits: the k'-th largest is the threshold (ties with it kept).
-      let t = <T>-Infinity;
-      const K = topK > 0 ? min(max(topK, minKeep), C) : C;
-      if (K < C) t = value_of<T>(rselect<T>(row, C, <f64>K, false, hist, idx));
-      let S = raddstoreexpminusmaxabove<T>(row, row, C, m, beta, t);
-      // Top-p: keep the values >= the one where the mass from the top reaches topP * S.
+    } else if (K < C) {
+      // Top-k: the list of the k' largest (ties with the k'-th kept), in index order.
+      let cnt = select_top<T>(row, C, K, work);
+      let S = list_exp<T>(row, list, cnt, m, beta);
       if (topP < 1) {
-        let tp = value_of<T>(rselect<T>(row, C, topP * S, true, hist, idx));
-        if (minKeep > 1) {
-          const tk = value_of<T>(rselect<T>(row, C, <f64>minKeep, false, hist, idx));
-          tp = tk < tp ? tk : tp;
-        }
-        if (tp > 0) S = raddkeepabove<T>(row, C, tp);
+        const t = topp_threshold<T>(row, list, cnt, S, topP, minKeep, work, C);
+        cnt = filter_ge<T>(row, list, cnt, t);
+        S = list_sum<T>(row, list, cnt);
       }
-      // Min-p: the max's weight is exp(0) = 1, so p < minP * max(p) is weight < minP.
       if (minP > 0) {
-        let tm = <T>minP;
-        if (minKeep > 1) {
-          const tk = value_of<T>(rselect<T>(row, C, <f64>minKeep, false, hist, idx));
-          tm = tk < tm ? tk : tm;
+        const t = minp_threshold<T>(row, list, cnt, minP, minKeep, work, C);
+        cnt = filter_ge<T>(row, list, cnt, t);
+        S = list_sum<T>(row, list, cnt);
+      }
+      if (u != 0) {
+        // Inverse CDF in index order over the kept tokens.
+        const target = load<f64>(u + (<usize>r << 3)) * S;
+        let run = 0.0;
+        for (let j = 0; j < cnt; j++) {
+          const i = load<i32>(list + (<usize>j << 2));
+          const e = <f64>load<T>(at<T>(row, i));
+          if (e > 0) {
+            run += e;
+            pick = i;
+            if (run > target) break;
+          }
         }
-        if (tm > 0) S = raddkeepabove<T>(row, C, tm);
+        if (pick < 0) pick = load<i32>(list);
+      } else {
+        // The kept weights, normalized, and zeros between them.
+        const inv = <T>(1.0 / S);
+        let next = 0;
+        for (let j = 0; j < cnt; j++) {
+          const i = load<i32>(list + (<usize>j << 2));
+          if (i > next) memory.fill(at<T>(row, next), 0, <usize>(i - next) << alignof<T>());
+          store<T>(at<T>(row, i), load<T>(at<T>(row, i)) * inv);
+          next = i + 1;
+        }
+        if (C > next) memory.fill(at<T>(row, next), 0, <usize>(C - next) << alignof<T>());
+      }
+    } else {
+      let S = raddstoreexpminusmaxabove<T>(row, row, C, m, beta, <T>-Infinity);
+      if (topP < 1) {
+        const t = topp_threshold<T>(row, 0, C, S, topP, minKeep, work, C);
+        if (t > 0) S = raddkeepabove<T>(row, C, t);
+      }
+      if (minP > 0) {
+        const t = minp_threshold<T>(row, 0, C, minP, minKeep, work, C);
+        if (t > 0) S = raddkeepabove<T>(row, C, t);
       }
       if (u != 0) pick = rsample<T>(row, C, load<f64>(u + (<usize>r << 3)) * S);
       else rscale<T>(row, C, <T>(1.0 / S));
@@ -397,22 +632,30 @@ function sift<T>(x: usize, idx: usize, s: i32, n: i32): void {
 /**
  * The k largest of each row, descending, ties by lower index (a NaN the largest): their indices
  * (i32) at outIdx[r * k ..] and values (T) at outVal[r * k ..]; with `logProbs`, the values are
- * log-softmax(x * beta) instead of x.
+ * log-softmax(x * beta) instead of x. `work` holds work_bytes(C).
  */
-export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, beta: T, logProbs: bool, outIdx: usize, outVal: usize, hist: usize, idx: usize): void {
+export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, beta: T, logProbs: bool, outIdx: usize, outVal: usize, work: usize): void {
+  const list = list_of(work);
   for (let r = 0; r < rows; r++) {
     const row = at<T>(x, r * C);
     const oi = outIdx + (<usize>(r * k) << 2);
     const ov = at<T>(outVal, r * k);
-    const tk = rselect<T>(row, C, <f64>k, false, hist, idx);
-    // Those above the k-th value, then as many of its ties as fit, in index order.
+    const cnt = select_top<T>(row, C, k, work);
+    // The list holds the k largest and every tie of the k-th (its least value): those above it,
+    // then as many of its ties as fit, in index order; then only those k are sorted.
+    let tk: u64 = -1;
+    for (let j = 0; j < cnt; j++) {
+      const kk = key_of<T>(load<T>(at<T>(row, load<i32>(list + (<usize>j << 2)))));
+      tk = kk < tk ? kk : tk;
+    }
     let gt = 0;
-    for (let i = 0; i < C; i++) if (key_of<T>(load<T>(at<T>(row, i))) > tk) gt++;
+    for (let j = 0; j < cnt; j++) if (key_of<T>(load<T>(at<T>(row, load<i32>(list + (<usize>j << 2))))) > tk) gt++;
     let eq = k - gt;
     let c = 0;
-    for (let i = 0; i < C && c < k; i++) {
+    for (let j = 0; j < cnt && c < k; j++) {
+      const i = load<i32>(list + (<usize>j << 2));
       const kk = key_of<T>(load<T>(at<T>(row, i)));
-      if (kk > tk || (kk == tk && eq-- > 0)) {
+      if (kk > tk || eq-- > 0) {
         store<i32>(oi + (<usize>c << 2), i);
         c++;
       }

@@ -78,8 +78,8 @@ export interface TopK<A extends FloatArray = FloatArray> {
 /** Options of {@link argmax}. */
 export type ArgmaxOptions = LayoutOptions;
 
-/** Bytes of the radix select's histogram (assembly/decode.ts HIST_BYTES). */
-const HIST_BYTES = 2048 * 8;
+/** Bytes of the kernels' `work` scratch for rows of C (assembly/decode.ts work_bytes). */
+const workBytes = (C: number) => 2 * 2048 * 8 + 12 * C + 64;
 
 /** One decoding operation: its name and the shape of its result. */
 export interface DecodeOp {
@@ -265,7 +265,7 @@ function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec
   const k = a.k;
   const rowsPerChunk = plan.unitsPerChunk * L.inner;
   const size = 1 << dt.shift;
-  const extra = HIST_BYTES + regionSize(4 * C) + (op.output === 'rows' ? regionSize(8 * rowsPerChunk) : 0) +
+  const extra = regionSize(workBytes(C)) + (op.output === 'rows' ? regionSize(8 * rowsPerChunk) : 0) +
     (op.output === 'topk' ? regionSize(4 * rowsPerChunk * k) + regionSize(size * rowsPerChunk * k) : 0);
   const bytes = plan.bytes + extra;
   let x = a.x;
@@ -273,8 +273,7 @@ function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec
   if (scratch.fits(bytes)) scratch.begin(bytes, '');
   else [x, into] = keepViews(arena, [x, into], () => scratch.begin(bytes, `${fn}: the scratch space for the logits`));
   const base = scratch.take(plan.bytes);
-  const hist = scratch.take(HIST_BYTES);
-  const idx = scratch.take(4 * C);
+  const work = scratch.take(workBytes(C));
   const Ctor = dt.Array as unknown as new (n: number) => A;
   if (op.output === 'topk') {
     const indices = newResult(fn, Int32Array, rows * k, 'k');
@@ -283,7 +282,7 @@ function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec
     const ov = scratch.take(size * rowsPerChunk * k);
     const b = a.s ? a.s.beta : 1;
     runChunks(exec, arena, plan, base, { ins: [x], elemOut: null, elemFrom: 0, rowOut: null }, (kt, r, _o, first, n) => {
-      kt.topk[dt.index](r[0]!, n, C, k, b, a.logProbs ? 1 : 0, oi, ov, hist, idx);
+      kt.topk[dt.index](r[0]!, n, C, k, b, a.logProbs ? 1 : 0, oi, ov, work);
       const v = arena.views();
       indices.set(v.i32.subarray(oi >>> 2, (oi >>> 2) + n * k), first * k);
       values.set(dt.view(v).subarray(ov >>> dt.shift, (ov >>> dt.shift) + n * k), first * k);
@@ -299,7 +298,7 @@ function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec
     const v = arena.views();
     applyPenalties(dt.view(v), r[0]! >>> dt.shift, first, n, C, s);
     if (sample) v.f64.set(a.uniforms!.subarray(first, first + n), up >>> 3);
-    const bad = kt.decode[dt.index](r[0]!, sample ? o : 0, up, n, C, s.beta, s.topK, s.topP, s.minP, s.minKeep, hist, idx);
+    const bad = kt.decode[dt.index](r[0]!, sample ? o : 0, up, n, C, s.beta, s.topK, s.topP, s.minP, s.minKeep, work);
     if (bad >= 0) throw rowError(fn, first + bad);
   });
   if (!sample) return dist;

@@ -44,7 +44,7 @@ export function logitsOf(c: DecodingCase): unknown {
   if (l.data) return Ctor.from((l.data as unknown[]).map(num));
   if (l.b64) {
     const bytes = b64bytes(l.b64);
-    return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT).slice();
+    return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT).slice();
   }
   const g = l.gen;
   const n = c.rows * c.classes;
