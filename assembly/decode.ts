@@ -114,6 +114,16 @@ function hist_walk(hist: usize, target: f64): i32 {
   return mass ? raw_key<T>(v) : key_of<T>(v);
 }
 
+/** Adds elements i0 and i1 of x to the level-0 histograms h1 and h2. */
+// @ts-ignore: decorator
+@inline function hist2<T>(x: usize, i0: i32, i1: i32, h1: usize, h2: usize, shift: u64, mass: bool): void {
+  const v0 = load<T>(at<T>(x, i0)), v1 = load<T>(at<T>(x, i1));
+  const p0 = h1 + (<usize>(mkey<T>(v0, mass) >> shift) << 3);
+  const p1 = h2 + (<usize>(mkey<T>(v1, mass) >> shift) << 3);
+  store<f64>(p0, load<f64>(p0) + weight<T>(v0, mass));
+  store<f64>(p1, load<f64>(p1) + weight<T>(v1, mass));
+}
+
 /**
  * The value v among the candidates (indices list[0..cnt) into x, or 0..cnt when list is 0)
  * where the running weight, over the values in descending order with ties as one group, first
@@ -129,12 +139,10 @@ export function rselect<T>(x: usize, list: usize, cnt: i32, target: f64, mass: b
   memory.fill(hist, 0, HIST_BYTES);
   const h2 = hist + (<usize>BINS << 3);
   let j = 0;
-  for (; j + 1 < cnt; j += 2) {
-    const v0 = load<T>(at<T>(x, elem(list, j))), v1 = load<T>(at<T>(x, elem(list, j + 1)));
-    const p0 = hist + (<usize>(mkey<T>(v0, mass) >> shift) << 3);
-    store<f64>(p0, load<f64>(p0) + weight<T>(v0, mass));
-    const p1 = h2 + (<usize>(mkey<T>(v1, mass) >> shift) << 3);
-    store<f64>(p1, load<f64>(p1) + weight<T>(v1, mass));
+  if (list == 0) {
+    for (; j + 1 < cnt; j += 2) hist2<T>(x, j, j + 1, hist, h2, shift, mass);
+  } else {
+    for (; j + 1 < cnt; j += 2) hist2<T>(x, load<i32>(list + (<usize>j << 2)), load<i32>(list + (<usize>j << 2), 4), hist, h2, shift, mass);
   }
   if (j < cnt) {
     const v0 = load<T>(at<T>(x, elem(list, j)));
@@ -314,7 +322,13 @@ export function rargmax<T>(x: usize, n: i32): i32 {
       if (v != v) return i;
     }
   }
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const vm = v128.splat<T>(m);
+    while (i <= n - L && !v128.any_true(v128.eq<T>(v128.load(at<T>(x, i)), vm))) i += L;
+  }
+  for (; i < n; i++) {
     if (load<T>(at<T>(x, i)) == m) return i;
   }
   return 0;
@@ -487,6 +501,57 @@ function list_sum<T>(x: usize, list: usize, cnt: i32): f64 {
   return s;
 }
 
+/** A lower bound t0 on the top-p boundary of the weights row y (values in [0, 1]): the largest
+ *  of 2^-4, 2^-8, ..., 2^-24 whose weights at or above it reach `target` (with room for the
+ *  rounding of the sums), or 0. One vector pass; the radix select then needs only the weights
+ *  >= t0, usually a few hundred of a vocabulary. */
+function mass_lower_bound<T>(y: usize, n: i32, target: f64): T {
+  let s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const t1 = v128.splat<T>(<T>0.0625), t2 = v128.splat<T>(<T>0.00390625), t3 = v128.splat<T>(<T>0.000244140625);
+    const t4 = v128.splat<T>(<T>1.52587890625e-5), t5 = v128.splat<T>(<T>9.5367431640625e-7), t6 = v128.splat<T>(<T>5.9604644775390625e-8);
+    while (i <= n - L) {
+      const end = min(n - L, i + 256);
+      let a1 = v128.splat<T>(0), a2 = a1, a3 = a1, a4 = a1, a5 = a1, a6 = a1;
+      for (; i <= end; i += L) {
+        const v = v128.load(at<T>(y, i));
+        a1 = v128.add<T>(a1, v128.and(v, v128.ge<T>(v, t1)));
+        a2 = v128.add<T>(a2, v128.and(v, v128.ge<T>(v, t2)));
+        a3 = v128.add<T>(a3, v128.and(v, v128.ge<T>(v, t3)));
+        a4 = v128.add<T>(a4, v128.and(v, v128.ge<T>(v, t4)));
+        a5 = v128.add<T>(a5, v128.and(v, v128.ge<T>(v, t5)));
+        a6 = v128.add<T>(a6, v128.and(v, v128.ge<T>(v, t6)));
+      }
+      s1 += lanes_sum<T>(a1); s2 += lanes_sum<T>(a2); s3 += lanes_sum<T>(a3);
+      s4 += lanes_sum<T>(a4); s5 += lanes_sum<T>(a5); s6 += lanes_sum<T>(a6);
+    }
+  }
+  for (; i < n; i++) {
+    const v = <f64>load<T>(at<T>(y, i));
+    if (v >= 0.0625) s1 += v;
+    if (v >= 0.00390625) s2 += v;
+    if (v >= 0.000244140625) s3 += v;
+    if (v >= 1.52587890625e-5) s4 += v;
+    if (v >= 9.5367431640625e-7) s5 += v;
+    if (v >= 5.9604644775390625e-8) s6 += v;
+  }
+  // The blocked sums are good to ~1e-6 relative: ask that much more.
+  const need = target * (1 + 1e-5);
+  return s1 >= need ? <T>0.0625 : s2 >= need ? <T>0.00390625 : s3 >= need ? <T>0.000244140625 :
+    s4 >= need ? <T>1.52587890625e-5 : s5 >= need ? <T>9.5367431640625e-7 : s6 >= need ? <T>5.9604644775390625e-8 : <T>0;
+}
+
+// @ts-ignore: decorator
+@inline function lanes_sum<T>(v: v128): f64 {
+  if (sizeof<T>() == 4) {
+    return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+  } else {
+    return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  }
+}
+
 /** The row's top-p threshold (the weights' value where the mass from the top reaches topP * S,
  *  lowered to the minKeep-th largest weight when that keeps more), over the list or the row. */
 function topp_threshold<T>(x: usize, list: usize, cnt: i32, S: f64, topP: f64, minKeep: i32, work: usize, C: i32): T {
@@ -580,8 +645,13 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
     } else {
       let S = raddstoreexpminusmaxabove<T>(row, row, C, m, beta, <T>-Infinity);
       if (topP < 1) {
-        const t = topp_threshold<T>(row, 0, C, S, topP, minKeep, work, C);
-        if (t > 0) S = raddkeepabove<T>(row, C, t);
+        // The candidates: the weights >= a lower bound of the boundary (all of them at worst).
+        const t0 = mass_lower_bound<T>(row, C, topP * S);
+        const cnt = collect_ge<T>(row, C, t0, list);
+        const t = topp_threshold<T>(row, list, cnt, S, topP, 1, work, C);
+        const tk = minKeep > 1 ? rselect<T>(row, 0, C, <f64>minKeep, false, work, tmp_of(work, C)) : t;
+        const tt = tk < t ? tk : t;
+        if (tt > 0) S = raddkeepabove<T>(row, C, tt);
       }
       if (minP > 0) {
         const t = minp_threshold<T>(row, 0, C, minP, minKeep, work, C);
