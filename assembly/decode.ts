@@ -501,46 +501,49 @@ function list_sum<T>(x: usize, list: usize, cnt: i32): f64 {
   return s;
 }
 
-/** A lower bound t0 on the top-p boundary of the weights row y (values in [0, 1]): the largest
- *  of 2^-4, 2^-8, ..., 2^-24 whose weights at or above it reach `target` (with room for the
- *  rounding of the sums), or 0. One vector pass; the radix select then needs only the weights
- *  >= t0, usually a few hundred of a vocabulary. */
-function mass_lower_bound<T>(y: usize, n: i32, target: f64): T {
-  let s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0;
+/** The sums of the row's weights at or above lo and at or above hi (f64, at out and out + 8):
+ *  one vector pass, lanes summed per block of 256 and the blocks in f64. */
+function masked_sums2<T>(y: usize, n: i32, lo: T, hi: T, out: usize): void {
+  let sl = 0.0, sh = 0.0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
-    const t1 = v128.splat<T>(<T>0.0625), t2 = v128.splat<T>(<T>0.00390625), t3 = v128.splat<T>(<T>0.000244140625);
-    const t4 = v128.splat<T>(<T>1.52587890625e-5), t5 = v128.splat<T>(<T>9.5367431640625e-7), t6 = v128.splat<T>(<T>5.9604644775390625e-8);
+    const vl = v128.splat<T>(lo), vh = v128.splat<T>(hi);
     while (i <= n - L) {
       const end = min(n - L, i + 256);
-      let a1 = v128.splat<T>(0), a2 = a1, a3 = a1, a4 = a1, a5 = a1, a6 = a1;
+      let al = v128.splat<T>(0), ah = al;
       for (; i <= end; i += L) {
         const v = v128.load(at<T>(y, i));
-        a1 = v128.add<T>(a1, v128.and(v, v128.ge<T>(v, t1)));
-        a2 = v128.add<T>(a2, v128.and(v, v128.ge<T>(v, t2)));
-        a3 = v128.add<T>(a3, v128.and(v, v128.ge<T>(v, t3)));
-        a4 = v128.add<T>(a4, v128.and(v, v128.ge<T>(v, t4)));
-        a5 = v128.add<T>(a5, v128.and(v, v128.ge<T>(v, t5)));
-        a6 = v128.add<T>(a6, v128.and(v, v128.ge<T>(v, t6)));
+        al = v128.add<T>(al, v128.and(v, v128.ge<T>(v, vl)));
+        ah = v128.add<T>(ah, v128.and(v, v128.ge<T>(v, vh)));
       }
-      s1 += lanes_sum<T>(a1); s2 += lanes_sum<T>(a2); s3 += lanes_sum<T>(a3);
-      s4 += lanes_sum<T>(a4); s5 += lanes_sum<T>(a5); s6 += lanes_sum<T>(a6);
+      sl += lanes_sum<T>(al);
+      sh += lanes_sum<T>(ah);
     }
   }
   for (; i < n; i++) {
-    const v = <f64>load<T>(at<T>(y, i));
-    if (v >= 0.0625) s1 += v;
-    if (v >= 0.00390625) s2 += v;
-    if (v >= 0.000244140625) s3 += v;
-    if (v >= 1.52587890625e-5) s4 += v;
-    if (v >= 9.5367431640625e-7) s5 += v;
-    if (v >= 5.9604644775390625e-8) s6 += v;
+    const v = load<T>(at<T>(y, i));
+    if (v >= lo) sl += <f64>v;
+    if (v >= hi) sh += <f64>v;
   }
-  // The blocked sums are good to ~1e-6 relative: ask that much more.
-  const need = target * (1 + 1e-5);
-  return s1 >= need ? <T>0.0625 : s2 >= need ? <T>0.00390625 : s3 >= need ? <T>0.000244140625 :
-    s4 >= need ? <T>1.52587890625e-5 : s5 >= need ? <T>9.5367431640625e-7 : s6 >= need ? <T>5.9604644775390625e-8 : <T>0;
+  store<f64>(out, sl);
+  store<f64>(out, sh, 8);
+}
+
+/** The octave-quarter bin of a weight in [0, 1] (2048 bins; f64 weights below 2^-255 in bin 0). */
+// @ts-ignore: decorator
+@inline function wbin<T>(v: T): i32 {
+  if (sizeof<T>() == 4) return <i32>(reinterpret<u32>(<f32>v) >> 21);
+  const b = <i32>(reinterpret<u64>(<f64>v) >> 50) - 3072;
+  return b < 0 ? 0 : b;
+}
+
+/** The least weight of bin b (0 for b <= 0). */
+// @ts-ignore: decorator
+@inline function wbin_lo<T>(b: i32): T {
+  if (b <= 0) return <T>0;
+  if (sizeof<T>() == 4) return <T>reinterpret<f32>(<u32>b << 21);
+  return <T>reinterpret<f64>(<u64>(b + 3072) << 50);
 }
 
 // @ts-ignore: decorator
@@ -550,6 +553,84 @@ function mass_lower_bound<T>(y: usize, n: i32, target: f64): T {
   } else {
     return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
   }
+}
+
+/** The indices of the row's weights in [lo, hi), in index order, into list; returns how many. */
+function collect_band<T>(y: usize, n: i32, lo: T, hi: T, list: usize): i32 {
+  let c = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const L = LANES<T>();
+    const vl = v128.splat<T>(lo), vh = v128.splat<T>(hi);
+    for (; i <= n - L; i += L) {
+      const v = v128.load(at<T>(y, i));
+      if (v128.any_true(v128.and(v128.ge<T>(v, vl), v128.lt<T>(v, vh)))) {
+        for (let l = 0; l < L; l++) {
+          const e = load<T>(at<T>(y, i + l));
+          store<i32>(list + (<usize>c << 2), i + l);
+          c += <i32>(e >= lo && e < hi);
+        }
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const e = load<T>(at<T>(y, i));
+    store<i32>(list + (<usize>c << 2), i);
+    c += <i32>(e >= lo && e < hi);
+  }
+  return c;
+}
+
+/**
+ * The top-p boundary of a whole row of weights y (in [0, 1]): an estimate from every 16th weight
+ * (a histogram by quarter octaves) gives a band [lo, hi) of two octaves around it; one vector pass
+ * checks that the mass at or above hi is below the target and at or above lo reaches it (with
+ * 1e-5 to spare, else that end of the band opens up); the band's weights are collected and the
+ * radix select finds the boundary among them, the mass above the band taken off the target.
+ * Exact whatever the estimate: a bad one only costs a wider band.
+ */
+function topp_full<T>(y: usize, n: i32, target: f64, work: usize): T {
+  const hist = work;
+  memory.fill(hist, 0, <usize>BINS << 3);
+  // The head (weights >= 2^-8, few) exactly, the rest from every 16th weight, times 16.
+  const step = n >= 4096 ? 16 : 1;
+  const H = step == 1 ? <T>Infinity : <T>0.00390625;
+  const list = list_of(work);
+  const heads = step == 1 ? 0 : collect_ge<T>(y, n, H, list);
+  for (let j = 0; j < heads; j++) {
+    const v = load<T>(at<T>(y, load<i32>(list + (<usize>j << 2))));
+    const p = hist + (<usize>wbin<T>(v) << 3);
+    store<f64>(p, load<f64>(p) + <f64>v);
+  }
+  for (let i = 0; i < n; i += step) {
+    const v = load<T>(at<T>(y, i));
+    if (v < H) {
+      const p = hist + (<usize>wbin<T>(v) << 3);
+      store<f64>(p, load<f64>(p) + <f64>v * <f64>step);
+    }
+  }
+  let b = 0;
+  let acc = 0.0;
+  for (let k = BINS - 1; k >= 0; k--) {
+    acc += load<f64>(hist + (<usize>k << 3));
+    if (acc >= target) {
+      b = k;
+      break;
+    }
+  }
+  let lo = wbin_lo<T>(b - 4);
+  let hi = b + 5 < BINS ? wbin_lo<T>(b + 5) : <T>Infinity;
+  const sums = work + (<usize>BINS << 3);
+  masked_sums2<T>(y, n, lo, hi, sums);
+  let above = load<f64>(sums, 8);
+  if (!(above < target * (1 - 1e-5))) {
+    hi = <T>Infinity;
+    above = 0;
+  }
+  if (!(load<f64>(sums) >= target * (1 + 1e-5))) lo = <T>0;
+  const cnt = collect_band<T>(y, n, lo, hi, list);
+  const v = rselect<T>(y, list, cnt, max(target - above, 0.0), true, work, tmp_of(work, n));
+  return v == <T>-Infinity ? lo : v;
 }
 
 /** The row's top-p threshold (the weights' value where the mass from the top reaches topP * S,
@@ -645,10 +726,7 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
     } else {
       let S = raddstoreexpminusmaxabove<T>(row, row, C, m, beta, <T>-Infinity);
       if (topP < 1) {
-        // The candidates: the weights >= a lower bound of the boundary (all of them at worst).
-        const t0 = mass_lower_bound<T>(row, C, topP * S);
-        const cnt = collect_ge<T>(row, C, t0, list);
-        const t = topp_threshold<T>(row, list, cnt, S, topP, 1, work, C);
+        const t = topp_full<T>(row, C, topP * S, work);
         const tk = minKeep > 1 ? rselect<T>(row, 0, C, <f64>minKeep, false, work, tmp_of(work, C)) : t;
         const tt = tk < t ? tk : t;
         if (tt > 0) S = raddkeepabove<T>(row, C, tt);
