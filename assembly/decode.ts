@@ -10,7 +10,8 @@
 // 4 * C bytes (the candidates' indices).
 
 import { LANES, at, vhmax, neumaier_comp, neumaier_result } from './simd';
-import { vexp, sexp } from './exp';
+import { sexp } from './exp';
+import { raddexpminusmax } from './reduce';
 
 /** Bytes of the histogram: two copies of 2048 f64 bins (the first level over a whole row fills
  *  them alternately, so consecutive elements of one bin do not wait on each other's store). */
@@ -114,16 +115,6 @@ function hist_walk(hist: usize, target: f64): i32 {
   return mass ? raw_key<T>(v) : key_of<T>(v);
 }
 
-/** Adds elements i0 and i1 of x to the level-0 histograms h1 and h2. */
-// @ts-ignore: decorator
-@inline function hist2<T>(x: usize, i0: i32, i1: i32, h1: usize, h2: usize, shift: u64, mass: bool): void {
-  const v0 = load<T>(at<T>(x, i0)), v1 = load<T>(at<T>(x, i1));
-  const p0 = h1 + (<usize>(mkey<T>(v0, mass) >> shift) << 3);
-  const p1 = h2 + (<usize>(mkey<T>(v1, mass) >> shift) << 3);
-  store<f64>(p0, load<f64>(p0) + weight<T>(v0, mass));
-  store<f64>(p1, load<f64>(p1) + weight<T>(v1, mass));
-}
-
 /**
  * The value v among the candidates (indices list[0..cnt) into x, or 0..cnt when list is 0)
  * where the running weight, over the values in descending order with ties as one group, first
@@ -134,71 +125,48 @@ function hist_walk(hist: usize, target: f64): i32 {
  * `tmp` holds cnt i32 (its own candidates).
  */
 export function rselect<T>(x: usize, list: usize, cnt: i32, target: f64, mass: bool, hist: usize, tmp: usize): T {
-  // Level 0: bins of the top 11 bits, two histograms filled alternately.
+  // Level 0 reads the candidates from `list` (or 0..cnt) and keeps those of the boundary bin in
+  // tmp; each next level reads tmp and narrows it in place, 11 more bits, until one value is left.
   let shift: u64 = 64 - DIGIT;
-  memory.fill(hist, 0, HIST_BYTES);
-  const h2 = hist + (<usize>BINS << 3);
-  let j = 0;
-  if (list == 0) {
-    for (; j + 1 < cnt; j += 2) hist2<T>(x, j, j + 1, hist, h2, shift, mass);
-  } else {
-    for (; j + 1 < cnt; j += 2) hist2<T>(x, load<i32>(list + (<usize>j << 2)), load<i32>(list + (<usize>j << 2), 4), hist, h2, shift, mass);
-  }
-  if (j < cnt) {
-    const v0 = load<T>(at<T>(x, elem(list, j)));
-    const p0 = hist + (<usize>(mkey<T>(v0, mass) >> shift) << 3);
-    store<f64>(p0, load<f64>(p0) + weight<T>(v0, mass));
-  }
-  for (let b = 0; b < BINS; b++) {
-    const p = hist + (<usize>b << 3);
-    store<f64>(p, load<f64>(p) + load<f64>(h2 + (<usize>b << 3)));
-  }
-  let b = hist_walk(hist, target);
-  if (b < 0) return <T>-Infinity;
-  target -= load<f64>(hist);
-  let prefix: u64 = <u64>b;
-  let c = 0;
+  let prefix: u64 = 0;
+  let from = list;
   let kmin: u64 = -1, kmax: u64 = 0;
-  // Compaction without branches (membership of the boundary bin is data, not predictable).
-  for (j = 0; j < cnt; j++) {
-    const i = elem(list, j);
-    const k = mkey<T>(load<T>(at<T>(x, i)), mass);
-    const hit = (k >> shift) == prefix;
-    store<i32>(tmp + (<usize>c << 2), i);
-    c += <i32>hit;
-    kmin = hit && k < kmin ? k : kmin;
-    kmax = hit && k > kmax ? k : kmax;
-  }
-  // Next levels: the candidates of the boundary bin, 11 more bits each, until one value is left.
-  while (kmin != kmax) {
-    const width: u64 = shift >= DIGIT ? DIGIT : shift;
-    shift -= width;
+  for (let level = 0; ; level++) {
+    const width: u64 = level == 0 ? DIGIT : shift >= DIGIT ? DIGIT : shift;
+    if (level > 0) shift -= width;
     const mask: u64 = (<u64>1 << width) - 1;
     memory.fill(hist, 0, <usize>BINS << 3);
-    for (j = 0; j < c; j++) {
-      const v = load<T>(at<T>(x, load<i32>(tmp + (<usize>j << 2))));
+    for (let j = 0; j < cnt; j++) {
+      const v = load<T>(at<T>(x, elem(from, j)));
       const p = hist + (<usize>((mkey<T>(v, mass) >> shift) & mask) << 3);
       store<f64>(p, load<f64>(p) + weight<T>(v, mass));
     }
-    b = hist_walk(hist, target);
-    // Rounding of the weights: the lowest candidate keeps everything above it.
-    if (b < 0) break;
+    const b = hist_walk(hist, target);
+    if (b < 0) {
+      // Rounding of the weights: the lowest candidate keeps everything above it.
+      if (level == 0) return <T>-Infinity;
+      break;
+    }
     target -= load<f64>(hist);
     prefix = (prefix << width) | <u64>b;
-    let c2 = 0;
+    // Compaction without branches (membership of the boundary bin is data, not predictable).
+    let c = 0;
     kmin = -1;
     kmax = 0;
-    for (j = 0; j < c; j++) {
-      const i = load<i32>(tmp + (<usize>j << 2));
+    for (let j = 0; j < cnt; j++) {
+      const i = elem(from, j);
       const k = mkey<T>(load<T>(at<T>(x, i)), mass);
       const hit = (k >> shift) == prefix;
-      store<i32>(tmp + (<usize>c2 << 2), i);
-      c2 += <i32>hit;
+      store<i32>(tmp + (<usize>c << 2), i);
+      c += <i32>hit;
       kmin = hit && k < kmin ? k : kmin;
       kmax = hit && k > kmax ? k : kmax;
     }
-    c = c2;
+    cnt = c;
+    from = tmp;
+    if (kmin == kmax) break;
   }
+  // The boundary's key (or, after rounding, the lowest candidate's).
   return mass ? raw_value<T>(kmin) : value_of<T>(kmin);
 }
 
@@ -232,36 +200,6 @@ function kth_lower_bound<T>(x: usize, n: i32, K: i32, hist: usize, tmp: usize, b
   return rselect<T>(bmax, 0, B, <f64>K, false, hist, tmp);
 }
 
-/** The indices of the row's elements whose key is >= key_of(t0), in index order, into list;
- *  returns how many. A vector compare skips the vectors with none. */
-function collect_ge<T>(x: usize, n: i32, t0: T, list: usize): i32 {
-  const k0 = key_of<T>(t0);
-  let c = 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const L = LANES<T>();
-    const vt = v128.splat<T>(t0);
-    for (; i <= n - L; i += L) {
-      const v = v128.load(at<T>(x, i));
-      if (v128.any_true(v128.or(v128.ge<T>(v, vt), v128.ne<T>(v, v)))) {
-        for (let l = 0; l < L; l++) {
-          if (key_of<T>(load<T>(at<T>(x, i + l))) >= k0) {
-            store<i32>(list + (<usize>c << 2), i + l);
-            c++;
-          }
-        }
-      }
-    }
-  }
-  for (; i < n; i++) {
-    if (key_of<T>(load<T>(at<T>(x, i))) >= k0) {
-      store<i32>(list + (<usize>c << 2), i);
-      c++;
-    }
-  }
-  return c;
-}
-
 /** Keeps the list's entries whose value is >= t (key order), in order; returns how many. */
 function filter_ge<T>(x: usize, list: usize, cnt: i32, t: T): i32 {
   const k0 = key_of<T>(t);
@@ -281,7 +219,7 @@ function filter_ge<T>(x: usize, list: usize, cnt: i32, t: T): i32 {
 function select_top<T>(x: usize, n: i32, K: i32, work: usize): i32 {
   const hist = work, list = list_of(work), tmp = tmp_of(work, n);
   const t0 = kth_lower_bound<T>(x, n, K, hist, tmp, bmax_of(work, n));
-  const cnt = collect_ge<T>(x, n, t0, list);
+  const cnt = collect_band<T>(x, n, t0, <T>Infinity, list);
   const tk = rselect<T>(x, list, cnt, <f64>K, false, hist, tmp);
   return filter_ge<T>(x, list, cnt, tk);
 }
@@ -339,45 +277,6 @@ export function argmax_rows<T>(x: usize, out: usize, rows: i32, C: i32): void {
   for (let r = 0; r < rows; r++) {
     store<T>(at<T>(out, r), <T>rargmax<T>(at<T>(x, r * C), C));
   }
-}
-
-/** y[i] = x[i] >= t ? exp((x[i] - m) * beta) : 0 over the row (in place allowed); returns the
- *  sum of y in f64 (blocks of vector sums joined by a compensated sum). */
-export function raddstoreexpminusmaxabove<T>(x: usize, y: usize, n: i32, m: T, beta: T, t: T): f64 {
-  let sum = 0.0, comp = 0.0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const L = LANES<T>();
-    const vm = v128.splat<T>(m), vb = v128.splat<T>(beta), vt = v128.splat<T>(t);
-    while (i <= n - L) {
-      const end = min(n - L, i + 256);
-      let acc = v128.splat<T>(0);
-      for (; i <= end; i += L) {
-        const v = v128.load(at<T>(x, i));
-        const e = v128.and(vexp<T>(v128.mul<T>(v128.sub<T>(v, vm), vb)), v128.ge<T>(v, vt));
-        v128.store(at<T>(y, i), e);
-        acc = v128.add<T>(acc, e);
-      }
-      let s: f64;
-      if (sizeof<T>() == 4) {
-        s = (<f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)) + (<f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3));
-      } else {
-        s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-      }
-      comp = neumaier_comp(sum, comp, s);
-      sum += s;
-    }
-  }
-  let tail = 0.0;
-  for (; i < n; i++) {
-    const v = load<T>(at<T>(x, i));
-    const e = v >= t ? sexp<T>((v - m) * beta) : <T>0;
-    store<T>(at<T>(y, i), e);
-    tail += <f64>e;
-  }
-  comp = neumaier_comp(sum, comp, tail);
-  sum += tail;
-  return neumaier_result(sum, comp);
 }
 
 /** y[i] = y[i] >= t ? y[i] : 0 over the row; returns the sum of what is kept (f64). */
@@ -555,7 +454,8 @@ function masked_sums2<T>(y: usize, n: i32, lo: T, hi: T, out: usize): void {
   }
 }
 
-/** The indices of the row's weights in [lo, hi), in index order, into list; returns how many. */
+/** The indices of the row's values in [lo, hi), and of its NaNs, in index order, into list;
+ *  returns how many. A vector compare skips the vectors with none. */
 function collect_band<T>(y: usize, n: i32, lo: T, hi: T, list: usize): i32 {
   let c = 0;
   let i = 0;
@@ -564,11 +464,11 @@ function collect_band<T>(y: usize, n: i32, lo: T, hi: T, list: usize): i32 {
     const vl = v128.splat<T>(lo), vh = v128.splat<T>(hi);
     for (; i <= n - L; i += L) {
       const v = v128.load(at<T>(y, i));
-      if (v128.any_true(v128.and(v128.ge<T>(v, vl), v128.lt<T>(v, vh)))) {
+      if (v128.any_true(v128.not(v128.or(v128.lt<T>(v, vl), v128.ge<T>(v, vh))))) {
         for (let l = 0; l < L; l++) {
           const e = load<T>(at<T>(y, i + l));
           store<i32>(list + (<usize>c << 2), i + l);
-          c += <i32>(e >= lo && e < hi);
+          c += <i32>!(e < lo || e >= hi);
         }
       }
     }
@@ -576,7 +476,7 @@ function collect_band<T>(y: usize, n: i32, lo: T, hi: T, list: usize): i32 {
   for (; i < n; i++) {
     const e = load<T>(at<T>(y, i));
     store<i32>(list + (<usize>c << 2), i);
-    c += <i32>(e >= lo && e < hi);
+    c += <i32>!(e < lo || e >= hi);
   }
   return c;
 }
@@ -596,7 +496,7 @@ function topp_full<T>(y: usize, n: i32, target: f64, work: usize): T {
   const step = n >= 4096 ? 16 : 1;
   const H = step == 1 ? <T>Infinity : <T>0.00390625;
   const list = list_of(work);
-  const heads = step == 1 ? 0 : collect_ge<T>(y, n, H, list);
+  const heads = step == 1 ? 0 : collect_band<T>(y, n, H, <T>Infinity, list);
   for (let j = 0; j < heads; j++) {
     const v = load<T>(at<T>(y, load<i32>(list + (<usize>j << 2))));
     const p = hist + (<usize>wbin<T>(v) << 3);
@@ -724,7 +624,8 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
         if (C > next) memory.fill(at<T>(row, next), 0, <usize>(C - next) << alignof<T>());
       }
     } else {
-      let S = raddstoreexpminusmaxabove<T>(row, row, C, m, beta, <T>-Infinity);
+      // One exp pass, the softmax family's (reduce.ts; `work` lends it the 32 bytes of tmp).
+      let S = raddexpminusmax<T>(row, row, C, m, beta, true, true, true, work);
       if (topP < 1) {
         const t = topp_full<T>(row, C, topP * S, work);
         const tk = minKeep > 1 ? rselect<T>(row, 0, C, <f64>minKeep, false, work, tmp_of(work, C)) : t;
@@ -814,7 +715,7 @@ export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, beta: T, logPr
       // log-softmax(x * beta) = (x - m) * beta - log(sum exp((x - m) * beta)); the exp pass
       // overwrites the row (the caller's copy), whose values are already out.
       const m = rmaxnan<T>(row, C);
-      const shift = Math.log(raddstoreexpminusmaxabove<T>(row, row, C, m, beta, <T>-Infinity));
+      const shift = Math.log(raddexpminusmax<T>(row, row, C, m, beta, true, true, true, work));
       for (let j = 0; j < k; j++) {
         const v = load<T>(at<T>(ov, j));
         store<T>(at<T>(ov, j), <T>(<f64>((v - m) * beta) - shift));
