@@ -9,9 +9,8 @@
 // Scratch the caller passes: `hist`, HIST_BYTES (the histogram of one level), and `idx`,
 // 4 * C bytes (the candidates' indices).
 
-import { LANES, at, vhmax, neumaier_comp, neumaier_result } from './simd';
-import { sexp } from './exp';
-import { raddexpminusmax } from './reduce';
+import { LANES, at, vhmax } from './simd';
+import { expsum_store_scaled, vscale } from './reduce';
 
 /** Bytes of the histogram: two copies of 2048 f64 bins (the first level over a whole row fills
  *  them alternately, so consecutive elements of one bin do not wait on each other's store). */
@@ -19,9 +18,18 @@ import { raddexpminusmax } from './reduce';
 @inline export const HIST_BYTES: usize = 2 * 2048 * 8;
 
 /** Bytes of the `work` scratch a row kernel of C classes takes: the histogram, then the
- *  candidate list (C i32), then the radix select's own list (C i32) and the block maxima. */
+ *  candidate list (C i32), then the radix select's own list (C i32) and the block maxima (or
+ *  topK's sort keys, C u64 from the same place). */
 export function work_bytes(C: i32): usize {
-  return HIST_BYTES + 12 * <usize>C + 64;
+  return HIST_BYTES + 16 * <usize>C + 64;
+}
+
+/** Whether the passes over a row of T take the vector loops: f32 rows in the SIMD builds. The
+ *  f64 rows (rarer in decoding: language models give float32 logits) take the scalar loops, which
+ *  keeps the vector bodies out of the f64 instances (the package's size budget). */
+// @ts-ignore: decorator
+@inline function VEC<T>(): bool {
+  return ASC_FEATURE_SIMD && sizeof<T>() == 4;
 }
 
 // @ts-ignore: decorator
@@ -175,11 +183,12 @@ export function rselect<T>(x: usize, list: usize, cnt: i32, target: f64, mass: b
  *  has too few blocks for that to prune. One vector pass; the block maxima go to `bmax`. */
 function kth_lower_bound<T>(x: usize, n: i32, K: i32, hist: usize, tmp: usize, bmax: usize): T {
   const B = n / BLOCK_ELEMS;
-  if (B < 4 * K) return <T>-Infinity;
+  // (Only where the vector loops run: elsewhere every element is a candidate, the same answer.)
+  if (!VEC<T>() || B < 4 * K) return <T>-Infinity;
   for (let b = 0; b < B; b++) {
     const p = at<T>(x, b * BLOCK_ELEMS);
     let m: T;
-    if (ASC_FEATURE_SIMD) {
+    if (VEC<T>()) {
       let m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48);
       for (let o: usize = 64; o < <usize>BLOCK_ELEMS * sizeof<T>(); o += 64) {
         m0 = v128.pmax<T>(m0, v128.load(p + o));
@@ -229,7 +238,7 @@ export function rmaxnan<T>(x: usize, n: i32): T {
   let m = <T>-Infinity;
   let nan = false;
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (VEC<T>()) {
     const L = LANES<T>();
     if (n >= L) {
       let vm = v128.splat<T>(m);
@@ -261,7 +270,7 @@ export function rargmax<T>(x: usize, n: i32): i32 {
     }
   }
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (VEC<T>()) {
     const L = LANES<T>();
     const vm = v128.splat<T>(m);
     while (i <= n - L && !v128.any_true(v128.eq<T>(v128.load(at<T>(x, i)), vm))) i += L;
@@ -279,11 +288,39 @@ export function argmax_rows<T>(x: usize, out: usize, rows: i32, C: i32): void {
   }
 }
 
+/** The least value of x over the list's entries. */
+function list_min<T>(x: usize, list: usize, cnt: i32): T {
+  let m = <T>Infinity;
+  for (let j = 0; j < cnt; j++) {
+    const v = load<T>(at<T>(x, load<i32>(list + (<usize>j << 2))));
+    m = v < m ? v : m;
+  }
+  return m;
+}
+
+/** x[i] = -Infinity where x[i] < t, over the row. */
+function rmaskbelow<T>(x: usize, n: i32, t: T): void {
+  let i = 0;
+  if (VEC<T>()) {
+    const L = LANES<T>();
+    const vt = v128.splat<T>(t), ninf = v128.splat<T>(<T>-Infinity);
+    for (; i <= n - L; i += L) {
+      const p = at<T>(x, i);
+      const v = v128.load(p);
+      v128.store(p, v128.bitselect(ninf, v, v128.lt<T>(v, vt)));
+    }
+  }
+  for (; i < n; i++) {
+    const p = at<T>(x, i);
+    if (load<T>(p) < t) store<T>(p, <T>-Infinity);
+  }
+}
+
 /** y[i] = y[i] >= t ? y[i] : 0 over the row; returns the sum of what is kept (f64). */
 export function raddkeepabove<T>(y: usize, n: i32, t: T): f64 {
-  let sum = 0.0, comp = 0.0;
+  let sum = 0.0;
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (VEC<T>()) {
     const L = LANES<T>();
     const vt = v128.splat<T>(t);
     while (i <= n - L) {
@@ -295,78 +332,37 @@ export function raddkeepabove<T>(y: usize, n: i32, t: T): f64 {
         v128.store(p, e);
         acc = v128.add<T>(acc, e);
       }
-      let s: f64;
-      if (sizeof<T>() == 4) {
-        s = (<f64>f32x4.extract_lane(acc, 0) + <f64>f32x4.extract_lane(acc, 1)) + (<f64>f32x4.extract_lane(acc, 2) + <f64>f32x4.extract_lane(acc, 3));
-      } else {
-        s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-      }
-      comp = neumaier_comp(sum, comp, s);
-      sum += s;
+      sum += lanes_sum<T>(acc);
     }
   }
-  let tail = 0.0;
   for (; i < n; i++) {
     const p = at<T>(y, i);
     const e = load<T>(p) >= t ? load<T>(p) : <T>0;
     store<T>(p, e);
-    tail += <f64>e;
+    sum += <f64>e;
   }
-  comp = neumaier_comp(sum, comp, tail);
-  sum += tail;
-  return neumaier_result(sum, comp);
-}
-
-/** y[i] *= s over the row. */
-export function rscale<T>(y: usize, n: i32, s: T): void {
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const L = LANES<T>();
-    const vs = v128.splat<T>(s);
-    for (; i <= n - L; i += L) {
-      const p = at<T>(y, i);
-      v128.store(p, v128.mul<T>(v128.load(p), vs));
-    }
-  }
-  for (; i < n; i++) {
-    const p = at<T>(y, i);
-    store<T>(p, load<T>(p) * s);
-  }
+  return sum;
 }
 
 /** The index the inverse CDF of the (unnormalized, >= 0) row y draws for u * total: the smallest
  *  i whose running sum (f64, index order) exceeds it, or the last nonzero entry. */
 export function rsample<T>(y: usize, n: i32, target: f64): i32 {
   let run = 0.0;
-  // Whole blocks first (vector sums): skip a block while its total keeps the running sum <= target.
+  // Whole blocks first (four partial sums each): skip a block while its total keeps the running
+  // sum <= target.
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 64 <= n; i += 64) {
-      const p = at<T>(y, i);
-      let a0 = v128.load(p), a1 = v128.load(p, 16), a2 = v128.load(p, 32), a3 = v128.load(p, 48);
-      for (let o: usize = 64; o < 64 * sizeof<T>(); o += 64) {
-        a0 = v128.add<T>(a0, v128.load(p + o));
-        a1 = v128.add<T>(a1, v128.load(p + o, 16));
-        a2 = v128.add<T>(a2, v128.load(p + o, 32));
-        a3 = v128.add<T>(a3, v128.load(p + o, 48));
-      }
-      const v = v128.add<T>(v128.add<T>(a0, a1), v128.add<T>(a2, a3));
-      let s: f64;
-      if (sizeof<T>() == 4) {
-        s = (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
-      } else {
-        s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
-      }
-      if (run + s > target) break;
-      run += s;
+  for (; i + 64 <= n; i += 64) {
+    let s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (let j = 0; j < 64; j += 4) {
+      const p = at<T>(y, i + j);
+      s0 += <f64>load<T>(p);
+      s1 += <f64>load<T>(p, sizeof<T>());
+      s2 += <f64>load<T>(p, 2 * sizeof<T>());
+      s3 += <f64>load<T>(p, 3 * sizeof<T>());
     }
-  } else {
-    for (; i + 64 <= n; i += 64) {
-      let s = 0.0;
-      for (let j = 0; j < 64; j++) s += <f64>load<T>(at<T>(y, i + j));
-      if (run + s > target) break;
-      run += s;
-    }
+    const s = (s0 + s1) + (s2 + s3);
+    if (run + s > target) break;
+    run += s;
   }
   for (; i < n; i++) {
     const e = <f64>load<T>(at<T>(y, i));
@@ -380,32 +376,14 @@ export function rsample<T>(y: usize, n: i32, target: f64): i32 {
   return 0;
 }
 
-/** Over the list's entries (indices into x, in index order): x[i] = exp((x[i] - m) * beta) in
- *  place; returns their sum (f64). */
-function list_exp<T>(x: usize, list: usize, cnt: i32, m: T, beta: T): f64 {
-  let s = 0.0;
-  for (let j = 0; j < cnt; j++) {
-    const p = at<T>(x, load<i32>(list + (<usize>j << 2)));
-    const e = sexp<T>((load<T>(p) - m) * beta);
-    store<T>(p, e);
-    s += <f64>e;
-  }
-  return s;
-}
 
-/** The sum of x over the list's entries (f64). */
-function list_sum<T>(x: usize, list: usize, cnt: i32): f64 {
-  let s = 0.0;
-  for (let j = 0; j < cnt; j++) s += <f64>load<T>(at<T>(x, load<i32>(list + (<usize>j << 2))));
-  return s;
-}
 
 /** The sums of the row's weights at or above lo and at or above hi (f64, at out and out + 8):
  *  one vector pass, lanes summed per block of 256 and the blocks in f64. */
 function masked_sums2<T>(y: usize, n: i32, lo: T, hi: T, out: usize): void {
   let sl = 0.0, sh = 0.0;
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (VEC<T>()) {
     const L = LANES<T>();
     const vl = v128.splat<T>(lo), vh = v128.splat<T>(hi);
     while (i <= n - L) {
@@ -459,7 +437,7 @@ function masked_sums2<T>(y: usize, n: i32, lo: T, hi: T, out: usize): void {
 function collect_band<T>(y: usize, n: i32, lo: T, hi: T, list: usize): i32 {
   let c = 0;
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (VEC<T>()) {
     const L = LANES<T>();
     const vl = v128.splat<T>(lo), vh = v128.splat<T>(hi);
     for (; i <= n - L; i += L) {
@@ -533,17 +511,6 @@ function topp_full<T>(y: usize, n: i32, target: f64, work: usize): T {
   return v == <T>-Infinity ? lo : v;
 }
 
-/** The row's top-p threshold (the weights' value where the mass from the top reaches topP * S,
- *  lowered to the minKeep-th largest weight when that keeps more), over the list or the row. */
-function topp_threshold<T>(x: usize, list: usize, cnt: i32, S: f64, topP: f64, minKeep: i32, work: usize, C: i32): T {
-  const tmp = tmp_of(work, C);
-  let t = rselect<T>(x, list, cnt, topP * S, true, work, tmp);
-  if (minKeep > 1) {
-    const tk = rselect<T>(x, list, cnt, <f64>minKeep, false, work, tmp);
-    t = tk < t ? tk : t;
-  }
-  return t;
-}
 
 /** The min-p threshold on the weights (the max's weight is exp(0) = 1, so p < minP * max(p) is
  *  weight < minP), lowered to the minKeep-th largest weight when that keeps more. */
@@ -564,9 +531,10 @@ function minp_threshold<T>(x: usize, list: usize, cnt: i32, minP: f64, minKeep: 
  * `work` holds work_bytes(C). Returns the first row (of this call) that cannot be sampled (NaN,
  * +Infinity, all -Infinity), or -1: rows before it are done, it and the rows after it are not.
  *
- * With top-k, the row is cut to its k' largest first (select_top: block-maxima prefilter, radix
- * select over the few candidates) and every later step runs over that list; without, the steps
- * are passes over the row (one exp pass, radix selects over the weights, one keep pass each).
+ * The steps are passes over the row: top-k's threshold (select_top's block-maxima prefilter and
+ * radix select over the few candidates, for f32 rows in the SIMD builds; a radix select of the
+ * row otherwise) and its mask, one exp pass, top-p's and min-p's thresholds and one keep pass
+ * each, then the draw or the normalization.
  */
 export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32, beta: T, topK: i32, topP: f64, minP: f64, minKeep: i32, work: usize): i32 {
   const list = list_of(work);
@@ -583,51 +551,14 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
         memory.fill(row, 0, <usize>C << alignof<T>());
         store<T>(at<T>(row, pick), <T>1);
       }
-    } else if (K < C) {
-      // Top-k: the list of the k' largest (ties with the k'-th kept), in index order.
-      let cnt = select_top<T>(row, C, K, work);
-      let S = list_exp<T>(row, list, cnt, m, beta);
-      if (topP < 1) {
-        const t = topp_threshold<T>(row, list, cnt, S, topP, minKeep, work, C);
-        cnt = filter_ge<T>(row, list, cnt, t);
-        S = list_sum<T>(row, list, cnt);
-      }
-      if (minP > 0) {
-        const t = minp_threshold<T>(row, list, cnt, minP, minKeep, work, C);
-        cnt = filter_ge<T>(row, list, cnt, t);
-        S = list_sum<T>(row, list, cnt);
-      }
-      if (u != 0) {
-        // Inverse CDF in index order over the kept tokens.
-        const target = load<f64>(u + (<usize>r << 3)) * S;
-        let run = 0.0;
-        for (let j = 0; j < cnt; j++) {
-          const i = load<i32>(list + (<usize>j << 2));
-          const e = <f64>load<T>(at<T>(row, i));
-          if (e > 0) {
-            run += e;
-            pick = i;
-            if (run > target) break;
-          }
-        }
-        if (pick < 0) pick = load<i32>(list);
-      } else {
-        // The kept weights, normalized, and zeros between them.
-        const inv = <T>(1.0 / S);
-        let next = 0;
-        for (let j = 0; j < cnt; j++) {
-          const i = load<i32>(list + (<usize>j << 2));
-          if (i > next) memory.fill(at<T>(row, next), 0, <usize>(i - next) << alignof<T>());
-          store<T>(at<T>(row, i), load<T>(at<T>(row, i)) * inv);
-          next = i + 1;
-        }
-        if (C > next) memory.fill(at<T>(row, next), 0, <usize>(C - next) << alignof<T>());
-      }
     } else {
-      // One exp pass, the softmax family's (reduce.ts; `work` lends it the 32 bytes of tmp).
-      let S = raddexpminusmax<T>(row, row, C, m, beta, true, true, true, work);
+      // Top-k: the logits below the k'-th largest become -Infinity (that value from the few
+      // candidates select_top leaves where the vector loops run, else a radix select of the row).
+      if (K < C) rmaskbelow<T>(row, C, VEC<T>() ? list_min<T>(row, list, select_top<T>(row, C, K, work)) : rselect<T>(row, 0, C, <f64>K, false, work, tmp_of(work, C)));
+      // One exp pass, the softmax family's (reduce.ts).
+      let S = expsum_store_scaled<T>(row, row, C, m, beta);
       if (topP < 1) {
-        const t = topp_full<T>(row, C, topP * S, work);
+        const t = VEC<T>() ? topp_full<T>(row, C, topP * S, work) : rselect<T>(row, 0, C, topP * S, true, work, tmp_of(work, C));
         const tk = minKeep > 1 ? rselect<T>(row, 0, C, <f64>minKeep, false, work, tmp_of(work, C)) : t;
         const tt = tk < t ? tk : t;
         if (tt > 0) S = raddkeepabove<T>(row, C, tt);
@@ -637,53 +568,57 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
         if (t > 0) S = raddkeepabove<T>(row, C, t);
       }
       if (u != 0) pick = rsample<T>(row, C, load<f64>(u + (<usize>r << 3)) * S);
-      else rscale<T>(row, C, <T>(1.0 / S));
+      else vscale<T>(row, row, C, <T>(1.0 / S));
     }
     if (u != 0) store<T>(at<T>(out, r), <T>pick);
   }
   return -1;
 }
 
-/** Whether entry a comes after entry b in topK's order (value descending, then index). */
+/** Whether entry a comes after entry b in topK's order: value descending (keys), then index. */
 // @ts-ignore: decorator
-@inline function after<T>(x: usize, a: i32, b: i32): bool {
-  const ka = key_of<T>(load<T>(at<T>(x, a))), kb = key_of<T>(load<T>(at<T>(x, b)));
-  return ka < kb || (ka == kb && a > b);
+@inline function after(keys: usize, idx: usize, a: i32, b: i32): bool {
+  const ka = load<u64>(keys + (<usize>a << 3)), kb = load<u64>(keys + (<usize>b << 3));
+  return ka < kb || (ka == kb && load<i32>(idx + (<usize>a << 2)) > load<i32>(idx + (<usize>b << 2)));
 }
 
-/** Heapsort of n indices at idx into topK's order (k log k: only the k selected are sorted). */
-function sort_topk<T>(x: usize, idx: usize, n: i32): void {
-  // A max-heap under `after` (its root the entry that comes last), then repeated extraction.
-  for (let s = (n >> 1) - 1; s >= 0; s--) sift<T>(x, idx, s, n);
+// @ts-ignore: decorator
+@inline function swap(keys: usize, idx: usize, a: i32, b: i32): void {
+  const ka = load<u64>(keys + (<usize>a << 3)), ia = load<i32>(idx + (<usize>a << 2));
+  store<u64>(keys + (<usize>a << 3), load<u64>(keys + (<usize>b << 3)));
+  store<i32>(idx + (<usize>a << 2), load<i32>(idx + (<usize>b << 2)));
+  store<u64>(keys + (<usize>b << 3), ka);
+  store<i32>(idx + (<usize>b << 2), ia);
+}
+
+/** Heapsort of n (key, index) pairs into topK's order (k log k: only the k selected are
+ *  sorted): a max-heap under `after` (its root the entry that comes last), then extraction. */
+function sort_topk(keys: usize, idx: usize, n: i32): void {
+  for (let s = (n >> 1) - 1; s >= 0; s--) sift(keys, idx, s, n);
   for (let end = n - 1; end > 0; end--) {
-    const a = load<i32>(idx), b = load<i32>(idx + (<usize>end << 2));
-    store<i32>(idx, b);
-    store<i32>(idx + (<usize>end << 2), a);
-    sift<T>(x, idx, 0, end);
+    swap(keys, idx, 0, end);
+    sift(keys, idx, 0, end);
   }
 }
 
-function sift<T>(x: usize, idx: usize, s: i32, n: i32): void {
+function sift(keys: usize, idx: usize, s: i32, n: i32): void {
   let i = s;
   for (;;) {
     let c = 2 * i + 1;
     if (c >= n) return;
-    const ic = load<i32>(idx + (<usize>c << 2));
-    if (c + 1 < n && after<T>(x, load<i32>(idx + (<usize>(c + 1) << 2)), ic)) c++;
-    const vc = load<i32>(idx + (<usize>c << 2)), vi = load<i32>(idx + (<usize>i << 2));
-    if (!after<T>(x, vc, vi)) return;
-    store<i32>(idx + (<usize>i << 2), vc);
-    store<i32>(idx + (<usize>c << 2), vi);
+    if (c + 1 < n && after(keys, idx, c + 1, c)) c++;
+    if (!after(keys, idx, c, i)) return;
+    swap(keys, idx, i, c);
     i = c;
   }
 }
 
 /**
  * The k largest of each row, descending, ties by lower index (a NaN the largest): their indices
- * (i32) at outIdx[r * k ..] and values (T) at outVal[r * k ..]; with `logProbs`, the values are
- * log-softmax(x * beta) instead of x. `work` holds work_bytes(C).
+ * (i32) at outIdx[r * k ..] and values (T) at outVal[r * k ..]. `work` holds work_bytes(C).
+ * (topK's log-probabilities come from the softmax family's log_softmax kernel over the same rows.)
  */
-export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, beta: T, logProbs: bool, outIdx: usize, outVal: usize, work: usize): void {
+export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, outIdx: usize, outVal: usize, work: usize): void {
   const list = list_of(work);
   for (let r = 0; r < rows; r++) {
     const row = at<T>(x, r * C);
@@ -691,35 +626,26 @@ export function topk_rows<T>(x: usize, rows: i32, C: i32, k: i32, beta: T, logPr
     const ov = at<T>(outVal, r * k);
     const cnt = select_top<T>(row, C, k, work);
     // The list holds the k largest and every tie of the k-th (its least value): those above it,
-    // then as many of its ties as fit, in index order; then only those k are sorted.
+    // then as many of its ties as fit; then only those k are sorted.
     let tk: u64 = -1;
     for (let j = 0; j < cnt; j++) {
       const kk = key_of<T>(load<T>(at<T>(row, load<i32>(list + (<usize>j << 2)))));
       tk = kk < tk ? kk : tk;
     }
-    let gt = 0;
-    for (let j = 0; j < cnt; j++) if (key_of<T>(load<T>(at<T>(row, load<i32>(list + (<usize>j << 2))))) > tk) gt++;
-    let eq = k - gt;
     let c = 0;
-    for (let j = 0; j < cnt && c < k; j++) {
-      const i = load<i32>(list + (<usize>j << 2));
-      const kk = key_of<T>(load<T>(at<T>(row, i)));
-      if (kk > tk || eq-- > 0) {
-        store<i32>(oi + (<usize>c << 2), i);
-        c++;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j < cnt && c < k; j++) {
+        const i = load<i32>(list + (<usize>j << 2));
+        const kk = key_of<T>(load<T>(at<T>(row, i)));
+        if (pass == 0 ? kk > tk : kk == tk) {
+          store<i32>(oi + (<usize>c << 2), i);
+          c++;
+        }
       }
     }
-    sort_topk<T>(row, oi, k);
+    const keys = (tmp_of(work, C) + 7) & ~<usize>7;
+    for (let j = 0; j < k; j++) store<u64>(keys + (<usize>j << 3), key_of<T>(load<T>(at<T>(row, load<i32>(oi + (<usize>j << 2))))));
+    sort_topk(keys, oi, k);
     for (let j = 0; j < k; j++) store<T>(at<T>(ov, j), load<T>(at<T>(row, load<i32>(oi + (<usize>j << 2)))));
-    if (logProbs) {
-      // log-softmax(x * beta) = (x - m) * beta - log(sum exp((x - m) * beta)); the exp pass
-      // overwrites the row (the caller's copy), whose values are already out.
-      const m = rmaxnan<T>(row, C);
-      const shift = Math.log(raddexpminusmax<T>(row, row, C, m, beta, true, true, true, work));
-      for (let j = 0; j < k; j++) {
-        const v = load<T>(at<T>(ov, j));
-        store<T>(at<T>(ov, j), <T>(<f64>((v - m) * beta) - shift));
-      }
-    }
   }
 }

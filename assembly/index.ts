@@ -213,12 +213,12 @@ export function decode_f32(x: usize, out: usize, u: usize, rows: i32, C: i32, be
   assert(in_heap(work, <f64>dec.work_bytes(C)), 'decode_f32: work outside the heap');
   return dec.decode_rows<f32>(x, out, u, rows, C, beta, topK, topP, minP, minKeep, work);
 }
-export function topk_f32(x: usize, rows: i32, C: i32, k: i32, beta: f32, logProbs: bool, outIdx: usize, outVal: usize, work: usize): void {
+export function topk_f32(x: usize, rows: i32, C: i32, k: i32, outIdx: usize, outVal: usize, work: usize): void {
   assert(in_heap(x, bytes_of<f32>(rows, C)), 'topk_f32: x outside the heap');
   assert(in_heap(outIdx, bytes_of<i32>(rows, k)), 'topk_f32: outIdx outside the heap');
   assert(in_heap(outVal, bytes_of<f32>(rows, k)), 'topk_f32: outVal outside the heap');
   assert(in_heap(work, <f64>dec.work_bytes(C)), 'topk_f32: work outside the heap');
-  dec.topk_rows<f32>(x, rows, C, k, beta, logProbs, outIdx, outVal, work);
+  dec.topk_rows<f32>(x, rows, C, k, outIdx, outVal, work);
 }
 export function argmax_f64(x: usize, out: usize, rows: i32, C: i32): void {
   assert(in_heap(x, bytes_of<f64>(rows, C)), 'argmax_f64: x outside the heap');
@@ -232,12 +232,12 @@ export function decode_f64(x: usize, out: usize, u: usize, rows: i32, C: i32, be
   assert(in_heap(work, <f64>dec.work_bytes(C)), 'decode_f64: work outside the heap');
   return dec.decode_rows<f64>(x, out, u, rows, C, beta, topK, topP, minP, minKeep, work);
 }
-export function topk_f64(x: usize, rows: i32, C: i32, k: i32, beta: f64, logProbs: bool, outIdx: usize, outVal: usize, work: usize): void {
+export function topk_f64(x: usize, rows: i32, C: i32, k: i32, outIdx: usize, outVal: usize, work: usize): void {
   assert(in_heap(x, bytes_of<f64>(rows, C)), 'topk_f64: x outside the heap');
   assert(in_heap(outIdx, bytes_of<i32>(rows, k)), 'topk_f64: outIdx outside the heap');
   assert(in_heap(outVal, bytes_of<f64>(rows, k)), 'topk_f64: outVal outside the heap');
   assert(in_heap(work, <f64>dec.work_bytes(C)), 'topk_f64: work outside the heap');
-  dec.topk_rows<f64>(x, rows, C, k, beta, logProbs, outIdx, outVal, work);
+  dec.topk_rows<f64>(x, rows, C, k, outIdx, outVal, work);
 }
 // (ce_reduce asserts its range itself: a wrapper here would change the shipping builds' layout)
 export { ce_grad_scale, ce_reduce } from './cross_entropy';

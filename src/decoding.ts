@@ -79,7 +79,7 @@ export interface TopK<A extends FloatArray = FloatArray> {
 export type ArgmaxOptions = LayoutOptions;
 
 /** Bytes of the kernels' `work` scratch for rows of C (assembly/decode.ts work_bytes). */
-const workBytes = (C: number) => 2 * 2048 * 8 + 12 * C + 64;
+const workBytes = (C: number) => 2 * 2048 * 8 + 16 * C + 64;
 
 /** One decoding operation: its name and the shape of its result. */
 export interface DecodeOp {
@@ -281,11 +281,22 @@ function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec
     const oi = scratch.take(4 * rowsPerChunk * k);
     const ov = scratch.take(size * rowsPerChunk * k);
     const b = a.s ? a.s.beta : 1;
-    runChunks(exec, arena, plan, base, { ins: [x], elemOut: null, elemFrom: 0, rowOut: null }, (kt, r, _o, first, n) => {
-      kt.topk[dt.index](r[0]!, n, C, k, b, a.logProbs ? 1 : 0, oi, ov, work);
+    runChunks(exec, arena, plan, base, { ins: [x], elemOut: null, elemFrom: 0, rowOut: null }, (kt, r, _o, first, n, tmp) => {
+      kt.topk[dt.index](r[0]!, n, C, k, oi, ov, work);
       const v = arena.views();
+      const view = dt.view(v);
       indices.set(v.i32.subarray(oi >>> 2, (oi >>> 2) + n * k), first * k);
-      values.set(dt.view(v).subarray(ov >>> dt.shift, (ov >>> dt.shift) + n * k), first * k);
+      if (!a.logProbs) {
+        values.set(view.subarray(ov >>> dt.shift, (ov >>> dt.shift) + n * k), first * k);
+        return;
+      }
+      // The log-probabilities: the softmax family's log_softmax over the same rows (in place: the
+      // kernel above is done with them), read at the chosen indices.
+      kt.log_softmax[dt.index](r[0]!, r[0]!, n, C, b, tmp);
+      const p0 = r[0]! >>> dt.shift;
+      for (let j = 0; j < n; j++) {
+        for (let q = 0; q < k; q++) values[(first + j) * k + q] = view[p0 + j * C + indices[(first + j) * k + q]!]!;
+      }
     });
     return { indices, values };
   }

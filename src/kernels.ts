@@ -40,8 +40,8 @@ export interface Kernels {
   argmax_f64(x: Ptr, out: Ptr, rows: number, C: number): void;
   decode_f32(x: Ptr, out: Ptr, u: Ptr, rows: number, C: number, beta: number, topK: number, topP: number, minP: number, minKeep: number, work: Ptr): number;
   decode_f64(x: Ptr, out: Ptr, u: Ptr, rows: number, C: number, beta: number, topK: number, topP: number, minP: number, minKeep: number, work: Ptr): number;
-  topk_f32(x: Ptr, rows: number, C: number, k: number, beta: number, logProbs: number, outIdx: Ptr, outVal: Ptr, work: Ptr): void;
-  topk_f64(x: Ptr, rows: number, C: number, k: number, beta: number, logProbs: number, outIdx: Ptr, outVal: Ptr, work: Ptr): void;
+  topk_f32(x: Ptr, rows: number, C: number, k: number, outIdx: Ptr, outVal: Ptr, work: Ptr): void;
+  topk_f64(x: Ptr, rows: number, C: number, k: number, outIdx: Ptr, outVal: Ptr, work: Ptr): void;
   ce_grad_scale(reduction: number, gradOutput: number, denominator: number): number;
   ce_reduce(loss: Ptr, rows: number, reduction: number, denominator: number): number;
 }
@@ -58,7 +58,7 @@ export const KERNEL_ARITY: { readonly [K in keyof Functions]: Arity<Functions[K]
   transpose_f32: 5, transpose_f64: 5,
   ce_check_labels_f32: 7, ce_check_labels_f64: 7, ce_index_f32: 16, ce_index_f64: 16, ce_prob_f32: 13, ce_prob_f64: 13,
   ce_index_call_f32: 17, ce_index_call_f64: 17, ce_index_default_f32: 9, ce_index_default_f64: 9,
-  argmax_f32: 4, argmax_f64: 4, decode_f32: 11, decode_f64: 11, topk_f32: 9, topk_f64: 9,
+  argmax_f32: 4, argmax_f64: 4, decode_f32: 11, decode_f64: 11, topk_f32: 7, topk_f64: 7,
   ce_grad_scale: 3, ce_reduce: 4,
 };
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
 function synthetic(rows: number, V: number, seed: number): Float32Array {
   const r = rng(seed);
   const x = new Float32Array(rows * V).map(() => (r() + r() + r() - 1.5) * 3);
-  for (let i = 0; i < rows * 20; i++) x[Math.floor(r() * rows * V)] += 8;
+  for (let i = 0; i < rows * 20; i++) { const j = Math.floor(r() * rows * V); x[j] = x[j]! + 8; }
   return x;
 }
 
