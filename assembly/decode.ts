@@ -6,8 +6,10 @@
 // candidates left in the boundary bin), O(C) per row whatever the data. A kept set is "every
 // value >= a threshold", so ties are kept or removed together, whatever the algorithm.
 //
-// Scratch the caller passes: `hist`, HIST_BYTES (the histogram of one level), and `idx`,
-// 4 * C bytes (the candidates' indices).
+// Scratch: `work`, work_bytes(C) from the caller (the histogram, the candidate lists, the block
+// maxima or topK's sort keys). Vector loops and the fast paths (select_top's block-maxima
+// prefilter, topp_full's band) are for f32 rows in the SIMD builds (VEC); f64 rows and the scalar
+// build take plain passes with the same results (the package's size budget).
 
 import { LANES, at, vhmax } from './simd';
 import { expsum_store_scaled, vscale } from './reduce';
