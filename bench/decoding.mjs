@@ -183,7 +183,8 @@ targets.forEach(([name, V, , base], i) => {
     const med = median(ratios);
     total++;
     if (med >= goal) met++;
-    console.log(`| ${name} | ${V} | ${median(ours).toFixed(0)} | ${bname} | ${median(b).toFixed(0)} | ${med.toFixed(0)}x (${Math.min(...ratios).toFixed(0)}-${Math.max(...ratios).toFixed(0)}) | >= ${goal}x ${med >= goal ? 'met' : 'NOT met'} |`);
+    const f = (r) => r.toFixed(r < 10 ? 2 : 0);
+    console.log(`| ${name} | ${V} | ${median(ours).toFixed(0)} | ${bname} | ${median(b).toFixed(0)} | ${f(med)}x (${f(Math.min(...ratios))}-${f(Math.max(...ratios))}) | >= ${goal}x ${med >= goal ? 'met' : 'NOT met'} |`);
   });
 });
 console.log(`\n${met} of ${total} decoding targets met (median ratio over ${RUNS} runs).`);
