@@ -9,6 +9,7 @@
 
 import * as sm from './softmax';
 import * as ce from './cross_entropy';
+import * as dec from './decode';
 import { bytes_of, in_heap, in_heap_or_null } from './checks';
 import { TMP_BYTES } from './reduce';
 
@@ -199,6 +200,44 @@ export function ce_index_default_f64(x: usize, labels: usize, g: usize, loss: us
   assert(in_heap(loss, bytes_of<f64>(rows)), 'ce_index_default_f64: loss outside the heap');
   assert(in_heap(tmp, <f64>TMP_BYTES), 'ce_index_default_f64: tmp outside the heap');
   return ce.ce_index_default<f64>(x, labels, g, loss, rows, C, reduction, gradOutput, tmp);
+}
+export function argmax_f32(x: usize, out: usize, rows: i32, C: i32): void {
+  assert(in_heap(x, bytes_of<f32>(rows, C)), 'argmax_f32: x outside the heap');
+  assert(in_heap(out, bytes_of<f32>(rows)), 'argmax_f32: out outside the heap');
+  dec.argmax_rows<f32>(x, out, rows, C);
+}
+export function decode_f32(x: usize, out: usize, u: usize, rows: i32, C: i32, beta: f32, topK: i32, topP: f64, minP: f64, minKeep: i32, work: usize): i32 {
+  assert(in_heap(x, bytes_of<f32>(rows, C)), 'decode_f32: x outside the heap');
+  assert(in_heap_or_null(out, bytes_of<f32>(rows)), 'decode_f32: out outside the heap');
+  assert(in_heap_or_null(u, bytes_of<f64>(rows)), 'decode_f32: u outside the heap');
+  assert(in_heap(work, <f64>dec.work_bytes(C)), 'decode_f32: work outside the heap');
+  return dec.decode_rows<f32>(x, out, u, rows, C, beta, topK, topP, minP, minKeep, work);
+}
+export function topk_f32(x: usize, rows: i32, C: i32, k: i32, outIdx: usize, outVal: usize, work: usize): void {
+  assert(in_heap(x, bytes_of<f32>(rows, C)), 'topk_f32: x outside the heap');
+  assert(in_heap(outIdx, bytes_of<i32>(rows, k)), 'topk_f32: outIdx outside the heap');
+  assert(in_heap(outVal, bytes_of<f32>(rows, k)), 'topk_f32: outVal outside the heap');
+  assert(in_heap(work, <f64>dec.work_bytes(C)), 'topk_f32: work outside the heap');
+  dec.topk_rows<f32>(x, rows, C, k, outIdx, outVal, work);
+}
+export function argmax_f64(x: usize, out: usize, rows: i32, C: i32): void {
+  assert(in_heap(x, bytes_of<f64>(rows, C)), 'argmax_f64: x outside the heap');
+  assert(in_heap(out, bytes_of<f64>(rows)), 'argmax_f64: out outside the heap');
+  dec.argmax_rows<f64>(x, out, rows, C);
+}
+export function decode_f64(x: usize, out: usize, u: usize, rows: i32, C: i32, beta: f64, topK: i32, topP: f64, minP: f64, minKeep: i32, work: usize): i32 {
+  assert(in_heap(x, bytes_of<f64>(rows, C)), 'decode_f64: x outside the heap');
+  assert(in_heap_or_null(out, bytes_of<f64>(rows)), 'decode_f64: out outside the heap');
+  assert(in_heap_or_null(u, bytes_of<f64>(rows)), 'decode_f64: u outside the heap');
+  assert(in_heap(work, <f64>dec.work_bytes(C)), 'decode_f64: work outside the heap');
+  return dec.decode_rows<f64>(x, out, u, rows, C, beta, topK, topP, minP, minKeep, work);
+}
+export function topk_f64(x: usize, rows: i32, C: i32, k: i32, outIdx: usize, outVal: usize, work: usize): void {
+  assert(in_heap(x, bytes_of<f64>(rows, C)), 'topk_f64: x outside the heap');
+  assert(in_heap(outIdx, bytes_of<i32>(rows, k)), 'topk_f64: outIdx outside the heap');
+  assert(in_heap(outVal, bytes_of<f64>(rows, k)), 'topk_f64: outVal outside the heap');
+  assert(in_heap(work, <f64>dec.work_bytes(C)), 'topk_f64: work outside the heap');
+  dec.topk_rows<f64>(x, rows, C, k, outIdx, outVal, work);
 }
 // (ce_reduce asserts its range itself: a wrapper here would change the shipping builds' layout)
 export { ce_grad_scale, ce_reduce } from './cross_entropy';

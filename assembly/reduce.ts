@@ -150,7 +150,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
 // The versions of raddexpminusmax for the SIMD builds, each a function of its own rather than
 // inlined into the row loops: V8 (TurboFan) allocates registers for the exp loop better when it
 // is alone in its function than beside the other passes and the other versions of the loop.
-function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true); }
+export function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true); }
 function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true); }
 function expsum_store<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false); }
 function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true); }

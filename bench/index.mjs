@@ -11,7 +11,9 @@
 //   options: --shapes=1x10,32x32000  --ops=softmax,crossEntropyWithGrad  --time=<ms per task>
 //            --no-write (do not overwrite the results files)
 //
-// The peers (TensorFlow.js, onnxruntime-web, onnxruntime-node) are bench/package.json's, installed
+//   the run ends with the decoding benchmark (bench/decoding.mjs; --no-decoding skips it)
+//
+// The peers (TensorFlow.js, onnxruntime-web, onnxruntime-node, @huggingface/transformers) are bench/package.json's, installed
 // into bench/node_modules on the first run (bench/install.mjs; `npm run bench:install` by hand).
 
 import { spawn } from 'node:child_process';
@@ -60,6 +62,17 @@ if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
     console.log('\n## worker pool (npm run bench:threads)\n');
     const code = await new Promise((resolve) => {
       const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./threads.mjs', import.meta.url)), ...threadArgs], { stdio: 'inherit' });
+      child.on('exit', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) process.exit(code);
+  }
+  // Decoding (sample, topK) at LLM vocabulary sizes against the naive sort-based
+  // decoder and transformers.js's topk (bench/decoding.mjs; --no-decoding skips it).
+  if (!args.includes('--no-decoding')) {
+    const quick = args.includes('--quick');
+    console.log('\n## decoding (npm run bench:decoding)\n');
+    const code = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./decoding.mjs', import.meta.url)), ...(quick ? ['--runs=2', '--time=150'] : [])], { stdio: 'inherit' });
       child.on('exit', (c) => resolve(c ?? 1));
     });
     if (code !== 0) process.exit(code);

@@ -13,6 +13,8 @@ export type { LayoutOptions } from './layout.js';
 export type { FloatArray } from './check.js';
 export { crossEntropy, crossEntropyWithGrad } from './cross-entropy.js';
 export type { CrossEntropyOptions, LossOptions, LossAndGrad, IndexTarget, Target, Reduction } from './cross-entropy.js';
+export { samplingDistribution, sample, topK, argmax } from './decoding.js';
+export type { SamplingOptions, SamplingDistributionOptions, SampleOptions, TopKOptions, TopK, ArgmaxOptions, TokenIds } from './decoding.js';
 export { createWorkspace } from './workspace.js';
 export type { Workspace, WorkspaceOptions, WorkspaceSoftmaxOptions } from './workspace.js';
 export { createPool } from './pool.js';

@@ -36,6 +36,12 @@ export interface Kernels {
     eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr, tmp: Ptr): number;
   ce_index_default_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number, tmp: Ptr): number;
   ce_index_default_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number, tmp: Ptr): number;
+  argmax_f32(x: Ptr, out: Ptr, rows: number, C: number): void;
+  argmax_f64(x: Ptr, out: Ptr, rows: number, C: number): void;
+  decode_f32(x: Ptr, out: Ptr, u: Ptr, rows: number, C: number, beta: number, topK: number, topP: number, minP: number, minKeep: number, work: Ptr): number;
+  decode_f64(x: Ptr, out: Ptr, u: Ptr, rows: number, C: number, beta: number, topK: number, topP: number, minP: number, minKeep: number, work: Ptr): number;
+  topk_f32(x: Ptr, rows: number, C: number, k: number, outIdx: Ptr, outVal: Ptr, work: Ptr): void;
+  topk_f64(x: Ptr, rows: number, C: number, k: number, outIdx: Ptr, outVal: Ptr, work: Ptr): void;
   ce_grad_scale(reduction: number, gradOutput: number, denominator: number): number;
   ce_reduce(loss: Ptr, rows: number, reduction: number, denominator: number): number;
 }
@@ -52,6 +58,7 @@ export const KERNEL_ARITY: { readonly [K in keyof Functions]: Arity<Functions[K]
   transpose_f32: 5, transpose_f64: 5,
   ce_check_labels_f32: 7, ce_check_labels_f64: 7, ce_index_f32: 16, ce_index_f64: 16, ce_prob_f32: 13, ce_prob_f64: 13,
   ce_index_call_f32: 17, ce_index_call_f64: 17, ce_index_default_f32: 9, ce_index_default_f64: 9,
+  argmax_f32: 4, argmax_f64: 4, decode_f32: 11, decode_f64: 11, topk_f32: 7, topk_f64: 7,
   ce_grad_scale: 3, ce_reduce: 4,
 };
 
@@ -61,10 +68,10 @@ export type KernelTable = {
 };
 /** The operations with a kernel per element type. */
 export type KernelOp = 'softmax' | 'log_softmax' | 'logsumexp' | 'softmax_backward' | 'log_softmax_backward' | 'transpose' |
-  'ce_check_labels' | 'ce_index' | 'ce_prob' | 'ce_index_call' | 'ce_index_default';
+  'ce_check_labels' | 'ce_index' | 'ce_prob' | 'ce_index_call' | 'ce_index_default' | 'argmax' | 'decode' | 'topk';
 
 const KERNEL_OPS: readonly KernelOp[] = ['softmax', 'log_softmax', 'logsumexp', 'softmax_backward', 'log_softmax_backward',
-  'transpose', 'ce_check_labels', 'ce_index', 'ce_prob', 'ce_index_call', 'ce_index_default'];
+  'transpose', 'ce_check_labels', 'ce_index', 'ce_prob', 'ce_index_call', 'ce_index_default', 'argmax', 'decode', 'topk'];
 
 /** The kernel table over a set of exports (the instance's, or the pool's recording stand-ins). */
 export function kernelTable(k: Kernels): KernelTable {

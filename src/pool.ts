@@ -16,6 +16,10 @@ import {
   crossEntropy, crossEntropyArgs, crossEntropyWithGrad, runLoss,
   type CrossEntropyOptions, type LossAndGrad, type Target,
 } from './cross-entropy.js';
+import {
+  ARGMAX, argmax, decodeCall, SAMPLE, SAMPLING_DISTRIBUTION, TOP_K, type DecodeOp,
+  type ArgmaxOptions, type SampleOptions, type SamplingDistributionOptions, type TopK, type TopKOptions,
+} from './decoding.js';
 import type { Kernels } from './kernels.js';
 import { BACKENDS, currentRuntime, getRuntime, init, newRuntime, onSwitch, type Backend, type Runtime } from './load.js';
 import { rowOpArgs, runRowOp, type RowOp } from './pipeline.js';
@@ -54,6 +58,14 @@ export interface Pool {
   crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction: 'none' }): Promise<LossAndGrad<A, A>>;
   crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): Promise<LossAndGrad<number, A>>;
   crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<LossAndGrad<number | A, A>>;
+  /** {@link samplingDistribution} (on the calling thread: see decode()). */
+  samplingDistribution<A extends FloatArray>(logits: A, options: SamplingDistributionOptions<A>): Promise<A>;
+  /** {@link sample} (on the calling thread: see decode()). */
+  sample(logits: FloatArray, options: SampleOptions): Promise<Int32Array>;
+  /** {@link topK} (on the calling thread: see decode()). */
+  topK<A extends FloatArray>(logits: A, k: number, options: TopKOptions): Promise<TopK<A>>;
+  /** {@link argmax}: on the workers when large enough, as the softmax family. */
+  argmax(logits: FloatArray, options: ArgmaxOptions): Promise<Int32Array>;
   /** Ends the workers; every later call rejects. */
   dispose(): Promise<void>;
 }
@@ -223,6 +235,38 @@ class PoolImpl implements Pool {
     const plan = this.ring.plan(a.L, a.dt, a.ins.length, op.output === 'rows');
     if (!plan) return single();
     return runRowOp(op, a, plan, this.ring.executor(plan), this.prt.arena, this.prt.scratch);
+  }
+
+  async samplingDistribution<A extends FloatArray>(logits: A, options: SamplingDistributionOptions<A>): Promise<A> {
+    return this.decode(SAMPLING_DISTRIBUTION, logits, options) as A;
+  }
+
+  async sample(logits: FloatArray, options: SampleOptions): Promise<Int32Array> {
+    return this.decode(SAMPLE, logits, options) as Int32Array;
+  }
+
+  async topK<A extends FloatArray>(logits: A, k: number, options: TopKOptions): Promise<TopK<A>> {
+    return this.decode(TOP_K, logits, options, k) as TopK<A>;
+  }
+
+  async argmax(logits: FloatArray, options: ArgmaxOptions): Promise<Int32Array> {
+    this.use('argmax');
+    if (!this.large(logits, options, -1)) return argmax(logits, options);
+    const o = optionsObject<Record<string, unknown>>('argmax', options, true);
+    const opts = { ...o, into: undefined, temperature: undefined } as SoftmaxOptions<FloatArray>;
+    return Int32Array.from(this.rowOp(ARGMAX, logits, undefined, opts, () => argmax(logits, options) as unknown as FloatArray));
+  }
+
+  /**
+   * A decoding call (samplingDistribution, sample, topK): the module's function, on the calling
+   * thread, whatever the size. Decoding is one row of a vocabulary per sequence, and its kernels
+   * hand results back to this thread mid-call (the row that cannot be sampled, topK's lists),
+   * which the recording executor of the ring does not carry yet; the results are the module's
+   * own, so bit-identical by construction.
+   */
+  private decode(op: DecodeOp, logits: FloatArray, options: unknown, k?: number): unknown {
+    this.use(op.fn);
+    return decodeCall(op, logits, options, k);
   }
 
   async crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<number | A> {

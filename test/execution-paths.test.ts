@@ -1,4 +1,4 @@
-// Path parity: the same call through every execution path gives the same bytes, and
+// Path parity (issue 14): the same call through every execution path gives the same bytes, and
 // those bytes are right (within tolerance of the plain float64 reference), so a test also fails
 // for an answer that is wrong the same way on every path.
 //
