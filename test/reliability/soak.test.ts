@@ -45,6 +45,8 @@ describe('soak', () => {
       expect(report.wasmMax).toBeLessThan((LONG ? 64 : 16) * MiB);
       // RSS: no drift beyond garbage-collector slack.
       expect(report.rssEnd - report.rssAfterWarmup).toBeLessThan((LONG ? 200 : 100) * MiB);
+      // The JS heap after a collection: what the calls keep alive. Flat, up to noise.
+      if (typeof (globalThis as { gc?: unknown }).gc === 'function') expect(report.heapEnd - report.heapAfterWarmup).toBeLessThan(16 * MiB);
     });
   }
 });
