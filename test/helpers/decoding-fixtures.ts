@@ -32,7 +32,11 @@ export function num(v: unknown): number {
 }
 
 export function b64bytes(s: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(s, 'base64'));
+  // atob, not Buffer: the same helper runs in the Chromium suite.
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 /** The case's logits: a Float32Array/Float64Array, or (error cases) a number[] or Int32Array. */

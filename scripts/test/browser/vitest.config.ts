@@ -10,6 +10,7 @@ import { defineConfig, type Plugin } from 'vitest/config';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixturesDir = process.env.SOFTMAX_WASM_FIXTURES || resolve(root, 'test/fixtures/torch');
+const decodingDir = resolve(root, 'test/fixtures/decoding');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The test files that can run in a browser: no direct Node built-in imports, and no line
@@ -43,13 +44,17 @@ function nodeShims(): Plugin {
     load(id) {
       if (id === '\0shim:fs') {
         // { op: { file: text } } of every fixture, keyed by the last path segments, which is
-        // how test/helpers/fixtures.ts addresses them (join(FIXTURES_DIR, op, file)).
+        // how the helpers address them (join(FIXTURES_DIR, op, file), join(DECODING_DIR, group,
+        // file)); the PyTorch ops and the decoding groups have distinct folder names.
         const files: Record<string, Record<string, string>> = {};
-        for (const op of readdirSync(fixturesDir, { withFileTypes: true })) {
-          if (!op.isDirectory()) continue;
-          files[op.name] = {};
-          for (const f of readdirSync(join(fixturesDir, op.name))) {
-            if (f.endsWith('.json')) files[op.name]![f] = readFileSync(join(fixturesDir, op.name, f), 'utf8');
+        for (const dir of [fixturesDir, decodingDir]) {
+          for (const op of readdirSync(dir, { withFileTypes: true })) {
+            if (!op.isDirectory()) continue;
+            if (op.name in files) throw new Error(`fixture folder ${op.name} appears twice`);
+            files[op.name] = {};
+            for (const f of readdirSync(join(dir, op.name))) {
+              if (f.endsWith('.json')) files[op.name]![f] = readFileSync(join(dir, op.name, f), 'utf8');
+            }
           }
         }
         return `const files = ${JSON.stringify(files)};
