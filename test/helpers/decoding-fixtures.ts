@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from './random.js';
 
 export const DECODING_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'decoding');
 
@@ -14,16 +15,6 @@ export function decodingCases(group: string): DecodingCase[] {
   const dir = join(DECODING_DIR, group);
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as DecodingCase);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A fixture number: a number, or "NaN" / "Infinity" / "-Infinity". */
@@ -52,7 +43,7 @@ export function logitsOf(c: DecodingCase): unknown {
   }
   const g = l.gen;
   const n = c.rows * c.classes;
-  const next = mulberry32(g.seed), span = g.high - g.low, out = new Ctor(n);
+  const next = rng(g.seed), span = g.high - g.low, out = new Ctor(n);
   for (let k = 0; k < n; k++) out[k] = g.low + span * next();
   for (const [i, v] of l.overrides ?? []) out[i] = num(v);
   return out;
