@@ -14,6 +14,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './baselines/reference64.mjs';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const major = Number(process.versions.node.split('.')[0]);
@@ -38,15 +39,6 @@ lib.initSync({ backend: BACKEND });
 const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/decoding/decode/decode-big-stored-lm-32-1x128256.json', import.meta.url), 'utf8'));
 const bytes = Buffer.from(fixture.logits.b64, 'base64');
 const lm = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-function mulberry32(seed) {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const shuffled = lm.slice();
 const r = mulberry32(1);
 for (let i = shuffled.length - 1; i > 0; i--) {
