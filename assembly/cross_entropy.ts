@@ -22,6 +22,7 @@ import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2 } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc } from './short_rows';
 import { bytes_of, in_heap } from './checks';
+import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-constants';
 
 /** Pass 2 for class-index targets with label smoothing: returns s = sum exp(x - m) and stores
  *  sum_c w[c] * (m - x[c]) at tmp + TMP_AUX (the smoothing term needs it). `w` = 0 means no
@@ -238,13 +239,6 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
   return -1;
 }
 
-// Reductions as the wrapper numbers them (src/cross-entropy.ts, REDUCTION_CODE).
-// @ts-ignore: decorator
-@inline const REDUCTION_NONE: i32 = 0;
-// @ts-ignore: decorator
-@inline const REDUCTION_MEAN: i32 = 1;
-// @ts-ignore: decorator
-@inline const REDUCTION_SUM: i32 = 2;
 
 /** The gradient scale of every row of a call: gradOutput / denominator for 'mean' (NaN when
  *  nothing counts, as torch's 0/0 mean), gradOutput for 'sum', 1 for 'none' (whose per-sample

@@ -5,13 +5,14 @@
 
 import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp, vexp_k, sexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
+import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 
 /** Byte offsets in `tmp`, the 32 bytes of scratch (8-aligned) the caller of a row kernel passes:
  *  where one pass of a row leaves its second result for the next (XNNPACK style: results leave
  *  through pointers the caller passes, and the module keeps no state). Row kernels of
  *  cross_entropy.ts use the last two. */
 // @ts-ignore: decorator
-@inline export const TMP_BYTES: usize = 32;
+@inline export const TMP_BYTES: usize = <usize>KERNEL_TMP_BYTES;
 // @ts-ignore: decorator
 @inline export const TMP_MIN: usize = 0;
 // @ts-ignore: decorator

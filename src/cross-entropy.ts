@@ -7,6 +7,7 @@ import {
 } from './check.js';
 import { copyIn, copyOut, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
+import { REDUCTION_MEAN, REDUCTION_NONE, REDUCTION_SUM } from './kernel-constants.js';
 import type { KernelTable } from './kernels.js';
 import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { currentRuntime, getRuntime, type Runtime } from './load.js';
@@ -46,8 +47,8 @@ export type CrossEntropyOptions<A extends FloatArray = FloatArray> = LayoutOptio
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
 const INTO_MEMO = new DisjointMemo(), GRAD_MEMO = new DisjointMemo(), OUTPUTS_MEMO = new DisjointMemo();
-/** The reductions as the kernels number them (assembly/cross_entropy.ts). */
-const REDUCTION_CODE = { none: 0, mean: 1, sum: 2 } as const;
+/** The reductions as the kernels number them. */
+const REDUCTION_CODE = { none: REDUCTION_NONE, mean: REDUCTION_MEAN, sum: REDUCTION_SUM } as const;
 
 /** The loss options, checked and normalized. */
 export interface LossParams {

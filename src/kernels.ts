@@ -1,6 +1,6 @@
 // The wasm exports as TypeScript sees them (assembly/index.ts), and the one place a kernel is
-// chosen by operation and element type. Pointers are byte addresses; `tmp` is the kernels' 32
-// bytes of scratch (KERNEL_TMP_BYTES, src/memory.ts).
+// chosen by operation and element type. Pointers are byte addresses; `tmp` is the kernels'
+// scratch block (KERNEL_TMP_BYTES, src/kernel-constants.ts).
 
 type Ptr = number;
 

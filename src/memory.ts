@@ -3,6 +3,7 @@
 // so a steady workload reaches a fixed size and stays there. Views are re-derived lazily, only
 // when memory.grow has replaced the buffer (the one place that knows about growth).
 
+import { KERNEL_TMP_BYTES } from './kernel-constants.js';
 import type { Kernels } from './kernels.js';
 
 const PAGE = 65536;
@@ -10,14 +11,14 @@ const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE;
 /** Every block starts on a 64-byte boundary (a cache line; v128 loads need 16). */
 const ALIGN = 64;
-/** Bytes of the `tmp` block every row kernel takes: where the passes over one row leave their
- *  second results for the next (assembly/reduce.ts, TMP_MIN; the kernels use 32). */
-export const KERNEL_TMP_BYTES = 64;
+/** The stride of the `tmp` blocks (KERNEL_TMP_BYTES each) in a block of them: a cache line each,
+ *  so that two workers' blocks never share one. */
+export const TMP_STRIDE = Math.max(ALIGN, KERNEL_TMP_BYTES);
 /** What a block of tmp blocks takes in the arena: whole 4 KiB pages, so that the blocks after it
  *  (the scratch space) keep their offset within a page. Measured: a 64-byte block shifting the
  *  scratch made the streamed [4096, 1000] cross-entropy with gradient ~3% slower (simd build). */
 export function tmpBlockBytes(count: number): number {
-  return Math.ceil((count * KERNEL_TMP_BYTES) / 4096) * 4096;
+  return Math.ceil((count * TMP_STRIDE) / 4096) * 4096;
 }
 
 interface Block {

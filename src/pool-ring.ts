@@ -8,7 +8,7 @@ import type { Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
 import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
-import { KERNEL_TMP_BYTES, tmpBlockBytes, type Arena } from './memory.js';
+import { TMP_STRIDE, tmpBlockBytes, type Arena } from './memory.js';
 import { planChunks, type ChunkPlan } from './plan.js';
 import { canBlock } from './pool-host.js';
 import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, type WorkerInit } from './pool-worker.js';
@@ -131,7 +131,7 @@ export class ChunkRing {
     return {
       table: this.table,
       slot: (i) => ((first + i) | 0) & mask,
-      tmp: (s) => this.tmpPtr + s * KERNEL_TMP_BYTES,
+      tmp: (s) => this.tmpPtr + s * TMP_STRIDE,
       begin: (_i, s) => {
         this.cmdPos = s * CMD_CAP + 1;
         this.cmdEnd = (s + 1) * CMD_CAP;
