@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
 // @ts-expect-error: plain .mjs helpers without declarations
 import { compareValues, expectedResults } from '../scripts/test/browser/expected.mjs';
 // @ts-expect-error: plain .mjs helpers without declarations
@@ -134,8 +135,15 @@ describe('the packed package', () => {
         [/\.wasm['"`]/, 'a .wasm file name'],
       ];
       for (const [re, what] of forbidden) expect(re.test(code), `${file} contains ${what}`).toBe(false);
-      // The three builds, base64, inside the JS.
-      expect(code.match(/['"]AGFzbQ[A-Za-z0-9+/=]{1000,}['"]/g)?.length, `${file}: embedded wasm builds`).toBe(3);
+      // The three builds inside the JS: raw DEFLATE streams, base64, that inflate to the shipped
+      // .wasm files (scalar, simd, relaxed-simd: the order build-wasm.mjs writes them in).
+      const embedded = code.match(/['"][A-Za-z0-9+/=]{1000,}['"]/g) ?? [];
+      expect(embedded.length, `${file}: embedded wasm builds`).toBe(3);
+      embedded.forEach((s, i) => {
+        const wasm = inflateRawSync(Buffer.from(s.slice(1, -1), 'base64'));
+        const name = `dist/wasm/softmax.${['scalar', 'simd', 'relaxed-simd'][i]}.wasm`;
+        expect(wasm.equals(readFileSync(join(installed, name))), `${file}: embedded build ${i} is ${name}`).toBe(true);
+      });
     }
     const cjs = readFileSync(join(installed, 'dist/index.cjs'), 'utf8');
     expect(/module\.exports\s*=/.test(cjs), 'dist/index.cjs assigns module.exports').toBe(true);

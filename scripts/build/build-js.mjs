@@ -1,5 +1,5 @@
 // Bundles src/ into the published files (package.json "files" lists exactly these):
-//   dist/index.js    ES module (the "import" condition and every bundler), wasm embedded as base64
+//   dist/index.js    ES module (the "import" condition and every bundler), wasm embedded (DEFLATE, base64)
 //   dist/index.cjs   CommonJS (the "require" condition): a real CJS file, so require() works on
 //                    every Node 20 release, including those that cannot require() an ES module
 //   dist/index.d.ts  the type declarations, bundled into one self-contained file

@@ -5,9 +5,9 @@
 // (assembly/checks.ts). It is not shipped; scripts/build/build-wasm.mjs generates its bytes into
 // checked-build.generated.ts, a module, so the browser suite gets it without node:fs.
 import { instantiateSync, type ResultObject } from '@assemblyscript/loader';
-import { activateInstance, canRun, currentRuntime, wasmBytes, type Backend } from '../../src/load.js';
+import { activateInstance, canRun, currentRuntime, decodeEmbedded, wasmBytes, type Backend } from '../../src/load.js';
 import { initSync } from '../../src/index.js';
-import { CHECKED_WASM_BASE64 } from './checked-build.generated.js';
+import { CHECKED_WASM_DEFLATE, CHECKED_WASM_SIZE } from './checked-build.generated.js';
 
 export const BACKENDS: readonly Backend[] = ['scalar', 'simd', 'relaxed-simd'];
 
@@ -22,7 +22,7 @@ const shipped = new Map<Backend, WebAssembly.Module>();
 
 /** The compiled checked build (compiled once per test file). */
 export function checkedModule(): WebAssembly.Module {
-  if (!checked) checked = new WebAssembly.Module(Uint8Array.from(atob(CHECKED_WASM_BASE64), (c) => c.charCodeAt(0)));
+  if (!checked) checked = new WebAssembly.Module(decodeEmbedded(CHECKED_WASM_DEFLATE, CHECKED_WASM_SIZE) as BufferSource);
   return checked;
 }
 
