@@ -1,7 +1,8 @@
 // A raw DEFLATE (RFC 1951) decoder. It decodes the embedded wasm builds (compressed at build time
 // by scripts/build/build-wasm.mjs) synchronously, so init() and initSync() share one path. It is
-// about a kilobyte where a general library is several, and it builds its tables on each call (one
-// call per build per process), so importing the package still runs nothing. Each Huffman code is a
+// 1.3 kB min+gzip where fflate's inflateSync is 2.0 kB, and it builds its tables on each call
+// (one call per build per process), where fflate builds some at import: importing the package
+// still runs nothing. Each Huffman code is a
 // lookup table indexed by the next `max` input bits (the code's longest length), as in zlib's
 // inflate and fflate. The literal/match loop (most of the work) is its own function whose state is
 // in locals, not in variables a closure captures: it mostly runs before the JIT has optimized it,
