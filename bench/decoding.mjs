@@ -4,7 +4,11 @@
 //     a Float64Array, a sort of an index array by probability, a cumulative sum (top-k = the
 //     first k of the sort, top-p = the first tokens whose cumulative sum reaches p, min-p = a
 //     cut of the sorted list);
-//   - for topK, transformers.js's own `topk` op (@huggingface/transformers, a bench peer).
+//   - for topK, transformers.js's own `topk` op (@huggingface/transformers, a bench peer), on
+//     each of its two backends: in Node it runs the op on native onnxruntime-node; in a browser
+//     (and in Node here, through a second instance of the module) on onnxruntime-web's wasm
+//     backend, the one its own dependency ships, on 1 thread (a browser page that is not
+//     cross-origin isolated has no other; more threads cost more than they give at [1, V]).
 // The logits are a real language model's next-token logits (the stored-LM decoding fixture,
 // 128256 tokens); the 262144 row is that row, a shuffle of it, and its first 5632 values.
 // Every entry is timed in --runs rounds (default 5), interleaved; per target the median ratio
@@ -13,7 +17,7 @@
 //   node bench/decoding.mjs [--runs=5] [--time=300 (ms per entry per round)] [--backend=simd]
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from './baselines/reference64.mjs';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
@@ -97,12 +101,27 @@ function naiveTopKLogProbs(x, k) {
   return idx.slice(0, k).map((i) => [i, lp[i]]);
 }
 
-// transformers.js's topk (a bench peer; absent, its entry is left out).
+// transformers.js's topk (a bench peer; absent, its entries are left out), once per backend.
+// transformers.js picks its onnxruntime when its module loads: the one at
+// globalThis[Symbol.for('onnxruntime')] if set, else onnxruntime-node in Node. So the wasm
+// backend's instance is the same file imported under another URL with that symbol set to
+// transformers.js's own onnxruntime-web (its wasm files served from disk, not its CDN default).
 let hf = null;
+let hfWasm = null;
 try {
-  hf = await import('@huggingface/transformers');
-} catch {
-  console.log('(@huggingface/transformers is not installed in bench/node_modules: npm run bench:install)');
+  const { createRequire } = await import('node:module');
+  const main = import.meta.resolve('@huggingface/transformers');
+  hf = await import(main);
+  const req = createRequire(main);
+  const ort = req('onnxruntime-web'); // its Node entry, the wasm backend
+  ort.env.wasm.wasmPaths = new URL('.', pathToFileURL(req.resolve('onnxruntime-web'))).href;
+  ort.env.wasm.numThreads = 1;
+  const key = Symbol.for('onnxruntime');
+  globalThis[key] = ort;
+  hfWasm = await import(`${main}?onnxruntime=web`);
+  delete globalThis[key];
+} catch (e) {
+  console.log(hf ? `(transformers.js on onnxruntime-web could not load: ${e.message})` : '(@huggingface/transformers is not installed in bench/node_modules: npm run bench:install)');
 }
 
 const CONFIGS = [
@@ -123,9 +142,10 @@ for (const V of [128256, 262144]) {
 {
   const V = 128256, x = ROWS[V];
   const base = [['naive JS', () => naiveTopKLogProbs(x, 20), 100]];
-  if (hf) {
-    const t = new hf.Tensor('float32', x, [1, V]);
-    base.push(['transformers.js topk', () => hf.topk(t, 20), 10]);
+  for (const [h, backend] of [[hf, 'onnxruntime-node, native'], [hfWasm, `onnxruntime-web ${hfWasm?.env.backends.onnx.versions.web} wasm, 1 thread`]]) {
+    if (!h) continue;
+    const t = new h.Tensor('float32', x, [1, V]);
+    base.push([`transformers.js topk (${backend})`, () => h.topk(t, 20), 10]);
   }
   targets.push(['topK(k = 20, logProbs)', V, () => lib.topK(x, 20, { classes: V, logProbs: true }), base]);
 }

@@ -12,8 +12,10 @@ import type { ChunkPlan } from './plan.js';
 
 /** The kernel calls of one chunk: `regions` are the row-layout regions of the inputs, `rowOut`
  *  the per-row output region, rows [firstRow, firstRow + rows) of the call (rows = slices, in the
- *  order of the shape with the axis removed), `tmp` the kernels' scratch. */
-export type ChunkCall = (k: KernelTable, regions: readonly number[], rowOut: number, firstRow: number, rows: number, tmp: number) => void;
+ *  order of the shape with the axis removed), `tmp` the kernels' scratch, `own` the slot's
+ *  ChunkPlan.ownBytes. It runs on this thread when the chunk is loaded; on a pool its kernel
+ *  calls are only recorded there, so it may write the slot's memory but not read kernel results. */
+export type ChunkCall = (k: KernelTable, regions: readonly number[], rowOut: number, firstRow: number, rows: number, tmp: number, own: number) => void;
 
 /** How the chunks of a call run. */
 export interface Executor {
@@ -47,11 +49,18 @@ export interface ChunkIO {
   readonly elemFrom: number;
   /** Receives the per-row results. */
   readonly rowOut: FloatArray | null;
+  /** On this thread, once a chunk's inputs are copied in and before any of its kernels: `p` is
+   *  the element index (in the type's view) of input 0's copy, laid out as the call's input
+   *  ([n, C, inner]), holding rows [firstRow, firstRow + rows). */
+  readonly prepare?: (p: number, firstRow: number, rows: number) => void;
+  /** On this thread, in chunk order, once a chunk has run and before its results are copied
+   *  out: reads what its kernels left in `regions` or `own`. May throw (the loop then stops). */
+  readonly collect?: (regions: readonly number[], own: number, firstRow: number, rows: number) => void;
 }
 
 /** Runs every chunk of `plan`, whose slots start at `base`, through `exec`. */
 export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
-  const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes } = plan;
+  const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes, ownBytes } = plan;
   const { outer, C, inner } = L;
   const { ins, elemOut, elemFrom, rowOut } = io;
   const unitElems = C * inner;
@@ -64,6 +73,7 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
   const raw = (s: number, j: number) => base + s * slotBytes + j * regionBytes;
   const tr = (s: number, j: number) => raw(s, ins.length + j);
   const rowPtr = (s: number) => raw(s, (strided ? 2 : 1) * ins.length);
+  const own = (s: number) => base + (s + 1) * slotBytes - ownBytes;
   const rowRegions: number[][] = [];
   for (let s = 0; s < slots; s++) {
     const r: number[] = [];
@@ -78,13 +88,14 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
     const e0 = u0 * unitElems;
     const ne = n * unitElems;
     for (let j = 0; j < ins.length; j++) view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), raw(s, j) >>> shift);
+    io.prepare?.(raw(s, 0) >>> shift, u0 * inner, n * inner);
     exec.begin(i, s);
     if (strided) {
       for (let j = 0; j < ins.length; j++) transpose(raw(s, j), tr(s, j), n, C, inner); // [n, C, inner] -> rows of C
-      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0 * inner, n * inner, exec.tmp(s));
+      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0 * inner, n * inner, exec.tmp(s), own(s));
       if (elemOut) transpose(tr(s, elemFrom), raw(s, elemFrom), n, inner, C); // back to [n, C, inner]
     } else {
-      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0, n, exec.tmp(s));
+      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0, n, exec.tmp(s), own(s));
     }
     exec.submit(i, s);
   };
@@ -95,6 +106,7 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
     collected = i + 1;
     const u0 = i * per;
     const n = Math.min(per, outer - u0);
+    io.collect?.(rowRegions[s]!, own(s), u0 * inner, n * inner);
     if (elemOut) copyOut(elemOut, u0 * unitElems, view, raw(s, elemFrom) >>> shift, n * unitElems);
     if (rowOut) copyOut(rowOut, u0 * inner, view, rowPtr(s) >>> shift, n * inner);
   };
@@ -123,12 +135,15 @@ function runOneChunk(exec: Executor, arena: Arena, plan: ChunkPlan, base: number
   const n = L.outer * L.C;
   const regions = ins.length === 1 ? [base] : [base, base + regionBytes];
   for (let j = 0; j < ins.length; j++) copyIn(view, regions[j]! >>> shift, ins[j]!, n);
+  io.prepare?.(base >>> shift, 0, L.outer);
   const rowPtr = base + ins.length * regionBytes;
+  const own = base + plan.slotBytes - plan.ownBytes;
   exec.begin(0, 0);
-  call(exec.table, regions, rowOut ? rowPtr : 0, 0, L.outer, exec.tmp(0));
+  call(exec.table, regions, rowOut ? rowPtr : 0, 0, L.outer, exec.tmp(0), own);
   exec.submit(0, 0);
   exec.wait(0, 0);
   exec.end(1, 1);
+  io.collect?.(regions, own, 0, L.outer);
   if (elemOut) copyOut(elemOut, 0, view, regions[io.elemFrom]! >>> shift, n);
   if (rowOut) copyOut(rowOut, 0, view, rowPtr >>> shift, L.outer);
 }

@@ -12,7 +12,7 @@ import { resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { getRuntime, type Runtime } from './load.js';
 import { keepViews, regionSize, type Arena, type Scratch } from './memory.js';
 import { beta, rowOpCall, type RowOp } from './pipeline.js';
-import { streamPlan, type ChunkPlan } from './plan.js';
+import { streamPlan, type ChunkPlan, type OwnBytes } from './plan.js';
 
 /** Token ids: an integer typed array or a number[]. */
 export type TokenIds = ArrayLike<number>;
@@ -237,18 +237,22 @@ function decodeArgs<A extends FloatArray>(op: DecodeOp, x: A, options: unknown, 
   return { op, rt, dt, L, x, s, uniforms, k: kk, logProbs, into };
 }
 
-/** Applies the repetition, presence and frequency penalties to `rows` rows of C at `p` (the
- *  rows' copy in wasm memory), rows [first, first + rows) of the call. */
-function applyPenalties(view: FloatArray, p: number, first: number, rows: number, C: number, s: Sampling): void {
+/** Applies the repetition, presence and frequency penalties to `rows` rows of the call's layout
+ *  at element p (a chunk's copy in wasm memory, [n, C, inner]), rows [first, first + rows) of
+ *  the call. Before any kernel runs (ChunkIO.prepare): on a pool the rows are transposed later,
+ *  by the worker. */
+function applyPenalties(view: FloatArray, p: number, first: number, rows: number, L: Layout, s: Sampling): void {
   const { rp, pp, fp, counts } = s;
+  const { C, inner } = L;
   if (counts === null) return;
   for (let j = 0; j < rows; j++) {
     const m = counts instanceof Map ? counts : counts[first + j]!;
-    const base = p + j * C;
+    const i = j % inner;
+    const base = p + (j - i) * C + i;
     for (const [t, c] of m) {
-      let v = view[base + t]!;
+      let v = view[base + t * inner]!;
       if (rp !== 1) v = v < 0 ? v * rp : v / rp;
-      view[base + t] = v - pp - fp * c;
+      view[base + t * inner] = v - pp - fp * c;
     }
   }
 }
@@ -257,60 +261,72 @@ function rowError(fn: string, row: number): RangeError {
   return new RangeError(`${fn}: row ${row} of logits cannot be sampled: it holds NaN or +Infinity, or all its logits are -Infinity`);
 }
 
-/** Runs a checked decoding call through `plan` with `exec` in `scratch` and returns its result. */
+/** A chunk's own scratch (ChunkPlan.ownBytes) for `rows` rows, as offsets [a, b, end]: the
+ *  kernels' work at 0; then topK's index list at a and value list at b, or the decode kernel's
+ *  first bad row (an i32) at a and sample's uniforms at b. */
+function ownLayout(a: DecodeArgs<FloatArray>, rows: number): number[] {
+  const w = regionSize(workBytes(a.L.C));
+  const n = rows * a.k;
+  const b = w + regionSize(4 * n);
+  return a.op.output === 'topk' ? [w, b, b + regionSize(n << a.dt.shift)] : [w, w + 64, w + 64 + regionSize(8 * rows)];
+}
+
+/** Runs a checked decoding call through `plan` with `exec` in `scratch` and returns its result.
+ *  Whatever a chunk's kernels leave besides its rows (topK's lists, the first bad row) stays in
+ *  the chunk's slot until the loop collects it in chunk order, so on a pool the first bad row in
+ *  row order is the one reported, as on this thread. */
 function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec: Executor, arena: Arena, scratch: Scratch): unknown {
   const { op, dt, L } = a;
   const fn = op.fn;
   const { C, rows } = L;
   const k = a.k;
-  const rowsPerChunk = plan.unitsPerChunk * L.inner;
-  const size = 1 << dt.shift;
-  const extra = regionSize(workBytes(C)) + (op.output === 'rows' ? regionSize(8 * rowsPerChunk) : 0) +
-    (op.output === 'topk' ? regionSize(4 * rowsPerChunk * k) + regionSize(size * rowsPerChunk * k) : 0);
-  const bytes = plan.bytes + extra;
+  const [oa, ob] = ownLayout(a, plan.unitsPerChunk * L.inner) as [number, number];
   let x = a.x;
   let into = a.into;
-  if (scratch.fits(bytes)) scratch.begin(bytes, '');
-  else [x, into] = keepViews(arena, [x, into], () => scratch.begin(bytes, `${fn}: the scratch space for the logits`));
+  if (scratch.fits(plan.bytes)) scratch.begin(plan.bytes, '');
+  else [x, into] = keepViews(arena, [x, into], () => scratch.begin(plan.bytes, `${fn}: the scratch space for the logits`));
   const base = scratch.take(plan.bytes);
-  const work = scratch.take(workBytes(C));
   const Ctor = dt.Array as unknown as new (n: number) => A;
   if (op.output === 'topk') {
     const indices = newResult(fn, Int32Array, rows * k, 'k');
     const values = newResult(fn, Ctor, rows * k, 'k');
-    const oi = scratch.take(4 * rowsPerChunk * k);
-    const ov = scratch.take(size * rowsPerChunk * k);
     const b = a.s ? a.s.beta : 1;
-    runChunks(exec, arena, plan, base, { ins: [x], elemOut: null, elemFrom: 0, rowOut: null }, (kt, r, _o, first, n, tmp) => {
-      kt.topk[dt.index](r[0]!, n, C, k, oi, ov, work);
-      const v = arena.views();
-      const view = dt.view(v);
-      indices.set(v.i32.subarray(oi >>> 2, (oi >>> 2) + n * k), first * k);
-      if (!a.logProbs) {
-        values.set(view.subarray(ov >>> dt.shift, (ov >>> dt.shift) + n * k), first * k);
-        return;
-      }
-      // The log-probabilities: the softmax family's log_softmax over the same rows (in place: the
-      // kernel above is done with them), read at the chosen indices.
-      kt.log_softmax[dt.index](r[0]!, r[0]!, n, C, b, tmp);
-      const p0 = r[0]! >>> dt.shift;
-      for (let j = 0; j < n; j++) {
-        for (let q = 0; q < k; q++) values[(first + j) * k + q] = view[p0 + j * C + indices[(first + j) * k + q]!]!;
-      }
+    runChunks(exec, arena, plan, base, {
+      ins: [x], elemOut: null, elemFrom: 0, rowOut: null,
+      collect: (r, own, first, n) => {
+        const view = dt.view(arena);
+        const oi = (own + oa) >>> 2;
+        const ov = (own + ob) >>> dt.shift;
+        indices.set(arena.i32.subarray(oi, oi + n * k), first * k);
+        if (!a.logProbs) return values.set(view.subarray(ov, ov + n * k), first * k);
+        // The rows hold their log-softmax now: read it at the chosen indices.
+        const p0 = r[0]! >>> dt.shift;
+        for (let j = 0; j < n; j++) {
+          for (let q = 0; q < k; q++) values[(first + j) * k + q] = view[p0 + j * C + indices[(first + j) * k + q]!]!;
+        }
+      },
+    }, (kt, r, _o, _first, n, tmp, own) => {
+      kt.topk[dt.index](r[0]!, n, C, k, own + oa, own + ob, own);
+      // The log-probabilities: the softmax family's log_softmax over the same rows, in place
+      // (the kernel above is done with them); collect reads them at the chosen indices.
+      if (a.logProbs) kt.log_softmax[dt.index](r[0]!, r[0]!, n, C, b, tmp);
     });
     return { indices, values };
   }
   const s = a.s!;
   const sample = op.output === 'rows';
-  const up = sample ? scratch.take(8 * rowsPerChunk) : 0;
   const dist = sample ? null : ((into as A | undefined) ?? newResult(fn, Ctor, x.length, 'logits'));
   const picks = sample ? newResult(fn, Ctor, rows, 'logits') : null;
-  runChunks(exec, arena, plan, base, { ins: [x], elemOut: dist, elemFrom: 0, rowOut: picks }, (kt, r, o, first, n) => {
-    const v = arena.views();
-    applyPenalties(dt.view(v), r[0]! >>> dt.shift, first, n, C, s);
-    if (sample) v.f64.set(a.uniforms!.subarray(first, first + n), up >>> 3);
-    const bad = kt.decode[dt.index](r[0]!, sample ? o : 0, up, n, C, s.beta, s.topK, s.topP, s.minP, s.minKeep, work);
-    if (bad >= 0) throw rowError(fn, first + bad);
+  runChunks(exec, arena, plan, base, {
+    ins: [x], elemOut: dist, elemFrom: 0, rowOut: picks,
+    prepare: (p, first, n) => applyPenalties(dt.view(arena), p, first, n, L, s),
+    collect: (_r, own, first) => {
+      const bad = arena.i32[(own + oa) >>> 2]!;
+      if (bad >= 0) throw rowError(fn, first + bad);
+    },
+  }, (kt, r, o, first, n, _tmp, own) => {
+    if (sample) arena.f64.set(a.uniforms!.subarray(first, first + n), (own + ob) >>> 3);
+    kt.keep(own + oa, kt.decode[dt.index](r[0]!, sample ? o : 0, sample ? own + ob : 0, n, C, s.beta, s.topK, s.topP, s.minP, s.minKeep, own));
   });
   if (!sample) return dist;
   const out = (into as Int32Array | undefined) ?? new Int32Array(rows);
@@ -318,12 +334,19 @@ function runDecode<A extends FloatArray>(a: DecodeArgs<A>, plan: ChunkPlan, exec
   return out;
 }
 
-/** The single-threaded call: checks, plans (streamed on this thread) and runs it. */
-export function decodeCall<A extends FloatArray>(op: DecodeOp, x: A, options: unknown, k?: unknown): unknown {
+/** How a pool runs a checked call: its plan and executor over its runtime's memory, or null
+ *  when the call is better run on this thread. */
+export type Pooled = (L: Layout, dt: ElementType, rowOut: boolean, own: OwnBytes) => { plan: ChunkPlan; exec: Executor; rt: Runtime } | null;
+
+/** A decoding call: checks (once: sample's uniforms are drawn here, in row order), plans and
+ *  runs it, on the pool's workers when `pooled` gives a plan, else streamed on this thread. */
+export function decodeCall<A extends FloatArray>(op: DecodeOp, x: A, options: unknown, k?: unknown, pooled?: Pooled): unknown {
   const a = decodeArgs(op, x, options, k);
-  const rt = a.rt;
   if (a.L.rows === 0 || a.L.C === 0) return emptyResult(a);
-  return runDecode(a, streamPlan(a.L, a.dt, 1, op.output === 'rows'), rt.exec, rt.arena, rt.scratch);
+  const rowOut = op.output === 'rows';
+  const own = (rows: number) => ownLayout(a, rows)[2]!;
+  const { plan, exec, rt } = pooled?.(a.L, a.dt, rowOut, own) ?? { plan: streamPlan(a.L, a.dt, 1, rowOut, own), exec: a.rt.exec, rt: a.rt };
+  return runDecode(a, plan, exec, rt.arena, rt.scratch);
 }
 
 function emptyResult<A extends FloatArray>(a: DecodeArgs<A>): unknown {

@@ -62,10 +62,12 @@ export const KERNEL_ARITY: { readonly [K in keyof Functions]: Arity<Functions[K]
   ce_grad_scale: 3, ce_reduce: 4,
 };
 
-/** The kernel of each operation for each element type, as [f32, f64] (ElementType.index). */
+/** The kernel of each operation for each element type, as [f32, f64] (ElementType.index), and
+ *  `keep(ptr, result)`: stores the i32 result of the kernel call just made at ptr in wasm memory
+ *  (on a pool, the call is only recorded: whoever runs it stores its result there). */
 export type KernelTable = {
   readonly [Op in KernelOp]: readonly [Functions[`${Op}_f32`], Functions[`${Op}_f64`]];
-};
+} & { readonly keep: (ptr: number, result: number) => void };
 /** The operations with a kernel per element type. */
 export type KernelOp = 'softmax' | 'log_softmax' | 'logsumexp' | 'softmax_backward' | 'log_softmax_backward' | 'transpose' |
   'ce_check_labels' | 'ce_index' | 'ce_prob' | 'ce_index_call' | 'ce_index_default' | 'argmax' | 'decode' | 'topk';
@@ -73,8 +75,9 @@ export type KernelOp = 'softmax' | 'log_softmax' | 'logsumexp' | 'softmax_backwa
 const KERNEL_OPS: readonly KernelOp[] = ['softmax', 'log_softmax', 'logsumexp', 'softmax_backward', 'log_softmax_backward',
   'transpose', 'ce_check_labels', 'ce_index', 'ce_prob', 'ce_index_call', 'ce_index_default', 'argmax', 'decode', 'topk'];
 
-/** The kernel table over a set of exports (the instance's, or the pool's recording stand-ins). */
-export function kernelTable(k: Kernels): KernelTable {
+/** The kernel table over a set of exports (the instance's, or the pool's recording stand-ins
+ *  with their own `keep`). */
+export function kernelTable(k: Kernels, keep = (ptr: number, result: number) => void (new Int32Array(k.memory.buffer)[ptr >>> 2] = result)): KernelTable {
   const fns = k as unknown as Record<string, unknown>;
-  return Object.fromEntries(KERNEL_OPS.map((op) => [op, [fns[`${op}_f32`], fns[`${op}_f64`]]])) as unknown as KernelTable;
+  return Object.fromEntries([...KERNEL_OPS.map((op) => [op, [fns[`${op}_f32`], fns[`${op}_f64`]]]), ['keep', keep]]) as unknown as KernelTable;
 }

@@ -28,8 +28,9 @@ export function currentChunkBytes(): number {
 /**
  * A call cut into chunks of whole outer blocks (C x inner elements each). A chunk is loaded
  * into a slot: `inputs` regions of the raw input, as many for their transposes to rows when the
- * layout is strided (inner > 1), and a per-row output region when `rowOut` (the kernels' tmp
- * block comes from the executor).
+ * layout is strided (inner > 1), a per-row output region when `rowOut`, and last the call's
+ * own scratch (`ownBytes`; the kernels' tmp block comes from the executor). Chunks of different
+ * slots run at once on a pool, so whatever a chunk's kernels use besides tmp lives in its slot.
  * A streamed call has one slot; the pool has a ring of them.
  */
 export interface ChunkPlan {
@@ -43,6 +44,8 @@ export interface ChunkPlan {
   readonly slots: number;
   /** Bytes of one input region of a slot (64-aligned). */
   readonly regionBytes: number;
+  /** Bytes at the end of each slot for the call's own use (decoding: the kernels' work, ...). */
+  readonly ownBytes: number;
   readonly slotBytes: number;
   /** Bytes the slots take in all. */
   readonly bytes: number;
@@ -59,18 +62,22 @@ export function fitsOneChunk(L: Layout, dt: ElementType): boolean {
   return L.inner === 1 && L.outer <= unitsFitting(chunkBytes, L.C, dt.shift);
 }
 
-/** Plans `inputs` same-shaped inputs (and an optional per-row output) in chunks of
- *  `unitsPerChunk` outer blocks through `slots` slots. */
-export function planChunks(L: Layout, dt: ElementType, inputs: number, rowOut: boolean, unitsPerChunk: number, slots: number): ChunkPlan {
+/** The bytes of a call's own scratch per slot, for chunks of `rows` rows (ChunkPlan.ownBytes). */
+export type OwnBytes = (rows: number) => number;
+
+/** Plans `inputs` same-shaped inputs (and an optional per-row output, and `own` scratch) in
+ *  chunks of `unitsPerChunk` outer blocks through `slots` slots. */
+export function planChunks(L: Layout, dt: ElementType, inputs: number, rowOut: boolean, unitsPerChunk: number, slots: number, own?: OwnBytes): ChunkPlan {
   const regionBytes = regionSize(unitsPerChunk * L.C * L.inner * (1 << dt.shift));
   const rowBytes = rowOut ? regionSize(unitsPerChunk * L.inner * (1 << dt.shift)) : 0;
-  const slotBytes = (L.inner > 1 ? 2 : 1) * inputs * regionBytes + rowBytes;
+  const ownBytes = own ? regionSize(own(unitsPerChunk * L.inner)) : 0;
+  const slotBytes = (L.inner > 1 ? 2 : 1) * inputs * regionBytes + rowBytes + ownBytes;
   const chunks = Math.max(1, Math.ceil(L.outer / unitsPerChunk));
-  return { L, dt, inputs, rowOut, unitsPerChunk, chunks, slots, regionBytes, slotBytes, bytes: slots * slotBytes };
+  return { L, dt, inputs, rowOut, unitsPerChunk, chunks, slots, regionBytes, ownBytes, slotBytes, bytes: slots * slotBytes };
 }
 
 /** The plan of a single-threaded call: chunks of about currentChunkBytes() of each input, one slot. */
-export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean): ChunkPlan {
+export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean, own?: OwnBytes): ChunkPlan {
   const units = Math.max(1, Math.min(L.outer, unitsFitting(chunkBytes, L.C * L.inner, dt.shift)));
-  return planChunks(L, dt, inputs, rowOut, units, 1);
+  return planChunks(L, dt, inputs, rowOut, units, 1, own);
 }

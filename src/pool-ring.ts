@@ -2,14 +2,16 @@
 // (src/chunk-loop.ts) fills while the workers run the chunks. A chunk's kernel calls are recorded
 // (export index + arguments) into its slot's command area through a recording stand-in for the
 // kernel table, so the loop drives the workers unchanged; a worker, or this thread while it
-// waits, replays them. The protocol is in src/pool-worker.ts.
+// waits, replays them. A result the chunk's code keeps (KernelTable.keep) is marked on its
+// command, and whoever runs it stores it in the shared memory, where the loop's collect step
+// reads it. The protocol is in src/pool-worker.ts.
 
 import type { Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
 import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import { TMP_STRIDE, tmpBlockBytes, type Arena } from './memory.js';
-import { planChunks, type ChunkPlan } from './plan.js';
+import { planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
 import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, type WorkerInit } from './pool-worker.js';
 
@@ -49,6 +51,7 @@ export class ChunkRing {
   readonly table: KernelTable;
   private readonly names: string[];
   private readonly fns: ((...args: number[]) => unknown)[];
+  private readonly memory: WebAssembly.Memory;
   private readonly maxSlots: number;
   private readonly ctrl: number;
   private readonly cmdPtr: number;
@@ -57,6 +60,8 @@ export class ChunkRing {
   private readonly i32: Int32Array;
   private readonly cmd: Float64Array;
   private cmdPos = 0;
+  /** Where the last recorded command starts (KernelTable.keep marks it). */
+  private cmdLast = 0;
   private cmdEnd = 0;
   private cmdCount = 0;
   private ticket = 0;
@@ -65,7 +70,9 @@ export class ChunkRing {
     const all = exports as unknown as Record<string, unknown>;
     this.names = Object.keys(all).filter((k) => typeof all[k] === 'function');
     this.fns = this.names.map((k) => all[k] as (...args: number[]) => unknown);
-    this.table = kernelTable(Object.fromEntries(this.names.map((k, i) => [k, (...args: number[]) => this.record(i, args)])) as unknown as Kernels);
+    this.table = kernelTable(Object.fromEntries(this.names.map((k, i) => [k, (...args: number[]) => this.record(i, args)])) as unknown as Kernels,
+      (ptr) => void (this.cmd[this.cmdLast + 2] = ptr));
+    this.memory = exports.memory;
     let s = 4;
     while (s < 2 * threads + 2) s *= 2;
     this.maxSlots = s;
@@ -98,13 +105,13 @@ export class ChunkRing {
 
   /** Cuts a call into chunks of whole outer blocks; null (the calling thread runs it) when its
    *  work is below the cutoff or it makes fewer than 2 chunks. */
-  plan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean): ChunkPlan | null {
+  plan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean, own?: OwnBytes): ChunkPlan | null {
     const unitBytes = L.C * L.inner * (1 << dt.shift);
     if (L.outer < 2 || unitBytes === 0 || L.outer * L.C * L.inner + L.rows * tuning.rowWeight < tuning.cutoff) return null;
     let per = Math.max(1, Math.floor(tuning.chunkBytes / unitBytes));
     per = Math.min(per, Math.max(1, Math.ceil(L.outer / (this.threads * tuning.chunksPerThread))));
     if (Math.ceil(L.outer / per) < 2) return null;
-    const one = planChunks(L, dt, inputs, rowOut, per, 1);
+    const one = planChunks(L, dt, inputs, rowOut, per, 1, own);
     // As many slots as the budget allows (at least 2: one being filled while one is run).
     let slots = this.maxSlots;
     while (slots > 2 && slots * one.slotBytes > tuning.slotBudget) slots >>= 1;
@@ -174,11 +181,13 @@ export class ChunkRing {
   private record(index: number, args: number[]): void {
     const c = this.cmd;
     const p = this.cmdPos;
-    if (p + 2 + args.length > this.cmdEnd) throw new Error('softmax-wasm: internal error (pool command area full)');
+    if (p + 3 + args.length > this.cmdEnd) throw new Error('softmax-wasm: internal error (pool command area full)');
     c[p] = index;
     c[p + 1] = args.length;
-    for (let j = 0; j < args.length; j++) c[p + 2 + j] = args[j]!;
-    this.cmdPos = p + 2 + args.length;
+    c[p + 2] = 0;
+    for (let j = 0; j < args.length; j++) c[p + 3 + j] = args[j]!;
+    this.cmdLast = p;
+    this.cmdPos = p + 3 + args.length;
     this.cmdCount++;
   }
 
@@ -188,12 +197,13 @@ export class ChunkRing {
     let p = s * CMD_CAP;
     const count = c[p++]!;
     for (let k = 0; k < count; k++) {
-      const f = c[p]!;
       const n = c[p + 1]!;
+      const to = c[p + 2]!;
       const args: number[] = [];
-      for (let j = 0; j < n; j++) args.push(c[p + 2 + j]!);
-      this.fns[f]!(...args);
-      p += 2 + n;
+      for (let j = 0; j < n; j++) args.push(c[p + 3 + j]!);
+      const r = this.fns[c[p]!]!(...args);
+      if (to) new Int32Array(this.memory.buffer)[to >>> 2] = r as number;
+      p += 3 + n;
     }
   }
 

@@ -7,8 +7,10 @@
 // Protocol, over an Int32Array control block in the shared wasm memory (all Atomics):
 //   Tickets number the chunks of work across calls (wrapping around at 2^32); ticket t uses slot
 //   t & MASK. LOADED is the first ticket not yet loaded: the calling thread has copied the inputs
-//   of every ticket before it into its slot and written the slot's commands (wasm export index +
-//   arguments, in the slot's Float64Array command area). NEXT is the next ticket to claim (by
+//   of every ticket before it into its slot and written the slot's commands (wasm export index,
+//   argument count, result address, arguments; in the slot's Float64Array command area). A
+//   command with a result address (not 0) stores its call's result there, as an i32 (the bad row
+//   of decoding, which the calling thread reads once the chunk is done). NEXT is the next ticket to claim (by
 //   compare-and-swap, only below LOADED). DONE[s] = t once ticket t's commands have run.
 //   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
 //   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
@@ -28,7 +30,8 @@ export const SLEEPING = 6;
 export const RUN = 8;
 /** Int32s per slot line (64 bytes; line s + 1 is slot s's): DONE at the line's start. */
 export const LINE = 16;
-/** Float64s of command area per slot: a count, then (export index, argument count, arguments...). */
+/** Float64s of command area per slot: a count, then (export index, argument count, result
+ *  address or 0, arguments...). */
 export const CMD_CAP = 128;
 
 /** What the calling thread sends a worker when it starts. */
@@ -85,12 +88,13 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
         let p = s * CMD_CAP;
         const count = f64[p++]!;
         for (let k = 0; k < count; k++) {
-          const f = f64[p]!;
           const n = f64[p + 1]!;
+          const to = f64[p + 2]!;
           const args: number[] = [];
-          for (let j = 0; j < n; j++) args.push(f64[p + 2 + j]!);
-          fns[f]!(...args);
-          p += 2 + n;
+          for (let j = 0; j < n; j++) args.push(f64[p + 3 + j]!);
+          const r = fns[f64[p]!]!(...args);
+          if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
+          p += 3 + n;
         }
       } catch {
         Atomics.store(i32, ERR, 1);

@@ -17,7 +17,7 @@ import {
   type CrossEntropyOptions, type LossAndGrad, type Target,
 } from './cross-entropy.js';
 import {
-  ARGMAX, argmax, decodeCall, SAMPLE, SAMPLING_DISTRIBUTION, TOP_K, type DecodeOp,
+  ARGMAX, argmax, decodeCall, SAMPLE, SAMPLING_DISTRIBUTION, TOP_K, type DecodeOp, type Pooled,
   type ArgmaxOptions, type SampleOptions, type SamplingDistributionOptions, type TopK, type TopKOptions,
 } from './decoding.js';
 import type { Kernels } from './kernels.js';
@@ -58,11 +58,12 @@ export interface Pool {
   crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction: 'none' }): Promise<LossAndGrad<A, A>>;
   crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A> & { reduction?: 'mean' | 'sum' }): Promise<LossAndGrad<number, A>>;
   crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<LossAndGrad<number | A, A>>;
-  /** {@link samplingDistribution} (on the calling thread: see decode()). */
+  /** {@link samplingDistribution}: rows split across the workers when large enough. */
   samplingDistribution<A extends FloatArray>(logits: A, options: SamplingDistributionOptions<A>): Promise<A>;
-  /** {@link sample} (on the calling thread: see decode()). */
+  /** {@link sample}: rows split across the workers when large enough; the uniforms are drawn on
+   *  the calling thread in row order first, so the tokens do not depend on the split. */
   sample(logits: FloatArray, options: SampleOptions): Promise<Int32Array>;
-  /** {@link topK} (on the calling thread: see decode()). */
+  /** {@link topK}: rows split across the workers when large enough. */
   topK<A extends FloatArray>(logits: A, k: number, options: TopKOptions): Promise<TopK<A>>;
   /** {@link argmax}: on the workers when large enough, as the softmax family. */
   argmax(logits: FloatArray, options: ArgmaxOptions): Promise<Int32Array>;
@@ -257,17 +258,17 @@ class PoolImpl implements Pool {
     return Int32Array.from(this.rowOp(ARGMAX, logits, undefined, opts, () => argmax(logits, options) as unknown as FloatArray));
   }
 
-  /**
-   * A decoding call (samplingDistribution, sample, topK): the module's function, on the calling
-   * thread, whatever the size. Decoding is one row of a vocabulary per sequence, and its kernels
-   * hand results back to this thread mid-call (the row that cannot be sampled, topK's lists),
-   * which the recording executor of the ring does not carry yet; the results are the module's
-   * own, so bit-identical by construction.
-   */
+  /** A decoding call (samplingDistribution, sample, topK): checked once by the module's driver,
+   *  which then runs it on the workers when large enough (and the ring plans 2+ chunks). */
   private decode(op: DecodeOp, logits: FloatArray, options: unknown, k?: number): unknown {
     this.use(op.fn);
-    return decodeCall(op, logits, options, k);
+    return decodeCall(op, logits, options, k, this.large(logits, options, -1) ? this.pooled : undefined);
   }
+
+  private readonly pooled: Pooled = (L, dt, rowOut, own) => {
+    const plan = this.ring.plan(L, dt, 1, rowOut, own);
+    return plan && { plan, exec: this.ring.executor(plan), rt: this.prt };
+  };
 
   async crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<number | A> {
     return this.loss('crossEntropy', logits, target, options, false).loss;

@@ -75,6 +75,7 @@ try {
     let seed = 1;
     const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 8;
     const out = [];
+    const err = async (f) => { try { await f(); return 'no error'; } catch (e) { return `${e.constructor.name}: ${e.message}`; } };
     for (const [T, N, C] of [[Float32Array, 512, 1000], [Float64Array, 64, 10000], [Float32Array, 16, 128256]]) {
       const x = T.from({ length: N * C }, rand);
       x[4 * C + 5] = NaN; // an ignored row (label -100): NaN softmax, loss 0
@@ -94,12 +95,23 @@ try {
       out.push([`crossEntropyWithGrad ${name} loss ${b.loss}`, same(a.loss, b.loss) && same(a.grad, b.grad)]);
       const n1 = m.crossEntropy(x, labels, { classes: C, reduction: 'none' });
       out.push([`crossEntropy ${name} reduction none`, same(n1, await pool.crossEntropy(x, labels, { classes: C, reduction: 'none' }))]);
+      // Decoding, on the workers too: without row 4's NaN, then with it (the same error).
+      const d = x.slice();
+      d[4 * C + 5] = 0;
+      const so = { classes: C, temperature: 0.8, topK: 50, topP: 0.9, repetitionPenalty: 1.2, previousTokens: [1, 2, 2] };
+      const u = Float64Array.from({ length: N }, (_, i) => (i * 0.618) % 1);
+      out.push([`sample ${name} topK 50 topP 0.9`, same(m.sample(d, { ...so, uniforms: u }), await pool.sample(d, { ...so, uniforms: u }))]);
+      out.push([`samplingDistribution ${name}`, same(m.samplingDistribution(d, so), await pool.samplingDistribution(d, so))]);
+      const tk = m.topK(d, 20, { classes: C, logProbs: true });
+      const tp = await pool.topK(d, 20, { classes: C, logProbs: true });
+      out.push([`topK ${name} k 20 logProbs`, same(tk.indices, tp.indices) && same(tk.values, tp.values)]);
+      const se = await err(() => m.sample(x, { classes: C, uniforms: u }));
+      out.push([`sample ${name}: the same error (${se})`, se !== 'no error' && se === await err(() => pool.sample(x, { classes: C, uniforms: u }))]);
     }
     // A strided layout: softmax along axis 1 of [32, 500, 9].
     const s = Float32Array.from({ length: 32 * 500 * 9 }, rand);
     out.push(['softmax [32, 500, 9] axis 1', same(m.softmax(s, { shape: [32, 500, 9], axis: 1 }), await pool.softmax(s, { shape: [32, 500, 9], axis: 1 }))]);
     // The same errors.
-    const err = async (f) => { try { await f(); return 'no error'; } catch (e) { return `${e.constructor.name}: ${e.message}`; } };
     const big = new Float32Array(1 << 16);
     const e1 = await err(() => m.crossEntropy(big, Int32Array.from({ length: 64 }, (_, i) => i === 5 ? 1024 : 0), { classes: 1024 }));
     const e2 = await err(() => pool.crossEntropy(big, Int32Array.from({ length: 64 }, (_, i) => i === 5 ? 1024 : 0), { classes: 1024 }));
