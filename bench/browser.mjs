@@ -16,7 +16,8 @@
 //                                         [1,10] call taken apart, in the page and in this Node
 //   options as `npm run bench` (--shapes, --ops, --time, --runs, --builds, --no-write); the clock
 //   is the CPU time of the page's main thread (see below), the wall clock beside it.
-//   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium).
+//   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium); JS_FLAGS='--no-liftoff ...'
+//   adds V8 flags to --js-flags.
 
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -121,7 +122,7 @@ const server = createServer((req, res) => {
 await new Promise((done) => server.listen(0, '127.0.0.1', done));
 
 const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--no-first-run', ...(process.env.NOGC ? [] : ['--js-flags=--expose-gc'])];
+  '--no-first-run', `--js-flags=--expose-gc${process.env.JS_FLAGS ? ` ${process.env.JS_FLAGS}` : ''}`];
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: flags });
 let code = 0;
 try {
@@ -170,16 +171,17 @@ process.exit(code);
 
 /** --percall: the micro-harness's figures in the page and in this Node, side by side. */
 async function perCall(page, chromiumVersion) {
-  const inPage = await page.evaluate(async () => (await import('/bench.js')).run());
+  const o = { detached: argv.includes('--detached') };
+  const inPage = await page.evaluate(async (o) => (await import('/bench.js')).run(o), o);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'softmax-wasm-percall-'));
   let inNode;
   try {
     writeFileSync(path.join(dir, 'percall.mjs'), bundle);
-    inNode = await (await import(path.join(dir, 'percall.mjs'))).run();
+    inNode = await (await import(path.join(dir, 'percall.mjs'))).run(o);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n[1,10] crossEntropyWithGrad taken apart, ns per call (CPU time; median of 5 interleaved rounds, each round's median in brackets)\n`);
+  console.log(`\n[1,10] crossEntropyWithGrad taken apart${o.detached ? ', after a buffer was detached' : ''}, ns per call (CPU time; median of 5 interleaved rounds, each round's median in brackets)\n`);
   console.log(`| task | Chromium ${chromiumVersion}, ${inPage.build} | Node ${process.version}, ${inNode.build} |`);
   console.log('| --- | ---: | ---: |');
   const f = (r) => `${r.median.toFixed(0)} (${r.rounds.map((x) => x.toFixed(0)).join(' ')})`;

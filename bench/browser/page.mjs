@@ -15,6 +15,10 @@ import { shapeLabel, fmtRatio, fmtNs } from '../lib/format.mjs';
 import { setCpuClock, cpuClockOverhead } from '../lib/measure.mjs';
 
 const BASELINES = ['naive', 'tfjs-wasm', 'ort-web', 'ort-web+scatter'];
+const CLOCK = {
+  cpu: "the CPU time of the page's main thread (read by bench/browser.mjs from /proc; excludes waiting for a core)",
+  wall: 'the wall clock (performance.now() in the cross-origin isolated page)',
+};
 const here = (p) => new URL(p, location.href).href;
 const FACTORIES = {
   naive,
@@ -56,7 +60,7 @@ export async function run(argv) {
   console.log(`softmax-wasm builds: ${backends.join(', ')} (default: ${defaultBuild})`);
   for (const s of skipped) console.log(`  skipped ${s.backend}: ${s.reason}`);
   const oursImpls = backends.flatMap((b) => [ours(b, 'api'), ours(b, 'ws')]);
-  console.log(describeRun(opts));
+  console.log(describeRun(opts, CLOCK[opts.clock]));
 
   const tv = performance.now();
   let baselines = await loadBaselines(BASELINES, load);
@@ -79,11 +83,10 @@ export async function run(argv) {
   for (const b of baselines) await b.dispose();
   const timingSecs = (performance.now() - tt) / 1000;
 
-  out(describeRun(opts));
-  out(`\nCPU time here is the CPU time of the page's main thread (the renderer's, from /proc/<pid>/task/<tid>/schedstat, read by ` +
-    `the runner around each batch of >= ${opts.budget.batchMs} ms); wall clock = performance.now() in the cross-origin isolated page. ` +
-    `Each row names its build; the page's default build (init() with no backend) is ${defaultBuild}.`);
-  reportTables(opts, { impls, oursImpls, baselines, entries, out });
+  out(describeRun(opts, CLOCK[opts.clock]));
+  out(`\nCPU time: the page's main thread's (the renderer's, from /proc/<pid>/schedstat, read by the runner around each batch ` +
+    `of >= ${opts.budget.batchMs} ms). Each row names its build; the page's default build (init() with no backend) is ${defaultBuild}.`);
+  reportTables(opts, { impls, oursImpls, baselines, entries, out, clockText: CLOCK[opts.clock] });
 
   const id = `${defaultBuild}:api`;
   const targets = [];

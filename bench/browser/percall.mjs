@@ -54,7 +54,13 @@ async function timeNs(fn, ms, over) {
 }
 
 /** Times the tasks on the runtime's default build (what init() picks). */
-export async function run({ rounds = 5, ms = 100 } = {}) {
+export async function run({ rounds = 5, ms = 100, detached = false } = {}) {
+  // detached: first detach a buffer, as any wasm memory growth or transfer does in a real page;
+  // from then on V8 checks every typed-array access for a detached buffer (its protector is gone).
+  if (detached) {
+    const b = new ArrayBuffer(8);
+    structuredClone(b, { transfer: [b] });
+  }
   await lib.init();
   const rt = currentRuntime();
   const { logits, labels } = makeInputs(1, 10);

@@ -207,10 +207,10 @@ export const CLOCK_TEXT = {
 };
 
 /** The line saying how a run times (mode, rounds, budget, clock, shapes). */
-export function describeRun(opts) {
+export function describeRun(opts, clockText = CLOCK_TEXT[opts.clock]) {
   return `mode: ${opts.mode} (${opts.runs > 1 ? `${opts.runs} timing runs, each entry the run with the median rate; ` : ''}` +
     `per task: ${opts.budget.rounds} interleaved rounds, ${opts.budget.time} ms in all, ` +
-    `>= ${opts.budget.iterations} samples per round); clock: ${CLOCK_TEXT[opts.clock]}; ` +
+    `>= ${opts.budget.iterations} samples per round); clock: ${clockText}; ` +
     `shapes: ${opts.shapes.map(shapeLabel).join(' ')}`;
 }
 
@@ -223,10 +223,10 @@ export const entryOf = (entries, op, shape, id) =>
  * at [1,10], (CPU clock) the wall-clock rates of crossEntropyWithGrad, and the ratios of ours
  * (simd and relaxed-simd, API and Workspace) to each baseline.
  */
-export function reportTables(opts, { impls, oursImpls, baselines, entries, out }) {
+export function reportTables(opts, { impls, oursImpls, baselines, entries, out, clockText = CLOCK_TEXT[opts.clock] }) {
   const get = (op, shape, id) => entryOf(entries, op, shape, id);
   const rateOf = (op, shape, id) => get(op, shape, id)?.elementsPerSec;
-  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${CLOCK_TEXT[opts.clock]}; f32, 1 thread. ` +
+  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${clockText}; f32, 1 thread. ` +
     `API = the normal functions with into/gradInto (copies in and out included); ` +
     `WS = a Workspace (zero-copy, inputs written once).`);
 
