@@ -1,4 +1,7 @@
-// The benchmark harness behind `npm run bench` (bench/index.mjs launches it with the flags).
+// The Node runner of the benchmark behind `npm run bench` (bench/index.mjs launches it with the
+// flags). The benchmark itself (shapes, checks, timing rounds, tables) is bench/lib/suite.mjs,
+// which the browser runner (bench/browser.mjs) runs in a page too; this adds Node's CPU clock, the
+// peers only Node runs (onnxruntime-node), issue 4's targets and the results files.
 //
 // 1. Prints the machine line.
 // 2. Verifies, before timing anything, every (shape, op, implementation) result against the
