@@ -12,8 +12,9 @@
 //
 //   npm run bench:browser                   full run (~5-8 min)
 //   npm run bench:browser -- --quick        < 2 min
-//   npm run bench:browser -- --percall  the per-call micro-harness (bench/browser/percall.mjs): a
+//   npm run bench:browser -- --percall      the per-call micro-harness (bench/browser/percall.mjs): a
 //                                         [1,10] call taken apart, in the page and in this Node
+//                                         (--detached: after a buffer was detached)
 //   options as `npm run bench` (--shapes, --ops, --time, --runs, --builds, --no-write); the clock
 //   is the CPU time of the page's main thread (see below), the wall clock beside it.
 //   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium); JS_FLAGS='--no-liftoff ...'
