@@ -9,6 +9,7 @@
 //   npm run bench -- --runs=3     three timing runs, each entry the run with the median rate (the
 //                                 issue's targets are medians of runs; ~3x the time)
 //   options: --shapes=1x10,32x32000  --ops=softmax,crossEntropyWithGrad  --time=<ms per task>
+//            --builds=simd,relaxed-simd (the builds to time; default all three)
 //            --no-write (do not overwrite the results files)
 //
 //   the run ends with the decoding benchmark (bench/decoding.mjs; --no-decoding skips it)

@@ -125,3 +125,37 @@ export function createOrtBaseline(ort, { name, sessionOptions, preallocateOutput
     },
   };
 }
+
+/**
+ * The onnxruntime-web baseline (ort-web.mjs for the configuration and why), in Node or a page:
+ * `wasmPaths` is the folder of its ort-wasm-simd-threaded.{mjs,wasm} (a file: URL in Node, an
+ * http URL in the page).
+ * @param {any} ort the onnxruntime-web module
+ * @param {{ gradGraph?: 'onehot' | 'scatter', wasmPaths: string }} options
+ * @returns {Promise<Baseline>}
+ */
+export async function createOrtWebBaseline(ort, { gradGraph = 'onehot', wasmPaths }) {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmPaths = wasmPaths;
+  ort.env.logLevel = 'error';
+  const sessionOptions = {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  };
+  return createOrtBaseline(ort, {
+    name: `ort-web ${ort.env.versions.web} (wasm simd, 1T)`,
+    gradGraph,
+    sessionOptions,
+    preallocateOutputs: false,
+    config: {
+      numThreads: ort.env.wasm.numThreads,
+      proxy: ort.env.wasm.proxy,
+      wasmPaths: ort.env.wasm.wasmPaths,
+      sessionOptions,
+    },
+  });
+}

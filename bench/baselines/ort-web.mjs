@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
-import { createOrtBaseline } from './ort-common.mjs';
+import { createOrtWebBaseline } from './ort-common.mjs';
 
 /** @typedef {import('./types.mjs').Baseline} Baseline */
 
@@ -30,28 +30,6 @@ const distDir = path.dirname(require.resolve('onnxruntime-web'));
  * @param {{ gradGraph?: 'onehot' | 'scatter' }} [options] loss+grad graph (see onnx-model.mjs)
  * @returns {Promise<Baseline>}
  */
-export default async function create({ gradGraph = 'onehot' } = {}) {
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
-  ort.env.wasm.wasmPaths = pathToFileURL(distDir + path.sep).href;
-  ort.env.logLevel = 'error';
-  const sessionOptions = {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  };
-  return createOrtBaseline(ort, {
-    name: `ort-web ${ort.env.versions.web} (wasm simd, 1T)`,
-    gradGraph,
-    sessionOptions,
-    preallocateOutputs: false,
-    config: {
-      numThreads: ort.env.wasm.numThreads,
-      proxy: ort.env.wasm.proxy,
-      wasmPaths: ort.env.wasm.wasmPaths,
-      sessionOptions,
-    },
-  });
+export default function create({ gradGraph = 'onehot' } = {}) {
+  return createOrtWebBaseline(ort, { gradGraph, wasmPaths: pathToFileURL(distDir + path.sep).href });
 }

@@ -10,10 +10,11 @@ export const OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyWithGr
 export const BACKENDS = ['scalar', 'simd', 'relaxed-simd'];
 
 /** The builds this runtime can run (init rejects a build it cannot validate). */
-export async function runnableBackends() {
+export async function runnableBackends(wanted = BACKENDS) {
   const ok = [];
   const skipped = [];
-  for (const b of BACKENDS) {
+  for (const b of wanted) {
+    if (!BACKENDS.includes(b)) throw new Error(`bench: unknown build ${b} (builds: ${BACKENDS.join(', ')})`);
     try {
       await lib.init({ backend: b });
       ok.push(b);
@@ -135,12 +136,14 @@ export const BASELINE_SHORT = {
   'ort-node+scatter': 'ort-node[s]',
 };
 
-/** Loads the baselines; each wrapped in the interface above, plus dispose() of the peer. */
-export async function loadBaselines(ids = BASELINE_IDS) {
+/** Loads the baselines; each wrapped in the interface above, plus dispose() of the peer. `load(file)`
+ *  imports bench/baselines/<file>.mjs (the browser page passes its own: the Node modules find
+ *  their wasm by file path). */
+export async function loadBaselines(ids = BASELINE_IDS, load = (file) => import(new URL(`../baselines/${file}.mjs`, import.meta.url).href)) {
   const out = [];
   for (const id of ids) {
     const [file, variant] = id.split('+');
-    const mod = await import(`../baselines/${file}.mjs`);
+    const mod = await load(file);
     const b = await mod.default(variant ? { gradGraph: variant } : undefined);
     out.push({
       id,

@@ -1,7 +1,9 @@
 // Timing with tinybench as the driver (warmup, time budget, minimum iterations), sampling two
 // clocks per iteration:
 //  - wall: performance.now();
-//  - cpu:  the process's CPU time (process.cpuUsage(): user + system of all its threads, µs).
+//  - cpu:  the process's CPU time (process.cpuUsage(): user + system of all its threads, µs); in
+//          a browser page (npm run bench:browser) the CPU time of the page's main thread, which
+//          the runner reads from /proc for the page (setCpuClock; an async call around each batch).
 // On a loaded machine (this one often runs at a load of 5-8 on 2 cores) wall-clock medians are
 // biased against long calls: a 30 ms call is nearly always preempted, a 1 ms call rarely, so the
 // slow peers would look slower than they are and our ratios better than they are. CPU time does
@@ -22,18 +24,31 @@
 import { Bench } from 'tinybench';
 
 const wallNow = () => performance.now();
-const cpuNow = () => {
+let cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+let cpuAsync = false;
+
+/** Replaces the CPU clock (ms): a browser page has no process.cpuUsage(); `npm run bench:browser`
+ *  gives it the CPU time of the page's main thread, read by the runner (an async call). */
+export function setCpuClock(now, isAsync) {
+  cpuNow = now;
+  cpuAsync = isAsync;
+}
 
 /** Mean CPU ms of one back-to-back pair of cpuNow() reads (what each sample pays for its clock). */
-export function cpuClockOverhead() {
-  const n = 20000;
+export async function cpuClockOverhead() {
+  const n = cpuAsync ? 200 : 20000;
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const a = cpuNow();
-    sum += cpuNow() - a;
+    if (cpuAsync) {
+      const a = await cpuNow();
+      sum += (await cpuNow()) - a;
+    } else {
+      const a = cpuNow();
+      sum += cpuNow() - a;
+    }
   }
   return sum / n;
 }
@@ -90,12 +105,20 @@ export async function measureRound({ run, isAsync, name, batch, cpuOverhead }, r
     // The wall time of the whole batch is what the round's time budget is spent on.
     return { overriddenDuration: (w1 - w0) / batch, overriddenIterationCost: w1 - w0 };
   };
-  const fn = isAsync
+  const fn = isAsync || cpuAsync
     ? async () => {
+        if (!isAsync) {
+          // An async clock: read it around a synchronous batch.
+          const c0 = await cpuNow();
+          const w0 = wallNow();
+          for (let i = 0; i < batch; i++) run();
+          const w1 = wallNow();
+          return record(w0, c0, await cpuNow(), w1);
+        }
         const w0 = wallNow();
-        const c0 = cpuNow();
+        const c0 = await cpuNow();
         for (let i = 0; i < batch; i++) await run();
-        const c1 = cpuNow();
+        const c1 = await cpuNow();
         return record(w0, c0, c1, wallNow());
       }
     : () => {
@@ -106,7 +129,7 @@ export async function measureRound({ run, isAsync, name, batch, cpuOverhead }, r
         return record(w0, c0, c1, wallNow());
       };
   bench.add(name, fn, {
-    async: isAsync,
+    async: isAsync || cpuAsync,
     beforeAll(mode) {
       recording = mode === 'run';
     },
