@@ -87,11 +87,27 @@ export function wasmBytes(b: Backend): Uint8Array {
   return bytes;
 }
 
-/** Whether this runtime can run a build (WebAssembly.validate, answered once per build). */
+/** Modules of one function that use a SIMD instruction (i8x16.splat, i8x16.popcnt) and a relaxed
+ *  SIMD one (i8x16.relaxed_swizzle), as wasm-feature-detect's: a runtime that rejects them cannot
+ *  run the build, which is then never inflated. */
+export const FEATURE_PROBE: Record<Backend, readonly number[] | null> = {
+  'relaxed-simd': [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11],
+  simd: [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11],
+  scalar: null,
+};
+
+/** Whether the runtime passes a build's feature probe (WebAssembly at all, for the scalar build). */
+function hasFeatures(b: Backend): boolean {
+  const probe = FEATURE_PROBE[b];
+  return typeof WebAssembly === 'object' && (!probe || WebAssembly.validate(new Uint8Array(probe)));
+}
+
+/** Whether this runtime can run a build (answered once per build): its features probed first,
+ *  then the build itself validated (WebAssembly.validate). */
 export function canRun(b: Backend): boolean {
   let ok = validCache.get(b);
   if (ok === undefined) {
-    ok = typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes(b) as BufferSource);
+    ok = hasFeatures(b) && WebAssembly.validate(wasmBytes(b) as BufferSource);
     validCache.set(b, ok);
   }
   return ok;

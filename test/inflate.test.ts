@@ -3,12 +3,13 @@
 // its refusals of corrupt input; and the embedded builds, inflated, byte for byte the shipped
 // dist/wasm files.
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { inflateRaw } from '../src/inflate.js';
-import { wasmBytes } from '../src/load.js';
+import { FEATURE_PROBE, wasmBytes } from '../src/load.js';
 import { rng } from './helpers/random.js';
 import { BACKENDS } from './helpers/backends.js';
 
@@ -115,5 +116,18 @@ describe('the embedded builds', () => {
   it.each(BACKENDS)('%s: inflated, it is dist/wasm/softmax.%s.wasm byte for byte', (b) => {
     const shipped = readFileSync(join(ROOT, `dist/wasm/softmax.${b}.wasm`));
     expect(Buffer.from(wasmBytes(b)).equals(shipped)).toBe(true);
+  });
+
+  it.each(BACKENDS)('%s: its feature probe answers as validating the whole build does, in a runtime with and without relaxed SIMD (so init inflates only builds it can run)', (b) => {
+    const probe = FEATURE_PROBE[b];
+    const script = `const fs = require('fs');
+      const probe = ${JSON.stringify(probe)};
+      const whole = WebAssembly.validate(fs.readFileSync(${JSON.stringify(join(ROOT, `dist/wasm/softmax.${b}.wasm`))}));
+      console.log(JSON.stringify([probe === null || WebAssembly.validate(new Uint8Array(probe)), whole]));`;
+    // Node 20 without its flag has no relaxed SIMD; Node >= 22 has it either way.
+    for (const flags of [[], ['--experimental-wasm-relaxed-simd']]) {
+      const [probed, whole] = JSON.parse(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8' })) as boolean[];
+      expect(probed, flags.join(' ')).toBe(whole);
+    }
   });
 });

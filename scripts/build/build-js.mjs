@@ -40,7 +40,7 @@ for (const file of ['dist/index.js', 'dist/index.cjs']) {
   for (const [re, what] of [
     [/\bimport\.meta\b/, 'import.meta'],
     [/\bnew URL\(/, 'new URL('],
-    [/^\s*await\b/m, 'top-level await'],
+    [/^await\b/m, 'top-level await'], // esbuild leaves top-level statements unindented
     [/\brequire\(/, 'require('],
     [/\bfetch\(/, 'fetch('],
   ]) {
