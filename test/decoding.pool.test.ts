@@ -23,7 +23,7 @@ function logits<T extends Ctor>(T: T, n: number, seed: number): InstanceType<T> 
 
 /** The bytes of a result (typed arrays, or topK's pair), so that -0 and NaN payloads count. */
 function bits(v: unknown): string {
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength).join(','); // (no Buffer: this suite runs in Chromium too)
   const t = v as { indices: Int32Array; values: Float32Array };
   return `${bits(t.indices)}/${bits(t.values)}`;
 }
