@@ -1,0 +1,220 @@
+// `npm run accuracy`: worst and mean error of every float32 operation against float64 references,
+// per input family (issue 19's edges: wide spans, subnormal outputs, confident rows, offsets), for
+// our three builds and for the peers installed in the bench's folder (bench/node_modules; skipped
+// when absent). Prints a markdown table (the README's accuracy table is this output).
+//
+// Errors, each against the float64 value of the same float32 inputs:
+//   softmax     ulp of the reference (2^(floor(log2 |ref|) - 23)), outputs >= 2^-126; subnormal
+//               outputs separately, as |out - ref| in units of 2^-149 (the smallest subnormal)
+//   logSoftmax  ulp where |ref| >= 2^-10; relative error where |ref| < 2^-10 (near 0: the
+//               dominant class), reported as "rel"
+//   logSumExp   ulp; crossEntropy (mean) relative error; gradient max |g - ref| * N
+// The float64 references take log1p of the off-max mass (the max term contributes exactly 1), so
+// they are exact to float64 rounding also where the sum is near 1.
+//
+//   node --experimental-wasm-relaxed-simd scripts/test/accuracy.mjs [--families=wide,confident-10]
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+if (Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [RELAXED_FLAG, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+const { ours, loadBaselines, BASELINE_IDS } = await import('../../bench/lib/impls.mjs');
+const lib = await import('../../dist/index.js');
+
+/** mulberry32: a small seeded generator, so every run measures the same inputs. */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function normal(r) {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+/** The families: [rows, C], the logits, the labels. Widths are not multiples of 4 on purpose. */
+export const FAMILIES = {
+  'normal': { rows: 64, C: 1003, gen: (r) => 2 * normal(r) },
+  'wide [-80,20]': { rows: 64, C: 1003, gen: (r) => -80 + 100 * r() },
+  'wide [-200,50]': { rows: 64, C: 1003, gen: (r) => -200 + 250 * r() },
+  'subnormal': { rows: 64, C: 1003, gen: (r) => -104 + 16 * r(), lead: 0 },
+  'dominant C=10': { rows: 256, C: 10, gen: (r) => normal(r), lead: 8 },
+  'confident C=10': { rows: 256, C: 10, gen: (r) => normal(r), lead: 19 },
+  'confident C=1001': { rows: 32, C: 1001, gen: (r) => normal(r), lead: 25 },
+  'confident C=32003': { rows: 4, C: 32003, gen: (r) => normal(r), lead: 30 },
+  'offset +1e4': { rows: 64, C: 1003, gen: (r) => 1e4 + 3 * normal(r) },
+  'offset -1e4': { rows: 64, C: 1003, gen: (r) => -1e4 + 3 * normal(r) },
+  'offset +1e4 C=13': { rows: 256, C: 13, gen: (r) => 1e4 + 3 * normal(r) },
+};
+
+export function makeFamily(name, seed = 19) {
+  const f = FAMILIES[name];
+  const r = rng(seed + name.length * 7919);
+  const x = new Float32Array(f.rows * f.C);
+  const labels = new Int32Array(f.rows);
+  for (let i = 0; i < f.rows; i++) {
+    labels[i] = Math.floor(r() * f.C);
+    for (let c = 0; c < f.C; c++) x[i * f.C + c] = f.gen(r);
+    // 'lead': the label's logit leads the row's others by `lead` plus up to 1 (a confident
+    // prediction); lead 0 puts a 0 at the label (the max of the 'subnormal' rows).
+    if (f.lead !== undefined) {
+      let m = -Infinity;
+      for (let c = 0; c < f.C; c++) if (c !== labels[i]) m = Math.max(m, x[i * f.C + c]);
+      x[i * f.C + labels[i]] = f.lead === 0 ? 0 : m + f.lead + r();
+    }
+  }
+  return { rows: f.rows, C: f.C, x, labels };
+}
+
+/** Float64 references of one row: max, the off-max mass (sum of exp(x - max) over all but one
+ *  max element), lse = max + log1p(mass). */
+function rowRef(x, o, C) {
+  let m = -Infinity, im = 0;
+  for (let c = 0; c < C; c++) if (x[o + c] > m) (m = x[o + c]), (im = c);
+  let mass = 0;
+  for (let c = 0; c < C; c++) if (c !== im) mass += Math.exp(x[o + c] - m);
+  return { m, im, mass, logS: Math.log1p(mass) };
+}
+
+export function references({ rows, C, x, labels }) {
+  const p = new Float64Array(rows * C), lp = new Float64Array(rows * C), lse = new Float64Array(rows), grad = new Float64Array(rows * C);
+  let loss = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * C;
+    const { m, im, mass, logS } = rowRef(x, o, C);
+    const S = 1 + mass;
+    lse[i] = m + logS;
+    for (let c = 0; c < C; c++) {
+      p[o + c] = Math.exp(x[o + c] - m) / S;
+      lp[o + c] = (x[o + c] - m) - logS;
+    }
+    const t = labels[i];
+    loss += (m - x[o + t]) + logS;
+    // p_t - 1 = -(sum of the others' exp) / S, formed without the cancellation
+    let others = t === im ? mass : 0;
+    if (t !== im) for (let c = 0; c < C; c++) if (c !== t) others += Math.exp(x[o + c] - m);
+    for (let c = 0; c < C; c++) grad[o + c] = (c === t ? -others / S : p[o + c]) / rows;
+  }
+  return { p, lp, lse, loss: loss / rows, grad };
+}
+
+const ulpOf = (v) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
+
+class Stat {
+  worst = 0;
+  sum = 0;
+  n = 0;
+  add(e) {
+    if (Number.isNaN(e)) e = Infinity;
+    this.worst = Math.max(this.worst, e);
+    this.sum += e;
+    this.n++;
+  }
+  get mean() {
+    return this.n ? this.sum / this.n : NaN;
+  }
+}
+
+/** The errors of one implementation's results on one family (undefined results: not measured). */
+export function errors(ref, got, rows) {
+  const out = {};
+  if (got.softmax) {
+    const ulp = new Stat(), sub = new Stat();
+    for (let i = 0; i < ref.p.length; i++) {
+      const e = ref.p[i], v = got.softmax[i];
+      if (e >= 2 ** -126) ulp.add(Math.abs(v - e) / ulpOf(e));
+      else if (e >= 2 ** -150) sub.add(Math.abs(v - e) / 2 ** -149);
+    }
+    out.softmax = ulp;
+    if (sub.n) out['softmax subnormal (2^-149)'] = sub;
+  }
+  if (got.logSoftmax) {
+    const ulp = new Stat(), rel = new Stat();
+    for (let i = 0; i < ref.lp.length; i++) {
+      const e = ref.lp[i], v = got.logSoftmax[i];
+      if (Math.abs(e) >= 2 ** -10) ulp.add(Math.abs(v - e) / ulpOf(e));
+      else if (e !== 0) rel.add(Math.abs(v - e) / Math.abs(e));
+    }
+    out.logSoftmax = ulp;
+    if (rel.n) out['logSoftmax near 0 (rel)'] = rel;
+  }
+  if (got.logSumExp) {
+    const s = new Stat();
+    for (let i = 0; i < ref.lse.length; i++) s.add(Math.abs(got.logSumExp[i] - ref.lse[i]) / ulpOf(ref.lse[i]));
+    out.logSumExp = s;
+  }
+  if (got.loss !== undefined) {
+    const s = new Stat();
+    s.add(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss));
+    out['crossEntropy (rel)'] = s;
+  }
+  if (got.grad) {
+    const s = new Stat();
+    for (let i = 0; i < ref.grad.length; i++) s.add(Math.abs(got.grad[i] - ref.grad[i]) * rows);
+    out['gradient (abs x N)'] = s;
+  }
+  return out;
+}
+
+/** Runs one bench implementation (bench/lib/impls.mjs interface) on a family. */
+async function runImpl(impl, fam, backend) {
+  const got = {};
+  const ops = { softmax: 'softmax', logSoftmax: 'logSoftmax', crossEntropy: 'loss', crossEntropyWithGrad: 'grad' };
+  for (const [op, key] of Object.entries(ops)) {
+    if (!impl.ops.includes(op)) continue;
+    const p = await impl.prepare(op, fam.x, fam.labels, fam.rows, fam.C);
+    await p.run();
+    const r = await p.result();
+    if (key === 'grad') got.grad = Float32Array.from(r.grad);
+    else if (key === 'loss') got.loss = Number(r);
+    else got[key] = Float32Array.from(r);
+    p.dispose?.();
+  }
+  if (backend) got.logSumExp = lib.logSumExp(fam.x, { classes: fam.C });
+  return got;
+}
+
+async function main() {
+  const arg = process.argv.find((a) => a.startsWith('--families='));
+  const names = arg ? arg.slice(11).split(',') : Object.keys(FAMILIES);
+  const impls = ['scalar', 'simd', 'relaxed-simd'].map((b) => ({ impl: ours(b, 'api'), name: b, backend: b }));
+  const peerDir = new URL('../../bench/node_modules/', import.meta.url);
+  let peers = [];
+  if (existsSync(peerDir)) {
+    try {
+      peers = (await loadBaselines(BASELINE_IDS.filter((id) => !id.includes('+')))).map((impl) => ({ impl, name: impl.short, backend: null }));
+    } catch (err) {
+      console.error(`accuracy: peers skipped (${err?.message ?? err})`);
+    }
+  } else console.error('accuracy: peers skipped (bench/node_modules is absent: `npm run bench:install`)');
+  const all = [...impls, ...peers];
+  const lines = [];
+  lines.push(`| family | operation | ${all.map((i) => i.name).join(' | ')} |`);
+  lines.push(`| --- | --- | ${all.map(() => '---:').join(' | ')} |`);
+  for (const name of names) {
+    const fam = makeFamily(name);
+    const ref = references(fam);
+    const cols = [];
+    for (const { impl, backend } of all) cols.push(errors(ref, await runImpl(impl, fam, backend), fam.rows));
+    const opNames = [...new Set(cols.flatMap((c) => Object.keys(c)))];
+    for (const op of opNames) {
+      const rel = op.includes('rel') || op.includes('x N');
+      const fmt = (s) => (!s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`);
+      lines.push(`| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => fmt(c[op])).join(' | ')} |`);
+    }
+  }
+  for (const p of peers) p.impl.dispose?.();
+  console.log('worst / mean error per operation and family (float32 against float64 references)\n');
+  console.log(lines.join('\n'));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
