@@ -12,7 +12,7 @@
 // The float64 references take log1p of the off-max mass (the max term contributes exactly 1), so
 // they are exact to float64 rounding also where the sum is near 1.
 //
-//   node --experimental-wasm-relaxed-simd scripts/test/accuracy.mjs [--families=wide,confident-10]
+//   npm run accuracy [-- --families=normal,'wide [-80,20]'] [-- --readme: also rewrite README.md's table]
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -213,8 +213,17 @@ async function main() {
     }
   }
   for (const p of peers) p.impl.dispose?.();
-  console.log('worst / mean error per operation and family (float32 against float64 references)\n');
-  console.log(lines.join('\n'));
+  const head = `worst / mean error per operation and family, float32 against float64 references (${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}${peers.length ? '' : '; peers not installed'}):`;
+  console.log(`${head}\n\n${lines.join('\n')}`);
+  // --readme: the table also replaces the README's, between its markers
+  if (process.argv.includes('--readme')) {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const file = new URL('../../README.md', import.meta.url);
+    const readme = readFileSync(file, 'utf8');
+    const [a, b] = ['<!-- accuracy:start -->', '<!-- accuracy:end -->'].map((m) => readme.indexOf(m));
+    if (a < 0 || b < a) throw new Error('accuracy: README.md has no <!-- accuracy:start --> ... <!-- accuracy:end --> markers');
+    writeFileSync(file, `${readme.slice(0, a)}<!-- accuracy:start -->\n${head}\n\n${lines.join('\n')}\n${readme.slice(b)}`);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
