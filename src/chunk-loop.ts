@@ -58,6 +58,12 @@ export interface ChunkIO {
   readonly collect?: (regions: readonly number[], own: number, firstRow: number, rows: number) => void;
 }
 
+/** The in-place mode of the loop, for a call over memory its kernels address themselves (a
+ *  Workspace's fixed pointers, in the pool's shared memory or this thread's): no input or output
+ *  is copied, the plan's slots hold no regions (`inputs` 0), and the chunk call finds its rows
+ *  from `firstRow`. Only the executor's part remains: which chunk runs where, and when. */
+export const IN_PLACE: ChunkIO = { ins: [], elemOut: null, elemFrom: 0, rowOut: null };
+
 /** Runs every chunk of `plan`, whose slots start at `base`, through `exec`. */
 export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
   const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes, ownBytes } = plan;

@@ -22,7 +22,8 @@ import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, ty
  *   takes ~60 us (work ~70000) and is >= 1.15x faster from ~100000 (~90 us); below
  *   `minElements` elements nothing beyond the input's length is looked at.
  * - A chunk holds about `chunkBytes` of each input, and a call has at least `chunksPerThread`
- *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`.
+ *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`. A
+ *   pooled Workspace's chunk (nothing copied) holds about `workspaceChunkBytes` of logits.
  * - `spin`: a worker polls this many times for a chunk before sleeping.
  * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
  * - `wakeBacklog`: a sleeping worker is woken when this many loaded chunks wait (or when none
@@ -33,6 +34,7 @@ export const tuning = {
   cutoff: 100000,
   rowWeight: 64,
   chunkBytes: 256 * 1024,
+  workspaceChunkBytes: 1 << 20,
   chunksPerThread: 4,
   slotBudget: 64 << 20,
   spin: 200,
@@ -52,7 +54,7 @@ export class ChunkRing {
   private readonly names: string[];
   private readonly fns: ((...args: number[]) => unknown)[];
   private readonly memory: WebAssembly.Memory;
-  private readonly maxSlots: number;
+  readonly maxSlots: number;
   private readonly ctrl: number;
   private readonly cmdPtr: number;
   /** The kernels' tmp block of each slot (chunks of different slots run at once). */
@@ -66,7 +68,7 @@ export class ChunkRing {
   private cmdCount = 0;
   private ticket = 0;
 
-  constructor(exports: Kernels, arena: Arena, private readonly threads: number, private readonly cores: number) {
+  constructor(exports: Kernels, arena: Arena, readonly threads: number, private readonly cores: number) {
     const all = exports as unknown as Record<string, unknown>;
     this.names = Object.keys(all).filter((k) => typeof all[k] === 'function');
     this.fns = this.names.map((k) => all[k] as (...args: number[]) => unknown);
@@ -238,4 +240,16 @@ export class ChunkRing {
       }
     }
   }
+}
+
+/** The plan of a call over a pooled Workspace's own memory (the loop's IN_PLACE mode) on `ring`:
+ *  chunks of about tuning.workspaceChunkBytes of rows, at least chunksPerThread per worker when
+ *  the rows allow, no slot memory; null (the calling thread runs it) as ChunkRing.plan says. */
+export function inPlacePlan(ring: ChunkRing, rows: number, C: number, dt: ElementType): ChunkPlan | null {
+  const L: Layout = { outer: rows, C, inner: 1, rows };
+  if (rows < 2 || rows * C + rows * tuning.rowWeight < tuning.cutoff) return null;
+  let per = Math.max(1, Math.floor(tuning.workspaceChunkBytes / (C << dt.shift)));
+  per = Math.min(per, Math.max(1, Math.ceil(rows / (ring.threads * tuning.chunksPerThread))));
+  if (Math.ceil(rows / per) < 2) return null;
+  return { ...planChunks(L, dt, 0, false, per, 1), slots: ring.maxSlots, bytes: 0 };
 }

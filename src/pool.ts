@@ -24,7 +24,9 @@ import type { Kernels } from './kernels.js';
 import { BACKENDS, currentRuntime, getRuntime, init, newRuntime, onSwitch, type Backend, type Runtime } from './load.js';
 import { rowOpArgs, runRowOp, type RowOp } from './pipeline.js';
 import { availableCores, nodeBuiltin, nodeProcess, sharedMemory, startWorker, threadedModule, type WorkerHandle } from './pool-host.js';
-import { ChunkRing, tuning } from './pool-ring.js';
+import { ChunkRing, inPlacePlan, tuning } from './pool-ring.js';
+import { PoolWorkspaceImpl, type PoolWorkspace, type WorkspacePool } from './pool-workspace.js';
+import { workspaceOptions, WorkspaceImpl, type WorkspaceOptions } from './workspace.js';
 import {
   LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, LOG_SUM_EXP, logSoftmax, logSoftmaxBackward, logSumExp, SOFTMAX, SOFTMAX_BACKWARD, softmax, softmaxBackward,
   type BackwardOptions, type LogSumExpOptions, type SoftmaxOptions,
@@ -67,6 +69,12 @@ export interface Pool {
   topK<A extends FloatArray>(logits: A, k: number, options: TopKOptions): Promise<TopK<A>>;
   /** {@link argmax}: on the workers when large enough, as the softmax family. */
   argmax(logits: FloatArray, options: ArgmaxOptions): Promise<Int32Array>;
+  /** A workspace in the pool's shared memory (the options of {@link createWorkspace}): the same
+   *  properties and views, and compute methods that split the active rows across the workers with
+   *  no copy, resolving to bit-identical results. `dispose()` of the pool disposes it. */
+  createWorkspace<D extends 'float32' | 'float64' = 'float32', T extends 'indices' | 'probabilities' = 'indices'>(
+    options: WorkspaceOptions & { dtype?: D; target?: T },
+  ): PoolWorkspace<D extends 'float64' ? Float64Array : Float32Array, T extends 'probabilities' ? (D extends 'float64' ? Float64Array : Float32Array) : Int32Array>;
   /** Ends the workers; every later call rejects. */
   dispose(): Promise<void>;
 }
@@ -131,6 +139,7 @@ class PoolImpl implements Pool {
   /** The available cores (when the pool started). */
   private readonly cores: number;
   private workers: WorkerHandle[] = [];
+  private readonly workspaces = new Set<WorkspaceImpl>();
 
   constructor(rt: Runtime, module: WebAssembly.Module, threads: number, cores: number) {
     this.module = module;
@@ -175,6 +184,8 @@ class PoolImpl implements Pool {
     if (this.closing) return this.closing;
     this.disposed = true;
     live.delete(this);
+    for (const ws of this.workspaces) ws.dispose();
+    this.workspaces.clear();
     this.ring.quit();
     const workers = this.workers;
     this.workers = [];
@@ -184,6 +195,31 @@ class PoolImpl implements Pool {
 
   private use(fn: string): void {
     if (this.disposed) throw new Error(`Pool.${fn}: this pool has been disposed`);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  createWorkspace(options: WorkspaceOptions): any {
+    const fn = 'Pool.createWorkspace';
+    this.use('createWorkspace');
+    const o = workspaceOptions(fn, options);
+    const ws = new WorkspaceImpl(this.prt, o.classes, o.rows, o.dt, o.probabilities, true);
+    this.workspaces.add(ws);
+    return new PoolWorkspaceImpl(ws, this.forWorkspaces());
+  }
+
+  /** What the pool's workspaces use: its runtime, its state, its plan and executor. */
+  private forWorkspaces(): WorkspacePool {
+    return {
+      rt: this.prt,
+      check: (fn) => {
+        if (this.disposed) throw new Error(`${fn}: the pool of this workspace has been disposed`);
+      },
+      plan: (rows, C, dt) => {
+        if ((tuning.cores || this.cores) < 2) return null;
+        const plan = inPlacePlan(this.ring, rows, C, dt);
+        return plan && { plan, exec: this.ring.executor(plan) };
+      },
+    };
   }
 
   /**
