@@ -13,7 +13,7 @@ import type { Layout } from './layout.js';
 import { TMP_STRIDE, tmpBlockBytes, type Arena } from './memory.js';
 import { planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
-import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, type WorkerInit } from './pool-worker.js';
+import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
 
 /**
  * Tuning, measured on 2 cores (bench/threads.mjs, and sweeps of [N, C] for C = 10 ... 10000).
@@ -171,11 +171,13 @@ export class ChunkRing {
   private wake(t: number, maxAwake: number): void {
     const i32 = this.i32;
     const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
-    const awake = this.threads - Atomics.load(i32, SLEEPING);
+    const awake = this.threads - Atomics.load(i32, SLEEPING) + Atomics.load(i32, WAKING);
     if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
       stats.wakes++;
       Atomics.add(i32, SIGNAL, 1);
-      Atomics.notify(i32, SIGNAL, 1);
+      // Counted awake from now (only this thread reads WAKING to decide), unless no one slept.
+      Atomics.add(i32, WAKING, 1);
+      if (Atomics.notify(i32, SIGNAL, 1) !== 1) Atomics.sub(i32, WAKING, 1);
     }
   }
 

@@ -15,7 +15,8 @@
 //   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
 //   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
 //   would otherwise wait (no worker is awake, or tuning.wakeBacklog chunks wait already) and
-//   fewer than cores - 1 workers are awake. So no more workers run than the calling thread keeps
+//   fewer than cores - 1 workers are awake; a worker it woke counts as awake (WAKING) until it
+//   has left its wait, so chunks loaded in a burst (a pooled Workspace's) wake no more workers. So no more workers run than the calling thread keeps
 //   busy (it copies every chunk in and out), and they do not crowd it out of its core.
 
 /** Int32 indices in the control block (the first 64-byte line). */
@@ -26,6 +27,9 @@ export const ERR = 3;
 export const MASK = 4;
 export const SIGNAL = 5;
 export const SLEEPING = 6;
+/** Workers woken (a notify that found a sleeper) that have not yet left their wait: awake, though
+ *  still counted in SLEEPING. */
+export const WAKING = 7;
 /** Int32 index of the first of 8 counters of chunks run, by workers 0 to 7 (for tests). */
 export const RUN = 8;
 /** Int32s per slot line (64 bytes; line s + 1 is slot s's): DONE at the line's start. */
@@ -52,13 +56,13 @@ export interface WorkerInit {
 
 /** The protocol's constants, as the worker's source text receives them (it runs from its text,
  *  so it can refer to nothing outside itself). */
-const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, RUN, LINE, CMD_CAP };
+const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP };
 
 /** The worker's whole program. Self-contained: it runs from its source text, with the
  *  protocol's constants passed in as `P`. */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
-  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, RUN, LINE, CMD_CAP } = P;
+  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP } = P;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -110,7 +114,10 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
     // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
     const signal = Atomics.load(i32, SIGNAL);
     Atomics.add(i32, SLEEPING, 1);
-    if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) Atomics.wait(i32, SIGNAL, signal);
+    if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) {
+      // Woken by the calling thread's notify: it counted this worker in WAKING until now.
+      if (Atomics.wait(i32, SIGNAL, signal) === 'ok') Atomics.sub(i32, WAKING, 1);
+    }
     Atomics.sub(i32, SLEEPING, 1);
     spins = 0;
   }
