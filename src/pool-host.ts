@@ -70,6 +70,11 @@ export function canBlock(): boolean {
 export interface WorkerHandle {
   terminate(): Promise<void>;
   unref(): void;
+  /** Calls `listener` once if the worker stops on its own (an exit, an uncaught error, out of
+   *  memory), with what happened; not after terminate(). */
+  onDeath(listener: (what: string) => void): void;
+  /** Stops the worker as a crash would (onDeath's listener is called): for tests. */
+  kill(): void;
 }
 
 interface NodeWorker {
@@ -95,7 +100,13 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
           void w.terminate();
           return fail(m.message ?? 'unknown error');
         }
-        resolve({ terminate: () => w.terminate().then(() => undefined), unref: () => w.unref() });
+        let ended = false;
+        const onDeath = (listener: (what: string) => void) => {
+          w.on('error', (e: Error) => !ended && ((ended = true), listener(`it threw ${e?.message ?? e}`)));
+          w.on('exit', (code: number) => !ended && ((ended = true), listener(`it exited with code ${code}`)));
+        };
+        const terminate = () => ((ended = true), w.terminate().then(() => undefined));
+        resolve({ terminate, unref: () => w.unref(), onDeath, kill: () => void w.terminate() });
       };
       w.on('error', onError);
       w.on('exit', onExit);
@@ -117,7 +128,15 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
         w.terminate();
         return fail(e.data.message ?? 'unknown error');
       }
-      resolve({ terminate: async () => w.terminate(), unref: () => {} });
+      let ended = false;
+      const onDeath = (listener: (what: string) => void) => {
+        w.onerror = (e) => !ended && ((ended = true), listener(`it threw ${e.message || 'an error'}`));
+      };
+      const kill = () => {
+        w.terminate(); // (a Web Worker reports nothing when terminated)
+        w.onerror?.(new ErrorEvent('error', { message: 'terminated' }));
+      };
+      resolve({ terminate: async () => ((ended = true), w.terminate()), unref: () => {}, onDeath, kill });
     };
     w.postMessage(init);
   });

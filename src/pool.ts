@@ -139,6 +139,8 @@ class PoolImpl implements Pool {
   /** The available cores (when the pool started). */
   private readonly cores: number;
   private workers: WorkerHandle[] = [];
+  /** Set when a worker stopped on its own (died()). */
+  private broken: Error | null = null;
   private readonly workspaces = new Set<WorkspaceImpl>();
 
   constructor(rt: Runtime, module: WebAssembly.Module, threads: number, cores: number) {
@@ -178,6 +180,15 @@ class PoolImpl implements Pool {
     }
     // Idle workers sleep in Atomics.wait; they must not keep a Node process alive.
     for (const w of this.workers) w.unref();
+    this.workers.forEach((w, k) => w.onDeath((what) => this.died(k, what)));
+  }
+
+  /** A worker stopped on its own: every later call (and a pooled workspace's pending one) rejects
+   *  with this error; dispose() still ends the others. */
+  private died(k: number, what: string): void {
+    if (this.disposed || this.broken) return;
+    this.broken = new Error(`worker ${k} stopped (${what}); this pool can run no more calls: dispose it`);
+    this.ring.quit();
   }
 
   dispose(): Promise<void> {
@@ -195,6 +206,7 @@ class PoolImpl implements Pool {
 
   private use(fn: string): void {
     if (this.disposed) throw new Error(`Pool.${fn}: this pool has been disposed`);
+    if (this.broken) throw new Error(`Pool.${fn}: ${this.broken.message}`);
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -213,6 +225,7 @@ class PoolImpl implements Pool {
       rt: this.prt,
       check: (fn) => {
         if (this.disposed) throw new Error(`${fn}: the pool of this workspace has been disposed`);
+        if (this.broken) throw new Error(`${fn}: ${this.broken.message}`);
       },
       plan: (rows, C, dt) => {
         if ((tuning.cores || this.cores) < 2) return null;
@@ -222,26 +235,9 @@ class PoolImpl implements Pool {
     };
   }
 
-  /**
-   * Whether a call may be worth the workers: its work (elements + rowWeight per row) reaches the
-   * cutoff, and there is a core for a worker besides the calling thread's. Estimated from the
-   * options as given, before they are checked (a call with bad options goes on to the checks,
-   * which throw); calls below run on this thread, allocating nothing here.
-   */
+  /** Whether a call may be worth the workers (worthWorkers). */
   private large(x: unknown, options: unknown, defaultAxis: -1 | 1): boolean {
-    if (!(x instanceof Float32Array || x instanceof Float64Array) || x.length < tuning.minElements) return false;
-    if ((tuning.cores || this.cores) < 2) return false;
-    const n = x.length;
-    const o = options as { classes?: unknown; shape?: unknown; axis?: unknown } | null | undefined;
-    let C: unknown = o?.classes;
-    if (C === undefined && Array.isArray(o?.shape)) {
-      const rank = o.shape.length;
-      let a = typeof o.axis === 'number' ? o.axis : defaultAxis === 1 && rank === 1 ? 0 : defaultAxis;
-      if (a < 0) a += rank;
-      C = o.shape[a];
-    }
-    if (typeof C !== 'number' || !(C >= 1)) return true;
-    return n + (n / C) * tuning.rowWeight >= tuning.cutoff;
+    return worthWorkers(x, options, defaultAxis, this.cores);
   }
 
   async softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): Promise<A> {
@@ -331,4 +327,31 @@ class PoolImpl implements Pool {
 /** Chunks run so far by each of the first 8 workers of a pool (for tests and tuning). */
 export function workerChunkCounts(pool: Pool): number[] {
   return (pool as PoolImpl).ring.chunksRun();
+}
+
+/** Stops worker k of a pool as a crash would (for tests of a worker that dies). */
+export function killWorker(pool: Pool, k: number): void {
+  (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.kill();
+}
+
+/**
+ * Whether a call may be worth the workers: its work (elements + rowWeight per row) reaches the
+ * cutoff, and there is a core for a worker besides the calling thread's. Estimated from the
+ * options as given, before they are checked (a call with bad options goes on to the checks,
+ * which throw); calls below run on this thread, allocating nothing here.
+ */
+function worthWorkers(x: unknown, options: unknown, defaultAxis: -1 | 1, cores: number): boolean {
+  if (!(x instanceof Float32Array || x instanceof Float64Array) || x.length < tuning.minElements) return false;
+  if ((tuning.cores || cores) < 2) return false;
+  const n = x.length;
+  const o = options as { classes?: unknown; shape?: unknown; axis?: unknown } | null | undefined;
+  let C: unknown = o?.classes;
+  if (C === undefined && Array.isArray(o?.shape)) {
+    const rank = o.shape.length;
+    let a = typeof o.axis === 'number' ? o.axis : defaultAxis === 1 && rank === 1 ? 0 : defaultAxis;
+    if (a < 0) a += rank;
+    C = o.shape[a];
+  }
+  if (typeof C !== 'number' || !(C >= 1)) return true;
+  return n + (n / C) * tuning.rowWeight >= tuning.cutoff;
 }
