@@ -37,6 +37,12 @@ export const LINE = 16;
 /** Float64s of command area per slot: a count, then (export index, argument count, result
  *  address or 0, arguments...). */
 export const CMD_CAP = 128;
+/** The pseudo export indices of the copies between a caller's SharedArrayBuffer and the wasm
+ *  memory, run by whoever runs the chunk: arguments (array id, byte offset in the array, wasm
+ *  address, bytes). The arrays reach the workers by message ({ id, buffer }, or { drop: id }),
+ *  which a worker receives synchronously (receiveMessageOnPort) when it meets an unknown id. */
+export const COPY_IN = -1;
+export const COPY_OUT = -2;
 
 /** What the calling thread sends a worker when it starts. */
 export interface WorkerInit {
@@ -52,17 +58,20 @@ export interface WorkerInit {
   spin: number;
   /** The worker's index in its pool. */
   id: number;
+  /** Node: the port the calling thread sends shared arrays on. */
+  port?: unknown;
 }
 
 /** The protocol's constants, as the worker's source text receives them (it runs from its text,
  *  so it can refer to nothing outside itself). */
-const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP };
+const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN };
 
 /** The worker's whole program. Self-contained: it runs from its source text, with the
  *  protocol's constants passed in as `P`. */
-function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL): void {
+function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
+  receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
-  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP } = P;
+  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN } = P;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -81,7 +90,25 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   const fns = names.map((n) => exports[n] as (...args: number[]) => unknown);
   const i32 = new Int32Array(memory.buffer, ctrl, LINE * (1 + slots));
   const f64 = new Float64Array(memory.buffer, cmd, slots * CMD_CAP);
-  post({ type: 'ready' });
+  const arrays = new Map<number, SharedArrayBuffer>();
+  /** The shared array `id`, receiving the messages queued before it (every array is sent before
+   *  the first chunk that copies it is loaded). */
+  const array = (id: number): SharedArrayBuffer => {
+    while (!arrays.has(id)) {
+      const m = receive!();
+      if (!m) throw new Error('softmax-wasm: internal error (a shared array never reached the worker)');
+      if (m.drop !== undefined) arrays.delete(m.drop);
+      else arrays.set(m.id!, m.buffer!);
+    }
+    return arrays.get(id)!;
+  };
+  const copy = (f: number, id: number, offset: number, ptr: number, n: number) => {
+    const a = new Uint8Array(array(id), offset, n);
+    const w = new Uint8Array(memory.buffer, ptr, n);
+    if (f === COPY_IN) w.set(a);
+    else a.set(w);
+  };
+  post({ type: 'ready', shared: receive !== null });
   let spins = 0;
   while (Atomics.load(i32, QUIT) === 0) {
     const v = Atomics.load(i32, NEXT);
@@ -96,7 +123,8 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
           const to = f64[p + 2]!;
           const args: number[] = [];
           for (let j = 0; j < n; j++) args.push(f64[p + 3 + j]!);
-          const r = fns[f64[p]!]!(...args);
+          const f = f64[p]!;
+          const r = f < 0 ? copy(f, args[0]!, args[1]!, args[2]!, args[3]!) : fns[f]!(...args);
           if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
           p += 3 + n;
         }
@@ -139,10 +167,11 @@ export function closeWorkerPort(port: { close?: unknown } | null | undefined, sc
  *  process.getBuiltinModule exists from Node 20.16, which createPool requires). */
 export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (${closeWorkerPort.toString()})(wt.parentPort, globalThis), ${JSON.stringify(PROTOCOL)});\n`;
+    `const port = wt.workerData.port, rx = typeof wt.receiveMessageOnPort === 'function' && port ? () => wt.receiveMessageOnPort(port)?.message : null;\n` +
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, rx);\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
 export function webWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}); };\n`;
+  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, null); };\n`;
 }

@@ -181,6 +181,7 @@ class PoolImpl implements Pool {
     // Idle workers sleep in Atomics.wait; they must not keep a Node process alive.
     for (const w of this.workers) w.unref();
     this.workers.forEach((w, k) => w.onDeath((what) => this.died(k, what)));
+    this.ring.arrays.connect(this.workers.map((w) => w.send));
   }
 
   /** A worker stopped on its own: every later call (and a pooled workspace's pending one) rejects
