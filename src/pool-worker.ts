@@ -91,8 +91,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   const i32 = new Int32Array(memory.buffer, ctrl, LINE * (1 + slots));
   const f64 = new Float64Array(memory.buffer, cmd, slots * CMD_CAP);
   const arrays = new Map<number, SharedArrayBuffer>();
-  /** The shared array `id`, receiving the messages queued before it (every array is sent before
-   *  the first chunk that copies it is loaded). */
+  /** The shared array `id` (sent before the first chunk that copies it: read the queue to it). */
   const array = (id: number): SharedArrayBuffer => {
     while (!arrays.has(id)) {
       const m = receive!();
@@ -103,10 +102,8 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
     return arrays.get(id)!;
   };
   const copy = (f: number, id: number, offset: number, ptr: number, n: number) => {
-    const a = new Uint8Array(array(id), offset, n);
-    const w = new Uint8Array(memory.buffer, ptr, n);
-    if (f === COPY_IN) w.set(a);
-    else a.set(w);
+    const [a, w] = [new Uint8Array(array(id), offset, n), new Uint8Array(memory.buffer, ptr, n)];
+    (f === COPY_IN ? w : a).set(f === COPY_IN ? a : w);
   };
   post({ type: 'ready', shared: receive !== null });
   let spins = 0;
