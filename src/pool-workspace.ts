@@ -111,14 +111,14 @@ export class PoolWorkspaceImpl {
     }
     this.busy = true;
     // (No line of the bundle may start with `await`: scripts/build/build-js.mjs reads that as top-level.)
-    return Promise.resolve()
-      .then(() => {
+    return Promise.resolve().then(() => {
+      try {
         ready();
         return body();
-      })
-      .finally(() => {
+      } finally {
         this.busy = false;
-      });
+      }
+    });
   }
 
   /** The chunk loop over the active rows in its in-place mode: on the workers when large enough,
