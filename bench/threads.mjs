@@ -9,7 +9,13 @@
 // round) and each task's median round is reported, so load that comes and goes on the machine
 // hits all of them alike. Build first (npm run build): this measures dist/index.js.
 //
-//   node bench/threads.mjs [--time=<ms per task per round>] [--rounds=<n>] [--shapes=4096x1000,...]
+// Then, per shape, crossEntropyWithGrad by the three pool paths against their single-threaded
+// counterparts (plain arrays; logits and gradInto in SharedArrayBuffers; pool.createWorkspace vs
+// createWorkspace), with each path's ratio per round, and the scaling model built from these
+// 2-core measurements (serial time on the calling thread, each worker's rate, a memory-bandwidth
+// ceiling measured with 2 threads): the predicted speed-up at 2, 4, 8 and 16 cores.
+//
+//   node bench/threads.mjs [--time=<ms per task per round>] [--rounds=<n>] [--shapes=4096x1000,...] [--model-only]
 //
 // Targets (issue 8, 2 cores): pool(2) >= 1.7x at [64, 128256] and [4096, 1000]; no slower than
 // single-threaded at [64, 10] (below the cutoff the pool runs on the calling thread).
@@ -30,11 +36,12 @@ if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
 
 async function main() {
   const { Bench } = await import('tinybench');
-  const { init, backend, createPool, softmax, crossEntropyWithGrad } = await import('../dist/index.js');
+  const { init, backend, createPool, createWorkspace, softmax, crossEntropyWithGrad } = await import('../dist/index.js');
   const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
   const time = Number(arg('time', 150));
   const rounds = Number(arg('rounds', 7));
   const shapes = arg('shapes', '4096x1000,32x32000,64x128256,64x10').split(',').map((s) => s.split('x').map(Number));
+  const modelOnly = process.argv.includes('--model-only');
 
   const { cpus } = await import('node:os');
   /** Starts a measurement of the CPU time other processes take (in cores, from the machine's
@@ -58,12 +65,15 @@ async function main() {
   console.log(`${rounds} rounds x ${time} ms per task; median round; Float32Array\n`);
 
   const rows = [];
+  const paths = [];
   let seed = 1;
   const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 8;
   for (const [N, C] of shapes) {
     const x = Float32Array.from({ length: N * C }, rand);
     const labels = Int32Array.from({ length: N }, (_, i) => (i * 7919) % C);
     const out = new Float32Array(N * C);
+    paths.push(await threePaths(N, C, x, labels));
+    if (modelOnly) continue;
     for (const op of ['crossEntropyWithGrad', 'softmax']) {
       const call = op === 'softmax'
         ? (f) => f.softmax(x, { classes: C, into: out })
@@ -110,7 +120,8 @@ async function main() {
     }
   }
   console.log();
-  console.table(rows);
+  if (!modelOnly) console.table(rows);
+  await scalingModel(paths);
   // The targets of issue 8 (2 cores), judged on this run. Timing on a shared machine is noisy:
   // the load average above says how busy it was; the exit code does not depend on the targets.
   const ratio = (op, shape, col) => Number(rows.find((r) => r.op === op && r.shape === shape)?.[col]);
@@ -129,4 +140,137 @@ async function main() {
   console.log(`\nTargets (load average now ${loadavg()[0].toFixed(2)}):`);
   for (const [what, ok] of checks) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${what}`);
   await Promise.all(pools.map((p) => p.dispose()));
+
+  /**
+   * crossEntropyWithGrad on one shape by the three paths, each against its single-threaded
+   * counterpart, interleaved in rounds: plain arrays (pool(2) vs the function), shared arrays
+   * (pool(2) with logits and gradInto in SharedArrayBuffers vs the function on plain arrays), and
+   * the pooled workspace (pool(2).createWorkspace vs createWorkspace). Also the parts of the
+   * model: the calling thread's copy in and out (plain arrays), and the per-call cost of a pooled
+   * workspace call on 2 rows (its fixed serial part).
+   */
+  async function threePaths(N, C, x, labels) {
+    const n = N * C;
+    const grad = new Float32Array(n);
+    const sx = new Float32Array(new SharedArrayBuffer(n * 4));
+    sx.set(x);
+    const sgrad = new Float32Array(new SharedArrayBuffer(n * 4));
+    const ws = createWorkspace({ classes: C, rows: N });
+    const pws = pools[1].createWorkspace({ classes: C, rows: N });
+    for (const w of [ws, pws]) {
+      w.logits.set(x);
+      w.target.set(labels);
+    }
+    const tiny = pools[1].createWorkspace({ classes: C, rows: 2 });
+    tiny.logits.set(x.subarray(0, 2 * C));
+    tiny.target.set(labels.subarray(0, 2));
+    const wasmLike = new Float32Array(n);
+    const tasks = {
+      sync: () => crossEntropyWithGrad(x, labels, { classes: C, gradInto: grad }),
+      'pool plain': async () => pools[1].crossEntropyWithGrad(x, labels, { classes: C, gradInto: grad }),
+      'pool shared': async () => pools[1].crossEntropyWithGrad(sx, labels, { classes: C, gradInto: sgrad }),
+      workspace: () => ws.crossEntropyWithGrad(),
+      // (async functions: tinybench then knows without a trial call, which a pooled workspace,
+      // one call at a time, would refuse to overlap)
+      'pooled workspace': async () => pws.crossEntropyWithGrad(),
+      'copy in+out': () => {
+        wasmLike.set(x);
+        grad.set(wasmLike);
+      },
+      'pooled workspace, 2 rows': async () => tiny.crossEntropyWithGrad(),
+    };
+    const samples = Object.fromEntries(Object.keys(tasks).map((k) => [k, []]));
+    const load0 = otherLoad();
+    for (let r = 0; r < rounds; r++) {
+      const bench = new Bench({ time, warmupTime: r === 0 ? 100 : 20 });
+      const names = Object.keys(tasks);
+      for (let i = 0; i < names.length; i++) bench.add(names[(i + r) % names.length], tasks[names[(i + r) % names.length]]);
+      await bench.run();
+      for (const task of bench.tasks) {
+        if (task.result.error) throw task.result.error;
+        samples[task.name].push(task.result.latency.mean);
+      }
+    }
+    const others = load0();
+    ws.dispose();
+    pws.dispose();
+    tiny.dispose();
+    const ratios = (a, b) => samples[b].map((t, i) => t / samples[a][i]).sort((p, q) => p - q);
+    const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+    const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    const spread = (r) => `${r[r.length >> 1].toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)}, ${r.length} rounds)`;
+    const res = {
+      N, C, n, ms, others,
+      plain: ratios('pool plain', 'sync'), shared: ratios('pool shared', 'sync'), workspace: ratios('pooled workspace', 'workspace'),
+    };
+    console.log(`crossEntropyWithGrad [${N}, ${C}], 2 workers, ratio per round (median, min-max): plain ${spread(res.plain)}, ` +
+      `shared ${spread(res.shared)}, pooled workspace ${spread(res.workspace)}` + (others > 0.2 ? `; other processes used ${others.toFixed(2)} cores meanwhile` : ''));
+    return res;
+  }
+
+  /**
+   * The scaling model, from the measurements above (2 cores) and a bandwidth measurement:
+   * per path, a call takes T(p) = S + max(W / p', B / BW) on p cores, where S is the serial time
+   * on the calling thread, W the work the workers share (at each worker's measured rate), p' the
+   * threads running it, B the bytes the call moves through memory and BW the memory bandwidth
+   * of this machine with 2 threads (a ceiling: more cores do not add bandwidth in this model,
+   * which is pessimistic for a many-channel server and about right for a laptop).
+   * - plain arrays: S = the calling thread's copy in and out (serial), W = the kernel time
+   *   (the single-threaded workspace's), p' = p - 1 workers, overlapped with the copies:
+   *   T = max(S, W / (p - 1), B / BW).
+   * - shared arrays: the workers copy: S = the fixed per-call cost, W = kernel + copies,
+   *   p' = p (the calling thread helps).
+   * - pooled workspace: S = the fixed per-call cost, W = the kernel, p' = p.
+   * B = 8 bytes per element on every path (the input read once, the result written once: a
+   * chunk's copy in wasm memory stays in cache between the copy and the kernel).
+   * Speed-up is against the single-threaded call of the same path (the function; the workspace).
+   */
+  async function scalingModel(all) {
+    const bw = await bandwidth();
+    console.log(`\nScaling model (built from 2-core measurements; memory bandwidth with 2 threads ${(bw / 1e9).toFixed(1)} GB/s):`);
+    const table = [];
+    for (const r of all) {
+      const { ms, n } = r;
+      const W = ms.workspace;
+      // The fixed per-call cost: a 2-row call less its 2 rows' work.
+      const fixed = Math.max(0, ms['pooled workspace, 2 rows'] - (2 / r.N) * W);
+      // Below the cutoff a pool call runs on the calling thread: no speed-up on any core count.
+      const onCaller = n + r.N * 64 < 100000;
+      const copies = ms['copy in+out'];
+      const ceil = (bytes) => (bytes * n) / bw * 1000;
+      const models = {
+        plain: { single: ms.sync, T: (p) => Math.max(copies, W / Math.max(1, p - 1), ceil(8)), serial: copies, measured: r.plain },
+        shared: { single: ms.sync, T: (p) => fixed + Math.max((W + copies) / p, ceil(8)), serial: fixed, measured: r.shared },
+        'pooled workspace': { single: W, T: (p) => fixed + Math.max(W / p, ceil(8)), serial: fixed, measured: r.workspace },
+      };
+      for (const [path, m] of Object.entries(models)) {
+        const row = {
+          shape: `[${r.N}, ${r.C}]`, path,
+          'serial ms': m.serial.toFixed(3),
+          'worker Melem/s': (n / W / 1e3).toFixed(0),
+          'BW floor ms': ceil(8).toFixed(3),
+          'measured 2': m.measured[m.measured.length >> 1].toFixed(2),
+        };
+        for (const p of [2, 4, 8, 16]) row[`model ${p}`] = onCaller ? '1 (caller)' : (m.single / m.T(p)).toFixed(2);
+        table.push(row);
+      }
+    }
+    console.table(table);
+  }
+
+  /** Bytes/s that 2 threads move together (each copying its own 64 MiB array: read + write;
+   *  a write also reads its line first, which this does not count: a lower bound). */
+  async function bandwidth() {
+    const { Worker } = await import('node:worker_threads');
+    const code = `const { parentPort } = require('node:worker_threads');
+      const a = new Float32Array(1 << 24).fill(1), b = new Float32Array(1 << 24);
+      b.set(a); // (its pages touched before the timing)
+      parentPort.once('message', () => { const t0 = performance.now(); for (let k = 0; k < 8; k++) b.set(a); parentPort.postMessage(performance.now() - t0); });
+      parentPort.postMessage('ready');`;
+    const workers = [0, 1].map(() => new Worker(code, { eval: true }));
+    await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+    const times = await Promise.all(workers.map((w) => new Promise((r) => { w.once('message', r); w.postMessage('go'); })));
+    await Promise.all(workers.map((w) => w.terminate()));
+    return (2 * 8 * 2 * 4 * (1 << 24)) / (Math.max(...times) / 1000);
+  }
 }

@@ -33,6 +33,12 @@ export interface Executor {
   slot(i: number): number;
   /** The kernels' tmp block for the calls of slot s (KERNEL_TMP_BYTES). */
   tmp(s: number): number;
+  /** A pool's: the id under which whoever runs a chunk reaches array `a` itself (it is backed by
+   *  a SharedArrayBuffer the workers have), or 0 (this thread copies it). */
+  shared?(a: FloatArray): number;
+  /** Adds to the chunk being loaded a copy of `bytes` between array `id` (at byte `offset` of its
+   *  buffer) and wasm address `ptr`: into wasm (`toWasm`) or out of it. */
+  copy?(toWasm: boolean, id: number, offset: number, ptr: number, bytes: number): void;
 }
 
 /** The executor of this thread: every call runs when it is made. */
@@ -58,6 +64,12 @@ export interface ChunkIO {
   readonly collect?: (regions: readonly number[], own: number, firstRow: number, rows: number) => void;
 }
 
+/** The in-place mode of the loop, for a call over memory its kernels address themselves (a
+ *  Workspace's fixed pointers, in the pool's shared memory or this thread's): no input or output
+ *  is copied, the plan's slots hold no regions (`inputs` 0), and the chunk call finds its rows
+ *  from `firstRow`. Only the executor's part remains: which chunk runs where, and when. */
+export const IN_PLACE: ChunkIO = { ins: [], elemOut: null, elemFrom: 0, rowOut: null };
+
 /** Runs every chunk of `plan`, whose slots start at `base`, through `exec`. */
 export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
   const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes, ownBytes } = plan;
@@ -81,15 +93,24 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
     rowRegions.push(r);
   }
 
+  // Arrays backed by a SharedArrayBuffer the workers have: copied by whoever runs the chunk (not
+  // inputs that the prepare step reads here).
+  const id = (a: FloatArray | null) => (a && exec.shared ? exec.shared(a) : 0);
+  const inIds = ins.map((a) => (io.prepare ? 0 : id(a)));
+  const [elemId, rowId] = [id(elemOut), id(rowOut)];
+  const bytesAt = (a: FloatArray, e: number) => a.byteOffset + e * (1 << shift);
   const load = (i: number) => {
     const s = exec.slot(i);
     const u0 = i * per;
     const n = Math.min(per, outer - u0);
     const e0 = u0 * unitElems;
     const ne = n * unitElems;
-    for (let j = 0; j < ins.length; j++) view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), raw(s, j) >>> shift);
-    io.prepare?.(raw(s, 0) >>> shift, u0 * inner, n * inner);
     exec.begin(i, s);
+    for (let j = 0; j < ins.length; j++) {
+      if (inIds[j]) exec.copy!(true, inIds[j]!, bytesAt(ins[j]!, e0), raw(s, j), ne << shift);
+      else view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), raw(s, j) >>> shift);
+    }
+    io.prepare?.(raw(s, 0) >>> shift, u0 * inner, n * inner);
     if (strided) {
       for (let j = 0; j < ins.length; j++) transpose(raw(s, j), tr(s, j), n, C, inner); // [n, C, inner] -> rows of C
       call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0 * inner, n * inner, exec.tmp(s), own(s));
@@ -97,6 +118,8 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
     } else {
       call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0, n, exec.tmp(s), own(s));
     }
+    if (elemId) exec.copy!(false, elemId, bytesAt(elemOut!, e0), raw(s, elemFrom), ne << shift);
+    if (rowId) exec.copy!(false, rowId, bytesAt(rowOut!, u0 * inner), rowPtr(s), (n * inner) << shift);
     exec.submit(i, s);
   };
 
@@ -107,8 +130,8 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
     const u0 = i * per;
     const n = Math.min(per, outer - u0);
     io.collect?.(rowRegions[s]!, own(s), u0 * inner, n * inner);
-    if (elemOut) copyOut(elemOut, u0 * unitElems, view, raw(s, elemFrom) >>> shift, n * unitElems);
-    if (rowOut) copyOut(rowOut, u0 * inner, view, rowPtr(s) >>> shift, n * inner);
+    if (elemOut && !elemId) copyOut(elemOut, u0 * unitElems, view, raw(s, elemFrom) >>> shift, n * unitElems);
+    if (rowOut && !rowId) copyOut(rowOut, u0 * inner, view, rowPtr(s) >>> shift, n * inner);
   };
 
   let loaded = 0;

@@ -70,6 +70,20 @@ export function canBlock(): boolean {
 export interface WorkerHandle {
   terminate(): Promise<void>;
   unref(): void;
+  /** Calls `listener` once if the worker stops on its own (an exit, an uncaught error, out of
+   *  memory), with what happened; not after terminate(). */
+  onDeath(listener: (what: string) => void): void;
+  /** Stops the worker as a crash would (onDeath's listener is called): for tests. */
+  kill(): void;
+  /** Sends the worker a message it receives synchronously when it needs it (shared arrays,
+   *  src/pool-worker.ts); absent where the worker cannot (Web Workers). */
+  send?: (message: unknown) => void;
+}
+
+interface NodePort {
+  postMessage(message: unknown): void;
+  unref(): void;
+  close(): void;
 }
 
 interface NodeWorker {
@@ -83,11 +97,13 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
   return new Promise((resolve, reject) => {
     const fail = (message: string) => reject(new Error(`createPool: a worker failed to start: ${message}`));
     if (nodeProcess()) {
-      const { Worker } = nodeBuiltin<{ Worker: new (code: string, o: object) => NodeWorker }>('node:worker_threads');
-      const w = new Worker(nodeWorkerSource(), { eval: true, workerData: init });
+      const wt = nodeBuiltin<{ Worker: new (code: string, o: object) => NodeWorker; MessageChannel: new () => { port1: NodePort; port2: unknown } }>('node:worker_threads');
+      const { port1, port2 } = new wt.MessageChannel();
+      port1.unref();
+      const w = new wt.Worker(nodeWorkerSource(), { eval: true, workerData: { ...init, port: port2 }, transferList: [port2] });
       const onError = (e: Error) => fail(e.message);
       const onExit = (code: number) => fail(`it exited with code ${code}`);
-      const onMessage = (m: { type: string; message?: string }) => {
+      const onMessage = (m: { type: string; message?: string; shared?: boolean }) => {
         w.off('error', onError);
         w.off('exit', onExit);
         w.off('message', onMessage);
@@ -95,7 +111,14 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
           void w.terminate();
           return fail(m.message ?? 'unknown error');
         }
-        resolve({ terminate: () => w.terminate().then(() => undefined), unref: () => w.unref() });
+        let ended = false;
+        const onDeath = (listener: (what: string) => void) => {
+          w.on('error', (e: Error) => !ended && ((ended = true), listener(`it threw ${e?.message ?? e}`)));
+          w.on('exit', (code: number) => !ended && ((ended = true), listener(`it exited with code ${code}`)));
+        };
+        const terminate = () => ((ended = true), port1.close(), w.terminate().then(() => undefined));
+        const send = m.shared ? (message: unknown) => port1.postMessage(message) : undefined;
+        resolve({ terminate, unref: () => w.unref(), onDeath, kill: () => void w.terminate(), send });
       };
       w.on('error', onError);
       w.on('exit', onExit);
@@ -117,7 +140,15 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
         w.terminate();
         return fail(e.data.message ?? 'unknown error');
       }
-      resolve({ terminate: async () => w.terminate(), unref: () => {} });
+      let ended = false;
+      const onDeath = (listener: (what: string) => void) => {
+        w.onerror = (e) => !ended && ((ended = true), listener(`it threw ${e.message || 'an error'}`));
+      };
+      const kill = () => {
+        w.terminate(); // (a Web Worker reports nothing when terminated)
+        w.onerror?.(new ErrorEvent('error', { message: 'terminated' }));
+      };
+      resolve({ terminate: async () => ((ended = true), w.terminate()), unref: () => {}, onDeath, kill });
     };
     w.postMessage(init);
   });

@@ -13,7 +13,8 @@ import type { Layout } from './layout.js';
 import { TMP_STRIDE, tmpBlockBytes, type Arena } from './memory.js';
 import { planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
-import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, type WorkerInit } from './pool-worker.js';
+import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
+import type { FloatArray } from './dtype.js';
 
 /**
  * Tuning, measured on 2 cores (bench/threads.mjs, and sweeps of [N, C] for C = 10 ... 10000).
@@ -22,7 +23,8 @@ import { CMD_CAP, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, ty
  *   takes ~60 us (work ~70000) and is >= 1.15x faster from ~100000 (~90 us); below
  *   `minElements` elements nothing beyond the input's length is looked at.
  * - A chunk holds about `chunkBytes` of each input, and a call has at least `chunksPerThread`
- *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`.
+ *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`. A
+ *   pooled Workspace's chunk (nothing copied) holds about `workspaceChunkBytes` of logits.
  * - `spin`: a worker polls this many times for a chunk before sleeping.
  * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
  * - `wakeBacklog`: a sleeping worker is woken when this many loaded chunks wait (or when none
@@ -33,6 +35,7 @@ export const tuning = {
   cutoff: 100000,
   rowWeight: 64,
   chunkBytes: 256 * 1024,
+  workspaceChunkBytes: 1 << 20,
   chunksPerThread: 4,
   slotBudget: 64 << 20,
   spin: 200,
@@ -42,17 +45,20 @@ export const tuning = {
 };
 
 /** Counts of the calls and chunks that went through pools, the chunks the calling thread ran
- *  itself, the times it slept waiting for one and the times it woke a worker (for tests and tuning). */
-export const stats = { calls: 0, chunks: 0, helped: 0, waits: 0, wakes: 0 };
+ *  itself, the times it slept waiting for one, the times it woke a worker, and the chunk copies
+ *  left to the workers (shared arrays) (for tests and tuning). */
+export const stats = { calls: 0, chunks: 0, helped: 0, waits: 0, wakes: 0, sharedCopies: 0 };
 
 /** The ring of one pool. */
 export class ChunkRing {
   /** The recording kernel table: calls made through it are written to the current slot. */
   readonly table: KernelTable;
+  /** The callers' SharedArrayBuffers the workers reach directly. */
+  readonly arrays = new SharedArrays();
   private readonly names: string[];
   private readonly fns: ((...args: number[]) => unknown)[];
   private readonly memory: WebAssembly.Memory;
-  private readonly maxSlots: number;
+  readonly maxSlots: number;
   private readonly ctrl: number;
   private readonly cmdPtr: number;
   /** The kernels' tmp block of each slot (chunks of different slots run at once). */
@@ -66,7 +72,7 @@ export class ChunkRing {
   private cmdCount = 0;
   private ticket = 0;
 
-  constructor(exports: Kernels, arena: Arena, private readonly threads: number, private readonly cores: number) {
+  constructor(exports: Kernels, arena: Arena, readonly threads: number, private readonly cores: number) {
     const all = exports as unknown as Record<string, unknown>;
     this.names = Object.keys(all).filter((k) => typeof all[k] === 'function');
     this.fns = this.names.map((k) => all[k] as (...args: number[]) => unknown);
@@ -139,6 +145,8 @@ export class ChunkRing {
       table: this.table,
       slot: (i) => ((first + i) | 0) & mask,
       tmp: (s) => this.tmpPtr + s * TMP_STRIDE,
+      shared: (a) => this.arrays.id(a),
+      copy: (toWasm, id, offset, ptr, bytes) => void (stats.sharedCopies++, this.record(toWasm ? COPY_IN : COPY_OUT, [id, offset, ptr, bytes])),
       begin: (_i, s) => {
         this.cmdPos = s * CMD_CAP + 1;
         this.cmdEnd = (s + 1) * CMD_CAP;
@@ -169,11 +177,13 @@ export class ChunkRing {
   private wake(t: number, maxAwake: number): void {
     const i32 = this.i32;
     const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
-    const awake = this.threads - Atomics.load(i32, SLEEPING);
+    const awake = this.threads - Atomics.load(i32, SLEEPING) + Atomics.load(i32, WAKING);
     if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
       stats.wakes++;
       Atomics.add(i32, SIGNAL, 1);
-      Atomics.notify(i32, SIGNAL, 1);
+      // Counted awake from now (only this thread reads WAKING to decide), unless no one slept.
+      Atomics.add(i32, WAKING, 1);
+      if (Atomics.notify(i32, SIGNAL, 1) !== 1) Atomics.sub(i32, WAKING, 1);
     }
   }
 
@@ -201,7 +211,8 @@ export class ChunkRing {
       const to = c[p + 2]!;
       const args: number[] = [];
       for (let j = 0; j < n; j++) args.push(c[p + 3 + j]!);
-      const r = this.fns[c[p]!]!(...args);
+      const f = c[p]!;
+      const r = f < 0 ? this.arrays.copy(f === COPY_IN, this.memory, args) : this.fns[f]!(...args);
       if (to) new Int32Array(this.memory.buffer)[to >>> 2] = r as number;
       p += 3 + n;
     }
@@ -237,5 +248,69 @@ export class ChunkRing {
         Atomics.wait(i32, done, d);
       }
     }
+  }
+}
+
+/** The plan of a call over a pooled Workspace's own memory (the loop's IN_PLACE mode) on `ring`:
+ *  chunks of about tuning.workspaceChunkBytes of rows, at least chunksPerThread per worker when
+ *  the rows allow, no slot memory; null (the calling thread runs it) as ChunkRing.plan says. */
+export function inPlacePlan(ring: ChunkRing, rows: number, C: number, dt: ElementType): ChunkPlan | null {
+  const L: Layout = { outer: rows, C, inner: 1, rows };
+  if (rows < 2 || rows * C + rows * tuning.rowWeight < tuning.cutoff) return null;
+  let per = Math.max(1, Math.floor(tuning.workspaceChunkBytes / (C << dt.shift)));
+  per = Math.min(per, Math.max(1, Math.ceil(rows / (ring.threads * tuning.chunksPerThread))));
+  if (Math.ceil(rows / per) < 2) return null;
+  return { ...planChunks(L, dt, 0, false, per, 1), slots: ring.maxSlots, bytes: 0 };
+}
+
+/** How many shared arrays the workers keep (the oldest is dropped beyond it). */
+const KEPT_ARRAYS = 16;
+
+/**
+ * The callers' SharedArrayBuffers that the workers reach directly: each is sent to every worker
+ * once, under an id, before the first chunk that copies it (src/pool-worker.ts, COPY_IN). Only
+ * where every worker can receive synchronously (Node's worker_threads); elsewhere id() is 0 and
+ * the calling thread copies.
+ */
+export class SharedArrays {
+  private senders: ((message: unknown) => void)[] | null = null;
+  /** Known buffers by age, and by id. */
+  private readonly ids = new Map<SharedArrayBuffer, number>();
+  private readonly buffers = new Map<number, SharedArrayBuffer>();
+  private next = 1;
+
+  /** Enables the direct path if every worker has a sender. */
+  connect(senders: (((message: unknown) => void) | undefined)[]): void {
+    this.senders = senders.length > 0 && senders.every((s) => s !== undefined) ? (senders as ((m: unknown) => void)[]) : null;
+  }
+
+  /** The id of `a`'s buffer (sent to the workers now if new), or 0: not shared, or no direct path. */
+  id(a: FloatArray): number {
+    const b = a.buffer;
+    if (this.senders === null || !(b instanceof SharedArrayBuffer)) return 0;
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      if (this.ids.size >= KEPT_ARRAYS) {
+        const [old, oldId] = this.ids.entries().next().value as [SharedArrayBuffer, number];
+        this.ids.delete(old);
+        this.buffers.delete(oldId);
+        for (const send of this.senders) send({ drop: oldId });
+      }
+      id = this.next++;
+      this.ids.set(b, id);
+      this.buffers.set(id, b);
+      for (const send of this.senders) send({ id, buffer: b });
+    }
+    return id;
+  }
+
+  /** A recorded copy run on this thread: args (id, offset, ptr, bytes). */
+  copy(toWasm: boolean, memory: WebAssembly.Memory, args: number[]): undefined {
+    const [id, offset, ptr, n] = args as [number, number, number, number];
+    const a = new Uint8Array(this.buffers.get(id)!, offset, n);
+    const w = new Uint8Array(memory.buffer, ptr, n);
+    if (toWasm) w.set(a);
+    else a.set(w);
+    return undefined;
   }
 }

@@ -15,7 +15,8 @@
 //   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
 //   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
 //   would otherwise wait (no worker is awake, or tuning.wakeBacklog chunks wait already) and
-//   fewer than cores - 1 workers are awake. So no more workers run than the calling thread keeps
+//   fewer than cores - 1 workers are awake; a worker it woke counts as awake (WAKING) until it
+//   has left its wait, so chunks loaded in a burst (a pooled Workspace's) wake no more workers. So no more workers run than the calling thread keeps
 //   busy (it copies every chunk in and out), and they do not crowd it out of its core.
 
 /** Int32 indices in the control block (the first 64-byte line). */
@@ -26,6 +27,9 @@ export const ERR = 3;
 export const MASK = 4;
 export const SIGNAL = 5;
 export const SLEEPING = 6;
+/** Workers woken (a notify that found a sleeper) that have not yet left their wait: awake, though
+ *  still counted in SLEEPING. */
+export const WAKING = 7;
 /** Int32 index of the first of 8 counters of chunks run, by workers 0 to 7 (for tests). */
 export const RUN = 8;
 /** Int32s per slot line (64 bytes; line s + 1 is slot s's): DONE at the line's start. */
@@ -33,6 +37,12 @@ export const LINE = 16;
 /** Float64s of command area per slot: a count, then (export index, argument count, result
  *  address or 0, arguments...). */
 export const CMD_CAP = 128;
+/** The pseudo export indices of the copies between a caller's SharedArrayBuffer and the wasm
+ *  memory, run by whoever runs the chunk: arguments (array id, byte offset in the array, wasm
+ *  address, bytes). The arrays reach the workers by message ({ id, buffer }, or { drop: id }),
+ *  which a worker receives synchronously (receiveMessageOnPort) when it meets an unknown id. */
+export const COPY_IN = -1;
+export const COPY_OUT = -2;
 
 /** What the calling thread sends a worker when it starts. */
 export interface WorkerInit {
@@ -48,17 +58,20 @@ export interface WorkerInit {
   spin: number;
   /** The worker's index in its pool. */
   id: number;
+  /** Node: the port the calling thread sends shared arrays on. */
+  port?: unknown;
 }
 
 /** The protocol's constants, as the worker's source text receives them (it runs from its text,
  *  so it can refer to nothing outside itself). */
-const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, RUN, LINE, CMD_CAP };
+const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN };
 
 /** The worker's whole program. Self-contained: it runs from its source text, with the
  *  protocol's constants passed in as `P`. */
-function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL): void {
+function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
+  receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
-  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, RUN, LINE, CMD_CAP } = P;
+  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN } = P;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -77,7 +90,22 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   const fns = names.map((n) => exports[n] as (...args: number[]) => unknown);
   const i32 = new Int32Array(memory.buffer, ctrl, LINE * (1 + slots));
   const f64 = new Float64Array(memory.buffer, cmd, slots * CMD_CAP);
-  post({ type: 'ready' });
+  const arrays = new Map<number, SharedArrayBuffer>();
+  /** The shared array `id` (sent before the first chunk that copies it: read the queue to it). */
+  const array = (id: number): SharedArrayBuffer => {
+    while (!arrays.has(id)) {
+      const m = receive!();
+      if (!m) throw new Error('softmax-wasm: internal error (a shared array never reached the worker)');
+      if (m.drop !== undefined) arrays.delete(m.drop);
+      else arrays.set(m.id!, m.buffer!);
+    }
+    return arrays.get(id)!;
+  };
+  const copy = (f: number, id: number, offset: number, ptr: number, n: number) => {
+    const [a, w] = [new Uint8Array(array(id), offset, n), new Uint8Array(memory.buffer, ptr, n)];
+    (f === COPY_IN ? w : a).set(f === COPY_IN ? a : w);
+  };
+  post({ type: 'ready', shared: receive !== null });
   let spins = 0;
   while (Atomics.load(i32, QUIT) === 0) {
     const v = Atomics.load(i32, NEXT);
@@ -92,7 +120,8 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
           const to = f64[p + 2]!;
           const args: number[] = [];
           for (let j = 0; j < n; j++) args.push(f64[p + 3 + j]!);
-          const r = fns[f64[p]!]!(...args);
+          const f = f64[p]!;
+          const r = f < 0 ? copy(f, args[0]!, args[1]!, args[2]!, args[3]!) : fns[f]!(...args);
           if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
           p += 3 + n;
         }
@@ -110,7 +139,10 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
     // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
     const signal = Atomics.load(i32, SIGNAL);
     Atomics.add(i32, SLEEPING, 1);
-    if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) Atomics.wait(i32, SIGNAL, signal);
+    if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) {
+      // Woken by the calling thread's notify: it counted this worker in WAKING until now.
+      if (Atomics.wait(i32, SIGNAL, signal) === 'ok') Atomics.sub(i32, WAKING, 1);
+    }
     Atomics.sub(i32, SLEEPING, 1);
     spins = 0;
   }
@@ -132,10 +164,11 @@ export function closeWorkerPort(port: { close?: unknown } | null | undefined, sc
  *  process.getBuiltinModule exists from Node 20.16, which createPool requires). */
 export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (${closeWorkerPort.toString()})(wt.parentPort, globalThis), ${JSON.stringify(PROTOCOL)});\n`;
+    `const port = wt.workerData.port, rx = typeof wt.receiveMessageOnPort === 'function' && port ? () => wt.receiveMessageOnPort(port)?.message : null;\n` +
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, rx);\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
 export function webWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}); };\n`;
+  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, null); };\n`;
 }

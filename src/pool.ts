@@ -24,7 +24,9 @@ import type { Kernels } from './kernels.js';
 import { BACKENDS, currentRuntime, getRuntime, init, newRuntime, onSwitch, type Backend, type Runtime } from './load.js';
 import { rowOpArgs, runRowOp, type RowOp } from './pipeline.js';
 import { availableCores, nodeBuiltin, nodeProcess, sharedMemory, startWorker, threadedModule, type WorkerHandle } from './pool-host.js';
-import { ChunkRing, tuning } from './pool-ring.js';
+import { ChunkRing, inPlacePlan, tuning } from './pool-ring.js';
+import { PoolWorkspaceImpl, type PoolWorkspace, type WorkspacePool } from './pool-workspace.js';
+import { workspaceOptions, WorkspaceImpl, type WorkspaceOptions } from './workspace.js';
 import {
   LOG_SOFTMAX, LOG_SOFTMAX_BACKWARD, LOG_SUM_EXP, logSoftmax, logSoftmaxBackward, logSumExp, SOFTMAX, SOFTMAX_BACKWARD, softmax, softmaxBackward,
   type BackwardOptions, type LogSumExpOptions, type SoftmaxOptions,
@@ -67,6 +69,12 @@ export interface Pool {
   topK<A extends FloatArray>(logits: A, k: number, options: TopKOptions): Promise<TopK<A>>;
   /** {@link argmax}: on the workers when large enough, as the softmax family. */
   argmax(logits: FloatArray, options: ArgmaxOptions): Promise<Int32Array>;
+  /** A workspace in the pool's shared memory (the options of {@link createWorkspace}): the same
+   *  properties and views, and compute methods that split the active rows across the workers with
+   *  no copy, resolving to bit-identical results. `dispose()` of the pool disposes it. */
+  createWorkspace<D extends 'float32' | 'float64' = 'float32', T extends 'indices' | 'probabilities' = 'indices'>(
+    options: WorkspaceOptions & { dtype?: D; target?: T },
+  ): PoolWorkspace<D extends 'float64' ? Float64Array : Float32Array, T extends 'probabilities' ? (D extends 'float64' ? Float64Array : Float32Array) : Int32Array>;
   /** Ends the workers; every later call rejects. */
   dispose(): Promise<void>;
 }
@@ -131,6 +139,9 @@ class PoolImpl implements Pool {
   /** The available cores (when the pool started). */
   private readonly cores: number;
   private workers: WorkerHandle[] = [];
+  /** Set when a worker stopped on its own (died()). */
+  private broken: Error | null = null;
+  private readonly workspaces = new Set<WorkspaceImpl>();
 
   constructor(rt: Runtime, module: WebAssembly.Module, threads: number, cores: number) {
     this.module = module;
@@ -169,12 +180,24 @@ class PoolImpl implements Pool {
     }
     // Idle workers sleep in Atomics.wait; they must not keep a Node process alive.
     for (const w of this.workers) w.unref();
+    this.workers.forEach((w, k) => w.onDeath((what) => this.died(k, what)));
+    this.ring.arrays.connect(this.workers.map((w) => w.send));
+  }
+
+  /** A worker stopped on its own: every later call (and a pooled workspace's pending one) rejects
+   *  with this error; dispose() still ends the others. */
+  private died(k: number, what: string): void {
+    if (this.disposed || this.broken) return;
+    this.broken = new Error(`worker ${k} stopped (${what}); this pool can run no more calls: dispose it`);
+    this.ring.quit();
   }
 
   dispose(): Promise<void> {
     if (this.closing) return this.closing;
     this.disposed = true;
     live.delete(this);
+    for (const ws of this.workspaces) ws.dispose();
+    this.workspaces.clear();
     this.ring.quit();
     const workers = this.workers;
     this.workers = [];
@@ -184,28 +207,38 @@ class PoolImpl implements Pool {
 
   private use(fn: string): void {
     if (this.disposed) throw new Error(`Pool.${fn}: this pool has been disposed`);
+    if (this.broken) throw new Error(`Pool.${fn}: ${this.broken.message}`);
   }
 
-  /**
-   * Whether a call may be worth the workers: its work (elements + rowWeight per row) reaches the
-   * cutoff, and there is a core for a worker besides the calling thread's. Estimated from the
-   * options as given, before they are checked (a call with bad options goes on to the checks,
-   * which throw); calls below run on this thread, allocating nothing here.
-   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  createWorkspace(options: WorkspaceOptions): any {
+    const fn = 'Pool.createWorkspace';
+    this.use('createWorkspace');
+    const o = workspaceOptions(fn, options);
+    const ws = new WorkspaceImpl(this.prt, o.classes, o.rows, o.dt, o.probabilities, true);
+    this.workspaces.add(ws);
+    return new PoolWorkspaceImpl(ws, this.forWorkspaces());
+  }
+
+  /** What the pool's workspaces use: its runtime, its state, its plan and executor. */
+  private forWorkspaces(): WorkspacePool {
+    return {
+      rt: this.prt,
+      check: (fn) => {
+        if (this.disposed) throw new Error(`${fn}: the pool of this workspace has been disposed`);
+        if (this.broken) throw new Error(`${fn}: ${this.broken.message}`);
+      },
+      plan: (rows, C, dt) => {
+        if ((tuning.cores || this.cores) < 2) return null;
+        const plan = inPlacePlan(this.ring, rows, C, dt);
+        return plan && { plan, exec: this.ring.executor(plan) };
+      },
+    };
+  }
+
+  /** Whether a call may be worth the workers (worthWorkers). */
   private large(x: unknown, options: unknown, defaultAxis: -1 | 1): boolean {
-    if (!(x instanceof Float32Array || x instanceof Float64Array) || x.length < tuning.minElements) return false;
-    if ((tuning.cores || this.cores) < 2) return false;
-    const n = x.length;
-    const o = options as { classes?: unknown; shape?: unknown; axis?: unknown } | null | undefined;
-    let C: unknown = o?.classes;
-    if (C === undefined && Array.isArray(o?.shape)) {
-      const rank = o.shape.length;
-      let a = typeof o.axis === 'number' ? o.axis : defaultAxis === 1 && rank === 1 ? 0 : defaultAxis;
-      if (a < 0) a += rank;
-      C = o.shape[a];
-    }
-    if (typeof C !== 'number' || !(C >= 1)) return true;
-    return n + (n / C) * tuning.rowWeight >= tuning.cutoff;
+    return worthWorkers(x, options, defaultAxis, this.cores);
   }
 
   async softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): Promise<A> {
@@ -295,4 +328,31 @@ class PoolImpl implements Pool {
 /** Chunks run so far by each of the first 8 workers of a pool (for tests and tuning). */
 export function workerChunkCounts(pool: Pool): number[] {
   return (pool as PoolImpl).ring.chunksRun();
+}
+
+/** Stops worker k of a pool as a crash would (for tests of a worker that dies). */
+export function killWorker(pool: Pool, k: number): void {
+  (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.kill();
+}
+
+/**
+ * Whether a call may be worth the workers: its work (elements + rowWeight per row) reaches the
+ * cutoff, and there is a core for a worker besides the calling thread's. Estimated from the
+ * options as given, before they are checked (a call with bad options goes on to the checks,
+ * which throw); calls below run on this thread, allocating nothing here.
+ */
+function worthWorkers(x: unknown, options: unknown, defaultAxis: -1 | 1, cores: number): boolean {
+  if (!(x instanceof Float32Array || x instanceof Float64Array) || x.length < tuning.minElements) return false;
+  if ((tuning.cores || cores) < 2) return false;
+  const n = x.length;
+  const o = options as { classes?: unknown; shape?: unknown; axis?: unknown } | null | undefined;
+  let C: unknown = o?.classes;
+  if (C === undefined && Array.isArray(o?.shape)) {
+    const rank = o.shape.length;
+    let a = typeof o.axis === 'number' ? o.axis : defaultAxis === 1 && rank === 1 ? 0 : defaultAxis;
+    if (a < 0) a += rank;
+    C = o.shape[a];
+  }
+  if (typeof C !== 'number' || !(C >= 1)) return true;
+  return n + (n / C) * tuning.rowWeight >= tuning.cutoff;
 }

@@ -73,22 +73,25 @@ export interface Workspace<A extends FloatArray = Float32Array, T extends Int32A
 const live = new Set<WorkspaceImpl>();
 let listening = false;
 
-class WorkspaceImpl {
+/** The workspace of this thread; src/pool-workspace.ts runs the same one (made over the pool's
+ *  runtime, in the shared memory) through the pool's chunk loop. */
+export class WorkspaceImpl {
   readonly classes: number;
   readonly capacity: number;
   private active: number;
   private disposed = false;
-  private readonly rt: Runtime;
-  private readonly dt: ElementType;
+  readonly rt: Runtime;
+  readonly dt: ElementType;
   /** This element type's kernels, chosen once (a [1, 10] call feels each lookup). */
   private readonly softmaxKernel: KernelTable['softmax'][0];
   private readonly logSoftmaxKernel: KernelTable['log_softmax'][0];
-  private readonly probabilities: boolean;
+  readonly probabilities: boolean;
   private readonly block: number;
-  private readonly ptr: { logits: number; target: number; output: number; grad: number; loss: number; losses: number; weights: number; scales: number };
+  readonly ptr: { logits: number; target: number; output: number; grad: number; loss: number; losses: number; weights: number; scales: number };
   private cache: { view: Float32Array | null; rows: number; logits?: FloatArray; target?: Int32Array | FloatArray; output?: FloatArray; grad?: FloatArray; loss?: FloatArray } = { view: null, rows: -1 };
 
-  constructor(rt: Runtime, classes: number, capacity: number, dt: ElementType, probabilities: boolean) {
+  /** `pooled`: a pool's workspace (in its shared memory, over its runtime). */
+  constructor(rt: Runtime, classes: number, capacity: number, dt: ElementType, probabilities: boolean, private readonly pooled = false) {
     this.rt = rt;
     this.classes = classes;
     this.capacity = capacity;
@@ -121,7 +124,7 @@ class WorkspaceImpl {
     this.ptr = ptr;
   }
 
-  private use(fn: string): void {
+  use(fn: string): void {
     if (this.disposed) throw new Error(`Workspace.${fn}: this workspace has been disposed`);
   }
 
@@ -180,11 +183,16 @@ class WorkspaceImpl {
     return this.views().loss!;
   }
 
-  private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): FloatArray {
+  /** Checks a softmax call's options: 1/temperature as the kernels take it. */
+  forwardBeta(fn: string, options: WorkspaceSoftmaxOptions | undefined): number {
     this.use(fn);
     const name = `Workspace.${fn}`;
     const opts = optionsObject<WorkspaceSoftmaxOptions>(name, options, false);
-    const b = opts.temperature === undefined ? 1 : beta(positiveFinite(name, 'options.temperature', opts.temperature), this.dt);
+    return opts.temperature === undefined ? 1 : beta(positiveFinite(name, 'options.temperature', opts.temperature), this.dt);
+  }
+
+  private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): FloatArray {
+    const b = this.forwardBeta(fn, options);
     const ptr = this.ptr;
     (log ? this.logSoftmaxKernel : this.softmaxKernel)(ptr.logits, ptr.output, this.active, this.classes, b, this.rt.tmp);
     return this.views().output!;
@@ -198,7 +206,9 @@ class WorkspaceImpl {
     return this.forward('logSoftmax', true, options);
   }
 
-  private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): number | FloatArray {
+  /** Checks a cross-entropy call's options and returns its call record over this workspace's
+   *  pointers (tmp: the runtime's), with the ignore rule set for class-index targets. */
+  lossCall(fn: string, options: LossOptions | undefined, withGrad: boolean): CeCall {
     this.use(fn);
     const name = `Workspace.${fn}`;
     const opts = optionsObject<LossOptions>(name, options, false);
@@ -214,11 +224,17 @@ class WorkspaceImpl {
       labels: this.probabilities ? 0 : ptr.target, weights: p.weight ? ptr.weights : 0, scales: withGrad && p.gradArray ? ptr.scales : 0,
       losses: ptr.losses, lossT: ptr.loss, tmp: this.rt.tmp, hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
     };
+    // The labels are int32 already: an ignore index outside int32 matches none of them.
+    if (!this.probabilities) setIgnoreRule(call, this.views().target as Int32Array, p.ignoreIndex);
+    return call;
+  }
+
+  private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): number | FloatArray {
+    const call = this.lossCall(fn, options, withGrad);
+    const name = `Workspace.${fn}`;
+    const { rows, C, p } = call;
     if (!this.probabilities) {
-      const labels = this.views().target as Int32Array;
-      // The labels are int32 already: an ignore index outside int32 matches none of them.
-      setIgnoreRule(call, labels, p.ignoreIndex);
-      const loss = runWholeCall(name, this.rt, call, this.ptr.logits, withGrad ? this.ptr.grad : 0, labels);
+      const loss = runWholeCall(name, this.rt, call, this.ptr.logits, withGrad ? this.ptr.grad : 0, this.views().target as Int32Array);
       return p.reduction === 'none' ? this.views().loss! : loss;
     }
     prepare(name, this.rt, call, null);
@@ -239,8 +255,9 @@ class WorkspaceImpl {
     if (this.disposed) return;
     this.disposed = true;
     live.delete(this);
-    // After a backend switch the memory belonged to the old instance: nothing to release.
-    if (currentRuntime() === this.rt) this.rt.arena.release(this.block);
+    // After a backend switch the memory belonged to the old instance: nothing to release (a
+    // pool's workspace is released in its pool's memory, whoever's build is current).
+    if (currentRuntime() === this.rt || this.pooled) this.rt.arena.release(this.block);
     this.cache = { view: null, rows: -1 };
   }
 }
@@ -269,20 +286,26 @@ export function createWorkspace<D extends 'float32' | 'float64' = 'float32', T e
 ): Workspace<ArrayOf<D>, TargetOf<D, T>> {
   const fn = 'createWorkspace';
   const rt = getRuntime(fn);
-  const opts = optionsObject<WorkspaceOptions>(fn, options, true);
-  const classes = integer(fn, 'options.classes', opts.classes);
-  if (classes < 1) fail(fn, 'options.classes', 'a positive integer', classes, RangeError);
-  const rows = integer(fn, 'options.rows', opts.rows);
-  if (rows < 0) fail(fn, 'options.rows', 'a non-negative integer', rows, RangeError);
-  const dtype = opts.dtype === undefined ? F32 : oneOf(fn, 'options.dtype', opts.dtype, [F32.option, F64.option]) === 'float32' ? F32 : F64;
-  const target = opts.target === undefined ? 'indices' : oneOf(fn, 'options.target', opts.target, ['indices', 'probabilities'] as const);
+  const o = workspaceOptions(fn, options);
   if (!listening) {
     listening = true;
     onSwitch(() => {
       for (const ws of [...live]) ws.dispose();
     });
   }
-  const ws = new WorkspaceImpl(rt, classes, rows, dtype, target === 'probabilities');
+  const ws = new WorkspaceImpl(rt, o.classes, o.rows, o.dt, o.probabilities);
   live.add(ws);
   return ws as unknown as Workspace<ArrayOf<D>, TargetOf<D, T>>;
+}
+
+/** Checks the options of a createWorkspace call (`fn`: the function named in errors). */
+export function workspaceOptions(fn: string, options: unknown): { classes: number; rows: number; dt: ElementType; probabilities: boolean } {
+  const opts = optionsObject<WorkspaceOptions>(fn, options, true);
+  const classes = integer(fn, 'options.classes', opts.classes);
+  if (classes < 1) fail(fn, 'options.classes', 'a positive integer', classes, RangeError);
+  const rows = integer(fn, 'options.rows', opts.rows);
+  if (rows < 0) fail(fn, 'options.rows', 'a non-negative integer', rows, RangeError);
+  const dt = opts.dtype === undefined ? F32 : oneOf(fn, 'options.dtype', opts.dtype, [F32.option, F64.option]) === 'float32' ? F32 : F64;
+  const target = opts.target === undefined ? 'indices' : oneOf(fn, 'options.target', opts.target, ['indices', 'probabilities'] as const);
+  return { classes, rows, dt, probabilities: target === 'probabilities' };
 }

@@ -21,7 +21,7 @@
 //   outputs in SharedArrayBuffers, also go through the pools;
 // - Workspace: createWorkspace for [N, C] with S's rows and with B's rows (as the active rows of
 //   a larger capacity: setRows), for softmax, logSoftmax, crossEntropy, crossEntropyWithGrad
-//   (ws.loss also against the 'none' losses). pool.createWorkspace (API.md) is not in src/ yet.
+//   (ws.loss also against the 'none' losses). pool.createWorkspace: test/pool-workspace.test.ts.
 //
 // For the reductions: per-element and per-sample results of B are S's tiled K times. A 'mean'
 // over B has K times S's denominator (the class weights are multiples of 1/4, so their sums are

@@ -2,7 +2,8 @@
 // page served with COOP/COEP headers (so crossOriginIsolated is true), starts a pool of Web
 // Workers from the bundle's inlined source, and checks the pool's results are bit-identical to
 // the single-threaded functions on the page's main thread (which may not block in Atomics.wait:
-// the path browsers take). A page served without the headers must get createPool's Error.
+// the path browsers take), also for a pooled workspace and for arrays in SharedArrayBuffers. A
+// page served without the headers must get createPool's Error.
 //
 //   node scripts/test/test-pool-browser.mjs      (after npm run build; exits 1 on failure)
 //   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium).
@@ -111,6 +112,39 @@ try {
     // A strided layout: softmax along axis 1 of [32, 500, 9].
     const s = Float32Array.from({ length: 32 * 500 * 9 }, rand);
     out.push(['softmax [32, 500, 9] axis 1', same(m.softmax(s, { shape: [32, 500, 9], axis: 1 }), await pool.softmax(s, { shape: [32, 500, 9], axis: 1 }))]);
+    // A pooled workspace: its views in the shared memory, its rows split across the workers.
+    for (const [dtype, T] of [['float32', Float32Array], ['float64', Float64Array]]) {
+      const [N, C] = [512, 1000];
+      const x = T.from({ length: N * C }, rand);
+      const labels = Int32Array.from({ length: N }, (_, i) => (i * 7919) % C);
+      const ws = m.createWorkspace({ classes: C, rows: N, dtype });
+      const pws = pool.createWorkspace({ classes: C, rows: N, dtype });
+      for (const w of [ws, pws]) {
+        w.logits.set(x);
+        w.target.set(labels);
+      }
+      const l1 = ws.crossEntropyWithGrad({ labelSmoothing: 0.1 });
+      const l2 = await pws.crossEntropyWithGrad({ labelSmoothing: 0.1 });
+      out.push([`pooled workspace ${dtype} [${N}, ${C}] crossEntropyWithGrad, loss ${l2}`, same(l1, l2) && same(ws.grad, pws.grad) && same(ws.loss, pws.loss)]);
+      out.push([`pooled workspace ${dtype} [${N}, ${C}] softmax`, same(ws.softmax(), await pws.softmax())]);
+      const first = pws.logSoftmax();
+      const second = await err(() => pws.softmax());
+      await first;
+      out.push([`pooled workspace: a second call while one is pending rejects (${second})`, /^Error: .*pending/.test(second)]);
+      ws.dispose();
+      pws.dispose();
+    }
+    // Arrays in SharedArrayBuffers (in browsers the calling thread copies them: the same results).
+    const sx = new Float32Array(new SharedArrayBuffer(512 * 1000 * 4));
+    sx.set(Float32Array.from({ length: 512 * 1000 }, rand));
+    const sout = new Float32Array(new SharedArrayBuffer(512 * 1000 * 4));
+    await pool.softmax(sx, { classes: 1000, into: sout });
+    out.push(['softmax of a SharedArrayBuffer-backed input into a SharedArrayBuffer-backed output', same(m.softmax(sx.slice(), { classes: 1000 }), sout)]);
+    const sg = new Float32Array(new SharedArrayBuffer(512 * 1000 * 4));
+    const sl = Int32Array.from({ length: 512 }, (_, i) => i % 1000);
+    const ce = await pool.crossEntropyWithGrad(sx, sl, { classes: 1000, gradInto: sg });
+    const ce1 = m.crossEntropyWithGrad(sx.slice(), sl, { classes: 1000 });
+    out.push(['crossEntropyWithGrad on shared logits into a shared gradient', same(ce1.loss, ce.loss) && same(ce1.grad, sg)]);
     // The same errors.
     const big = new Float32Array(1 << 16);
     const e1 = await err(() => m.crossEntropy(big, Int32Array.from({ length: 64 }, (_, i) => i === 5 ? 1024 : 0), { classes: 1024 }));

@@ -1,0 +1,185 @@
+// A pool's Workspace (API.md, "Multi-core (worker pool)"): the single-threaded Workspace
+// (src/workspace.ts) made over the pool's runtime, so that its views live in the pool's shared
+// wasm memory, with compute methods that run the one chunk loop in its in-place mode (IN_PLACE,
+// src/chunk-loop.ts): each chunk of rows is a kernel call over the workspace's own pointers,
+// recorded into a slot of the pool's ring and run by a worker (or the calling thread while it
+// waits). Nothing is copied. Every row goes through the same kernel with the same arguments as in
+// the single-threaded Workspace, and the per-row losses are reduced in row order by the same
+// ce_reduce, so the results are bit-identical for any number of workers.
+
+import type { FloatArray } from './check.js';
+import { IN_PLACE, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
+import { prepare, reducedLoss, runRows, type LossOptions } from './cross-entropy.js';
+import type { ElementType } from './dtype.js';
+import type { Runtime } from './load.js';
+import { planChunks, type ChunkPlan } from './plan.js';
+import type { WorkspaceImpl, WorkspaceSoftmaxOptions } from './workspace.js';
+
+/**
+ * A workspace in a pool's shared memory ({@link Pool.createWorkspace}): the properties and views
+ * of a {@link Workspace}, and compute methods that split the active rows across the pool's
+ * workers, with no copy, and resolve to what the single-threaded workspace's methods return.
+ * One call at a time: a call started before the previous one has settled rejects with `Error`.
+ */
+export interface PoolWorkspace<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> {
+  readonly classes: number;
+  readonly capacity: number;
+  /** Active rows (initially the capacity). */
+  readonly rows: number;
+  /** Sets the active rows, 0 <= n <= capacity. */
+  setRows(n: number): void;
+  /** rows * classes logits: write your inputs here. */
+  readonly logits: A;
+  /** Targets: rows class indices, or rows * classes probabilities. */
+  readonly target: T;
+  /** rows * classes: where softmax() and logSoftmax() write. */
+  readonly output: A;
+  /** rows * classes: where crossEntropyWithGrad() writes d loss / d logits. */
+  readonly grad: A;
+  /** rows per-row losses, filled by every cross-entropy call. */
+  readonly loss: A;
+  /** softmax of `logits` into `output`; resolves to `output`. */
+  softmax(options?: WorkspaceSoftmaxOptions): Promise<A>;
+  /** logSoftmax of `logits` into `output`; resolves to `output`. */
+  logSoftmax(options?: WorkspaceSoftmaxOptions): Promise<A>;
+  /** Cross-entropy of `logits` against `target`: fills `loss`; resolves to the reduced loss
+   *  ('mean'/'sum') or `loss` ('none'). */
+  crossEntropy(options: LossOptions & { reduction: 'none' }): Promise<A>;
+  crossEntropy(options?: LossOptions & { reduction?: 'mean' | 'sum' }): Promise<number>;
+  crossEntropy(options?: LossOptions): Promise<number | A>;
+  /** The same, and the gradient into `grad`. */
+  crossEntropyWithGrad(options: LossOptions & { reduction: 'none' }): Promise<A>;
+  crossEntropyWithGrad(options?: LossOptions & { reduction?: 'mean' | 'sum' }): Promise<number>;
+  crossEntropyWithGrad(options?: LossOptions): Promise<number | A>;
+  /** Releases the memory; any later use throws (a pending call rejects). */
+  dispose(): void;
+}
+
+/** What a pooled workspace needs of its pool: its runtime, whether it is still open, and the
+ *  plan and executor of a call over `rows` rows (plan null: the calling thread runs it). */
+export interface WorkspacePool {
+  readonly rt: Runtime;
+  check(fn: string): void;
+  plan(rows: number, C: number, dt: ElementType): { plan: ChunkPlan; exec: Executor } | null;
+}
+
+export class PoolWorkspaceImpl {
+  private busy = false;
+
+  constructor(private readonly ws: WorkspaceImpl, private readonly pool: WorkspacePool) {}
+
+  get classes(): number {
+    return this.ws.classes;
+  }
+  get capacity(): number {
+    return this.ws.capacity;
+  }
+  get rows(): number {
+    return this.ws.rows;
+  }
+  setRows(n: number): void {
+    this.ws.setRows(n);
+  }
+  get logits(): FloatArray {
+    return this.ws.logits;
+  }
+  get target(): Int32Array | FloatArray {
+    return this.ws.target;
+  }
+  get output(): FloatArray {
+    return this.ws.output;
+  }
+  get grad(): FloatArray {
+    return this.ws.grad;
+  }
+  get loss(): FloatArray {
+    return this.ws.loss;
+  }
+
+  /** Runs `body` as this workspace's one pending call: after the caller's turn (so a second call
+   *  made meanwhile sees this one pending), if neither the workspace nor the pool was disposed. */
+  private call<R>(fn: string, body: () => R): Promise<R> {
+    const ready = () => {
+      this.pool.check(`Workspace.${fn}`);
+      this.ws.use(fn);
+    };
+    try {
+      ready();
+      if (this.busy) throw new Error(`Workspace.${fn}: a call on this workspace is still pending (await it first)`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.busy = true;
+    // (No line of the bundle may start with `await`: scripts/build/build-js.mjs reads that as top-level.)
+    return Promise.resolve().then(() => {
+      try {
+        ready();
+        return body();
+      } finally {
+        this.busy = false;
+      }
+    });
+  }
+
+  /** The chunk loop over the active rows in its in-place mode: on the workers when large enough,
+   *  else on this thread (the pool's runtime, direct). */
+  private rowsRun(rows: number, chunk: ChunkCall): void {
+    const { dt, classes } = this.ws;
+    const rt = this.pool.rt;
+    const pooled = this.pool.plan(rows, classes, dt);
+    const plan = pooled ? pooled.plan : planChunks({ outer: rows, C: classes, inner: 1, rows }, dt, 0, false, Math.max(1, rows), 1);
+    runChunks(pooled ? pooled.exec : rt.exec, rt.arena, plan, 0, IN_PLACE, chunk);
+  }
+
+  private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): Promise<FloatArray> {
+    return this.call(fn, () => {
+      const ws = this.ws;
+      const b = ws.forwardBeta(fn, options);
+      const { ptr, classes: C, dt } = ws;
+      const rows = ws.rows;
+      const rowBytes = C << dt.shift;
+      if (rows > 0) {
+        this.rowsRun(rows, (k, _r, _o, first, n, tmp) =>
+          (log ? k.log_softmax : k.softmax)[dt.index](ptr.logits + first * rowBytes, ptr.output + first * rowBytes, n, C, b, tmp));
+      }
+      return ws.output;
+    });
+  }
+
+  softmax(options?: WorkspaceSoftmaxOptions): Promise<FloatArray> {
+    return this.forward('softmax', false, options);
+  }
+
+  logSoftmax(options?: WorkspaceSoftmaxOptions): Promise<FloatArray> {
+    return this.forward('logSoftmax', true, options);
+  }
+
+  private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): Promise<number | FloatArray> {
+    return this.call(fn, () => {
+      const ws = this.ws;
+      const call = ws.lossCall(fn, options, withGrad);
+      const rt = this.pool.rt;
+      prepare(`Workspace.${fn}`, rt, call, call.probabilities ? null : (ws.target as Int32Array));
+      const { rows, C, dt, probabilities } = call;
+      const ptr = ws.ptr;
+      const rowBytes = C << dt.shift;
+      if (rows > 0) {
+        this.rowsRun(rows, (k, _r, _o, first, n, tmp) =>
+          runRows(k, call, ptr.logits + first * rowBytes, probabilities ? ptr.target + first * rowBytes : 0, withGrad ? ptr.grad + first * rowBytes : 0, first, n, tmp));
+      }
+      return call.p.reduction === 'none' ? ws.loss : reducedLoss(rt, call);
+    });
+  }
+
+  crossEntropy(options?: LossOptions): Promise<number | FloatArray> {
+    return this.loss_('crossEntropy', options, false);
+  }
+
+  crossEntropyWithGrad(options?: LossOptions): Promise<number | FloatArray> {
+    return this.loss_('crossEntropyWithGrad', options, true);
+  }
+
+  dispose(): void {
+    this.ws.dispose();
+  }
+}

@@ -1,0 +1,122 @@
+// Pool calls on arrays backed by a SharedArrayBuffer (API.md "Multi-core (worker pool)"): the
+// workers copy their own rows between the caller's shared arrays and the wasm memory, instead of
+// the calling thread. Results must be identical to the synchronous call on plain arrays, for every
+// operation, both element types, 1, 2 and 3 workers, mixed shared and plain inputs and outputs,
+// and strided layouts; the float64 results also match the float64 reference.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as api from '../src/index.js';
+import type { Pool } from '../src/index.js';
+import { stats, tuning } from '../src/pool.js';
+import { diff } from './helpers/compare.js';
+import { randomLabels, randomProbabilities, uniformArray } from './helpers/random.js';
+import { dimsOf, maxErrRatio, softmax64 } from './helpers/reference.js';
+
+type F = Float32Array | Float64Array;
+type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+
+/** A copy of `a` in a SharedArrayBuffer (at an offset, so byteOffset is not 0). */
+function sharedCopy<A extends F>(a: A): A {
+  const T = a.constructor as new (b: SharedArrayBuffer, o: number, n: number) => A;
+  const bytes = a.BYTES_PER_ELEMENT;
+  const out = new T(new SharedArrayBuffer((a.length + 3) * bytes), 3 * bytes, a.length);
+  out.set(a);
+  return out;
+}
+const sharedZeros = (T: Ctor, n: number): F => new (T as Float64ArrayConstructor)(new SharedArrayBuffer(n * T.BYTES_PER_ELEMENT) as unknown as ArrayBuffer) as F;
+
+const saved = { ...tuning };
+const pools: Pool[] = [];
+beforeAll(async () => {
+  for (const threads of [1, 2, 3]) pools.push(await api.createPool({ threads }));
+});
+afterAll(async () => {
+  Object.assign(tuning, saved);
+  for (const p of pools) await p.dispose();
+});
+
+const layouts = [
+  { name: '[300, 37]', n: 300 * 37, rows: 300, C: 37, o: { classes: 37 }, ce: { classes: 37 } },
+  { name: '[5, 20000]', n: 5 * 20000, rows: 5, C: 20000, o: { classes: 20000 }, ce: { classes: 20000 } },
+  { name: '[7, 33, 50] axis 1', n: 7 * 33 * 50, rows: 7 * 50, C: 33, o: { shape: [7, 33, 50], axis: 1 }, ce: { shape: [7, 33, 50] } },
+];
+
+for (const T of [Float32Array, Float64Array] as Ctor[]) {
+  describe(`pool calls on SharedArrayBuffer-backed arrays, ${T.name}: identical to the synchronous call`, () => {
+    for (const L of layouts) {
+      it(L.name, async () => {
+        Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 64, wakeBacklog: 1 });
+        try {
+          const x = uniformArray(T, L.n, 1) as F;
+          const g = uniformArray(T, L.n, 2) as F;
+          const lab = randomLabels(L.rows, L.C, 3, -100);
+          const q = randomProbabilities(T, L.rows, L.C, 4) as F;
+          const ceLayout = L.ce;
+          // (a strided probabilities target has the logits' layout: transpose q's rows into it)
+          const qT = 'shape' in ceLayout ? (() => {
+            const t = new T(L.n) as F;
+            const [o, C, inner] = [7, 33, 50];
+            for (let a = 0; a < o; a++) for (let c = 0; c < C; c++) for (let i = 0; i < inner; i++) t[(a * C + c) * inner + i] = q[(a * inner + i) * C + c]!;
+            return t;
+          })() : q;
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          type Run = (f: Record<'softmax' | 'logSoftmax' | 'logSumExp' | 'softmaxBackward' | 'logSoftmaxBackward' | 'crossEntropy' | 'crossEntropyWithGrad', (...args: any[]) => unknown>, ins: { x: F; g: F; q: F }, out: (n: number) => F | undefined) => unknown;
+          const ops: [string, Run][] = [
+            ['softmax', (f, a, out) => f.softmax(a.x, { ...L.o, into: out(L.n) } as never)],
+            ['logSoftmax T=2', (f, a, out) => f.logSoftmax(a.x, { ...L.o, temperature: 2, into: out(L.n) } as never)],
+            ['logSumExp', (f, a, out) => f.logSumExp(a.x, { ...L.o, into: out(L.rows) } as never)],
+            ['softmaxBackward', (f, a, out) => f.softmaxBackward(a.x, a.g, { ...L.o, into: out(L.n) } as never)],
+            ['logSoftmaxBackward', (f, a, out) => f.logSoftmaxBackward(a.x, a.g, { ...L.o, into: out(L.n) } as never)],
+            ['crossEntropy', (f, a) => f.crossEntropy(a.x, lab, { ...ceLayout, labelSmoothing: 0.1 } as never)],
+            ['crossEntropyWithGrad', (f, a, out) => f.crossEntropyWithGrad(a.x, lab, { ...ceLayout, zLoss: 1e-3, gradInto: out(L.n) } as never)],
+            ['crossEntropyWithGrad probabilities, none', (f, a, out) => f.crossEntropyWithGrad(a.x, a.q as never, { ...ceLayout, reduction: 'none', gradInto: out(L.n) } as never)],
+          ];
+          for (const [name, run] of ops) {
+            const want = await run(api as never, { x, g, q: qT }, () => undefined);
+            for (const [sIn, sOut] of [[true, true], [true, false], [false, true]]) {
+              for (const p of pools) {
+                const ins = sIn ? { x: sharedCopy(x), g: sharedCopy(g), q: sharedCopy(qT) } : { x, g, q: qT };
+                const before = stats.sharedCopies;
+                const got = await run(p as never, ins, (n) => (sOut ? sharedZeros(T, n) : undefined));
+                const what = `${name}, shared input ${sIn}, shared output ${sOut}, ${p.threads} threads`;
+                expect(diff(want, got), what).toBe('');
+                // In Node the workers copied (browsers: Web Workers cannot receive the arrays
+                // synchronously, so the calling thread copies; the results are the same).
+                if (isNode && (sIn || name !== 'crossEntropy')) expect(stats.sharedCopies, what).toBeGreaterThan(before);
+              }
+            }
+          }
+        } finally {
+          Object.assign(tuning, saved);
+        }
+      });
+    }
+  });
+}
+
+describe('shared arrays against the float64 reference', () => {
+  it('softmax [2000, 100] float64, shared in and out, 2 threads', async () => {
+    tuning.cores = 64;
+    try {
+      const x = sharedCopy(uniformArray(Float64Array, 200000, 9, 10));
+      const out = sharedZeros(Float64Array, 200000);
+      await pools[1]!.softmax(x, { classes: 100, into: out });
+      expect(maxErrRatio(out, softmax64(x, dimsOf([2000, 100], 1)), 1e-15, 1e-12)).toBeLessThanOrEqual(1);
+    } finally {
+      tuning.cores = saved.cores;
+    }
+  });
+
+  it('many different shared arrays (more than the workers keep) in a row', async () => {
+    Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 64 });
+    try {
+      for (let k = 0; k < 40; k++) {
+        const x = uniformArray(Float32Array, 64 * 50, 100 + k);
+        const got = await pools[2]!.softmax(sharedCopy(x), { classes: 50, into: sharedZeros(Float32Array, 3200) as Float32Array });
+        expect(diff(api.softmax(x, { classes: 50 }), got)).toBe('');
+      }
+    } finally {
+      Object.assign(tuning, saved);
+    }
+  });
+});
