@@ -157,17 +157,18 @@ export class PoolWorkspaceImpl {
   private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): Promise<number | FloatArray> {
     return this.call(fn, () => {
       const ws = this.ws;
-      const call = ws.lossCall(fn, options, withGrad);
-      const rt = this.pool.rt;
-      prepare(`Workspace.${fn}`, rt, call, call.probabilities ? null : (ws.target as Int32Array));
-      const { rows, C, dt, probabilities } = call;
-      const ptr = ws.ptr;
-      const rowBytes = C << dt.shift;
-      if (rows > 0) {
-        this.rowsRun(rows, (k, _r, _o, first, n, tmp) =>
-          runRows(k, call, ptr.logits + first * rowBytes, probabilities ? ptr.target + first * rowBytes : 0, withGrad ? ptr.grad + first * rowBytes : 0, first, n, tmp));
-      }
-      return call.p.reduction === 'none' ? ws.loss : reducedLoss(rt, call);
+      return ws.lossCall(fn, options, withGrad, (call, labels) => {
+        const rt = this.pool.rt;
+        prepare(`Workspace.${fn}`, rt, call, labels);
+        const { rows, C, dt, probabilities } = call;
+        const ptr = ws.ptr;
+        const rowBytes = C << dt.shift;
+        if (rows > 0) {
+          this.rowsRun(rows, (k, _r, _o, first, n, tmp) =>
+            runRows(k, call, ptr.logits + first * rowBytes, probabilities ? ptr.target + first * rowBytes : 0, withGrad ? ptr.grad + first * rowBytes : 0, first, n, tmp));
+        }
+        return call.p.reduction === 'none' ? ws.loss : reducedLoss(rt, call);
+      });
     });
   }
 

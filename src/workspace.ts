@@ -206,18 +206,23 @@ export class WorkspaceImpl {
     return this.forward('logSoftmax', true, options);
   }
 
-  /** Checks a cross-entropy call's options and returns its call record over this workspace's
-   *  pointers (tmp: the runtime's), with the ignore rule set for class-index targets. */
-  lossCall(fn: string, options: LossOptions | undefined, withGrad: boolean): CeCall {
+  /**
+   * A cross-entropy call over this workspace: checks the options once, builds the call record over
+   * its pointers (tmp: the runtime's) with the ignore rule of class-index targets, and runs it on
+   * this thread, or hands it to `onPool` (src/pool-workspace.ts: the same record, run on a pool's
+   * workers; `labels` is the view of ws.target, null for probability targets).
+   */
+  lossCall<R>(fn: string, options: LossOptions | undefined, withGrad: boolean, onPool: ((call: CeCall, labels: Int32Array | null) => R) | null): R | number | FloatArray {
     this.use(fn);
     const name = `Workspace.${fn}`;
     const opts = optionsObject<LossOptions>(name, options, false);
     const C = this.classes;
     const rows = this.active;
     const p = lossParams(name, opts, C, rows, this.probabilities);
-    // The record as a literal here rather than from newCall(): an allocation site of its own
-    // keeps this call's record short-lived and young (measured: a shared site made a [1, 10]
-    // Workspace cross-entropy ~12% slower). The type holds the fields to CeCall's.
+    // The record as a literal in this function rather than from newCall() or a helper: an
+    // allocation site of its own, in the function that uses it, keeps this call's record
+    // short-lived and young (measured: a shared site, or building it in a separate method, made
+    // a [1, 10] Workspace cross-entropy 12-18% slower). The type holds the fields to CeCall's.
     const ptr = this.ptr;
     const call: CeCall = {
       dt: this.dt, C, rows, probabilities: this.probabilities, p,
@@ -225,30 +230,25 @@ export class WorkspaceImpl {
       losses: ptr.losses, lossT: ptr.loss, tmp: this.rt.tmp, hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1,
     };
     // The labels are int32 already: an ignore index outside int32 matches none of them.
-    if (!this.probabilities) setIgnoreRule(call, this.views().target as Int32Array, p.ignoreIndex);
-    return call;
-  }
-
-  private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): number | FloatArray {
-    const call = this.lossCall(fn, options, withGrad);
-    const name = `Workspace.${fn}`;
-    const { rows, C, p } = call;
-    if (!this.probabilities) {
-      const loss = runWholeCall(name, this.rt, call, this.ptr.logits, withGrad ? this.ptr.grad : 0, this.views().target as Int32Array);
+    const labels = this.probabilities ? null : (this.views().target as Int32Array);
+    if (labels) setIgnoreRule(call, labels, p.ignoreIndex);
+    if (onPool) return onPool(call, labels);
+    if (labels) {
+      const loss = runWholeCall(name, this.rt, call, ptr.logits, withGrad ? ptr.grad : 0, labels);
       return p.reduction === 'none' ? this.views().loss! : loss;
     }
     prepare(name, this.rt, call, null);
-    if (rows > 0 && C > 0) runRows(this.rt.table, call, this.ptr.logits, this.ptr.target, withGrad ? this.ptr.grad : 0, 0, rows, this.rt.tmp);
+    if (rows > 0 && C > 0) runRows(this.rt.table, call, ptr.logits, ptr.target, withGrad ? ptr.grad : 0, 0, rows, this.rt.tmp);
     else if (rows > 0) zeroClassLosses(this.rt, call);
     return p.reduction === 'none' ? this.views().loss! : reducedLoss(this.rt, call);
   }
 
   crossEntropy(options?: LossOptions): number | FloatArray {
-    return this.loss_('crossEntropy', options, false);
+    return this.lossCall('crossEntropy', options, false, null);
   }
 
   crossEntropyWithGrad(options?: LossOptions): number | FloatArray {
-    return this.loss_('crossEntropyWithGrad', options, true);
+    return this.lossCall('crossEntropyWithGrad', options, true, null);
   }
 
   dispose(): void {
