@@ -24,19 +24,11 @@ if (Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includ
 }
 
 const { ours, loadBaselines, BASELINE_IDS } = await import('../../bench/lib/impls.mjs');
+const { mulberry32 } = await import('../../bench/baselines/reference64.mjs');
 const lib = await import('../../dist/index.js');
 
-/** mulberry32: a small seeded generator, so every run measures the same inputs. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The bench's seeded generator (mulberry32), so every run measures the same inputs. */
+const rng = mulberry32;
 function normal(r) {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
