@@ -3,13 +3,13 @@
 // the calling thread. Results must be identical to the synchronous call on plain arrays, for every
 // operation, both element types, 1, 2 and 3 workers, mixed shared and plain inputs and outputs,
 // and strided layouts; the float64 results also match the float64 reference.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
-import type { Pool } from '../src/index.js';
 import { stats, tuning } from '../src/pool.js';
 import { diff } from './helpers/compare.js';
 import { randomLabels, randomProbabilities, uniformArray } from './helpers/random.js';
 import { dimsOf, maxErrRatio, softmax64 } from './helpers/reference.js';
+import { usePools } from './helpers/pools.js';
 
 type F = Float32Array | Float64Array;
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -26,14 +26,7 @@ function sharedCopy<A extends F>(a: A): A {
 const sharedZeros = (T: Ctor, n: number): F => new (T as Float64ArrayConstructor)(new SharedArrayBuffer(n * T.BYTES_PER_ELEMENT) as unknown as ArrayBuffer) as F;
 
 const saved = { ...tuning };
-const pools: Pool[] = [];
-beforeAll(async () => {
-  for (const threads of [1, 2, 3]) pools.push(await api.createPool({ threads }));
-});
-afterAll(async () => {
-  Object.assign(tuning, saved);
-  for (const p of pools) await p.dispose();
-});
+const pools = usePools([1, 2, 3]);
 
 const layouts = [
   { name: '[300, 37]', n: 300 * 37, rows: 300, C: 37, o: { classes: 37 }, ce: { classes: 37 } },

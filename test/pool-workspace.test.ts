@@ -4,13 +4,13 @@
 // 1, 2 and 3 workers, f32 and f64, class indices and probabilities, every loss option; the
 // float64 results are also held to the float64 reference (test/helpers/reference.ts). Then the
 // contract's errors: a busy workspace, a disposed workspace or pool, bad options and labels.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
-import type { Pool } from '../src/index.js';
 import { stats, tuning, workerChunkCounts } from '../src/pool.js';
 import { bitDiff } from './helpers/compare.js';
 import { randomLabels, randomProbabilities, uniformArray } from './helpers/random.js';
 import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
+import { usePools } from './helpers/pools.js';
 
 type F = Float32Array | Float64Array;
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -18,14 +18,7 @@ type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 type AnyWs = any;
 
 const saved = { ...tuning };
-const pools: Pool[] = [];
-beforeAll(async () => {
-  for (const threads of [1, 2, 3]) pools.push(await api.createPool({ threads }));
-});
-afterAll(async () => {
-  Object.assign(tuning, saved);
-  for (const p of pools) await p.dispose();
-});
+const pools = usePools([1, 2, 3]);
 
 /** Every call through the workers, in chunks of a few rows (many chunks cycling the slots). */
 function forcePool(chunk: number): void {
