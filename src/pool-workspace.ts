@@ -13,7 +13,7 @@ import { prepare, reducedLoss, runRows, type LossOptions } from './cross-entropy
 import type { ElementType } from './dtype.js';
 import type { Runtime } from './load.js';
 import { planChunks, type ChunkPlan } from './plan.js';
-import type { WorkspaceImpl, WorkspaceSoftmaxOptions } from './workspace.js';
+import type { WorkspaceImpl, WorkspaceSoftmaxOptions, WorkspaceViews } from './workspace.js';
 
 /**
  * A workspace in a pool's shared memory ({@link Pool.createWorkspace}): the properties and views
@@ -21,23 +21,7 @@ import type { WorkspaceImpl, WorkspaceSoftmaxOptions } from './workspace.js';
  * workers, with no copy, and resolve to what the single-threaded workspace's methods return.
  * One call at a time: a call started before the previous one has settled rejects with `Error`.
  */
-export interface PoolWorkspace<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> {
-  readonly classes: number;
-  readonly capacity: number;
-  /** Active rows (initially the capacity). */
-  readonly rows: number;
-  /** Sets the active rows, 0 <= n <= capacity. */
-  setRows(n: number): void;
-  /** rows * classes logits: write your inputs here. */
-  readonly logits: A;
-  /** Targets: rows class indices, or rows * classes probabilities. */
-  readonly target: T;
-  /** rows * classes: where softmax() and logSoftmax() write. */
-  readonly output: A;
-  /** rows * classes: where crossEntropyWithGrad() writes d loss / d logits. */
-  readonly grad: A;
-  /** rows per-row losses, filled by every cross-entropy call. */
-  readonly loss: A;
+export interface PoolWorkspace<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> extends WorkspaceViews<A, T> {
   /** softmax of `logits` into `output`; resolves to `output`. */
   softmax(options?: WorkspaceSoftmaxOptions): Promise<A>;
   /** logSoftmax of `logits` into `output`; resolves to `output`. */

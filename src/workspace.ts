@@ -31,12 +31,8 @@ export interface WorkspaceSoftmaxOptions {
   temperature?: number;
 }
 
-/**
- * Memory for up to `capacity` rows of `classes` logits inside wasm memory, with live views.
- * Every view covers the active rows (`rows`, set by setRows) and is re-derived when wasm memory
- * grows, so read the properties again rather than keeping a view across other calls.
- */
-export interface Workspace<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> {
+/** The sizes and live views of a workspace, single-threaded ({@link Workspace}) or a pool's. */
+export interface WorkspaceViews<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> {
   readonly classes: number;
   readonly capacity: number;
   /** Active rows (initially the capacity). */
@@ -53,6 +49,14 @@ export interface Workspace<A extends FloatArray = Float32Array, T extends Int32A
   readonly grad: A;
   /** rows per-row losses, filled by every cross-entropy call. */
   readonly loss: A;
+}
+
+/**
+ * Memory for up to `capacity` rows of `classes` logits inside wasm memory, with live views.
+ * Every view covers the active rows (`rows`, set by setRows) and is re-derived when wasm memory
+ * grows, so read the properties again rather than keeping a view across other calls.
+ */
+export interface Workspace<A extends FloatArray = Float32Array, T extends Int32Array | FloatArray = Int32Array> extends WorkspaceViews<A, T> {
   /** softmax of `logits` into `output`; returns `output`. */
   softmax(options?: WorkspaceSoftmaxOptions): A;
   /** logSoftmax of `logits` into `output`; returns `output`. */
