@@ -359,8 +359,10 @@ export function rhasnan<T>(x: usize, n: i32): bool {
   return false;
 }
 
-/** y[i] = x[i] * s (y may be x). */
-export function vscale<T>(x: usize, y: usize, n: i32, s: T): void {
+/** y[i] = x[i] * s (y may be x). Inlined: as a call from the softmax row loop it cost the
+ *  simd softmax ~1.5% (measured side by side). */
+// @ts-ignore: decorator
+@inline export function vscale<T>(x: usize, y: usize, n: i32, s: T): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const vs = v128.splat<T>(s);
