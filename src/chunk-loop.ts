@@ -70,82 +70,72 @@ export interface ChunkIO {
  *  from `firstRow`. Only the executor's part remains: which chunk runs where, and when. */
 export const IN_PLACE: ChunkIO = { ins: [], elemOut: null, elemFrom: 0, rowOut: null };
 
-/** Runs every chunk of `plan`, whose slots start at `base`, through `exec`. */
+/** Runs every chunk of `plan`, whose slots start at `base`, through `exec`: chunk i is loaded
+ *  (copied in, its kernel calls handed to the executor) once chunk i - slots is collected (waited
+ *  for, its results copied out). One straight function, no closures made per call: it runs for
+ *  every streamed and pooled call. */
 export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
   const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes, ownBytes } = plan;
   const { outer, C, inner } = L;
+  if (chunks === 1 && inner === 1) return runOneChunk(exec, arena, plan, base, io, call);
   const { ins, elemOut, elemFrom, rowOut } = io;
-  const unitElems = C * inner;
+  const nIns = ins.length;
   const shift = dt.shift;
   const strided = inner > 1;
   const table = exec.table;
-  if (chunks === 1 && !strided) return runOneChunk(exec, arena, plan, base, io, call);
-  const transpose = table.transpose[dt.index];
+  const transpose = table.transpose[dt.index]!;
   const view = dt.view(arena);
-  const raw = (s: number, j: number) => base + s * slotBytes + j * regionBytes;
-  const tr = (s: number, j: number) => raw(s, ins.length + j);
-  const rowPtr = (s: number) => raw(s, (strided ? 2 : 1) * ins.length);
-  const own = (s: number) => base + (s + 1) * slotBytes - ownBytes;
+  // Region j of a slot: the raw inputs, then (strided) their transposes, then the per-row output.
+  const rowsAt = strided ? nIns * regionBytes : 0;
+  const rowOutAt = (strided ? 2 : 1) * nIns * regionBytes;
   const rowRegions: number[][] = [];
-  for (let s = 0; s < slots; s++) {
-    const r: number[] = [];
-    for (let j = 0; j < ins.length; j++) r.push(strided ? tr(s, j) : raw(s, j));
-    rowRegions.push(r);
-  }
-
-  // Arrays backed by a SharedArrayBuffer the workers have: copied by whoever runs the chunk (not
-  // inputs that the prepare step reads here).
-  const id = (a: FloatArray | null) => (a && exec.shared ? exec.shared(a) : 0);
-  const inIds = ins.map((a) => (io.prepare ? 0 : id(a)));
-  const [elemId, rowId] = [id(elemOut), id(rowOut)];
-  const bytesAt = (a: FloatArray, e: number) => a.byteOffset + e * (1 << shift);
-  const load = (i: number) => {
-    const s = exec.slot(i);
-    const u0 = i * per;
-    const n = Math.min(per, outer - u0);
-    const e0 = u0 * unitElems;
-    const ne = n * unitElems;
-    exec.begin(i, s);
-    for (let j = 0; j < ins.length; j++) {
-      if (inIds[j]) exec.copy!(true, inIds[j]!, bytesAt(ins[j]!, e0), raw(s, j), ne << shift);
-      else view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), raw(s, j) >>> shift);
-    }
-    io.prepare?.(raw(s, 0) >>> shift, u0 * inner, n * inner);
-    if (strided) {
-      for (let j = 0; j < ins.length; j++) transpose(raw(s, j), tr(s, j), n, C, inner); // [n, C, inner] -> rows of C
-      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0 * inner, n * inner, exec.tmp(s), own(s));
-      if (elemOut) transpose(tr(s, elemFrom), raw(s, elemFrom), n, inner, C); // back to [n, C, inner]
-    } else {
-      call(table, rowRegions[s]!, rowOut ? rowPtr(s) : 0, u0, n, exec.tmp(s), own(s));
-    }
-    if (elemId) exec.copy!(false, elemId, bytesAt(elemOut!, e0), raw(s, elemFrom), ne << shift);
-    if (rowId) exec.copy!(false, rowId, bytesAt(rowOut!, u0 * inner), rowPtr(s), (n * inner) << shift);
-    exec.submit(i, s);
-  };
-
-  const collect = (i: number) => {
-    const s = exec.slot(i);
-    exec.wait(i, s);
-    collected = i + 1;
-    const u0 = i * per;
-    const n = Math.min(per, outer - u0);
-    io.collect?.(rowRegions[s]!, own(s), u0 * inner, n * inner);
-    if (elemOut && !elemId) copyOut(elemOut, u0 * unitElems, view, raw(s, elemFrom) >>> shift, n * unitElems);
-    if (rowOut && !rowId) copyOut(rowOut, u0 * inner, view, rowPtr(s) >>> shift, n * inner);
-  };
-
+  for (let s = 0; s < slots; s++) rowRegions.push(ins.map((_, j) => base + s * slotBytes + rowsAt + j * regionBytes));
+  const ids = sharedIds(exec, io);
+  const unitBytes = (C * inner) << shift;
   let loaded = 0;
   let collected = 0;
   try {
-    for (let i = 0; i < chunks; i++) {
-      if (i >= slots) collect(i - slots);
-      load(i);
+    for (let i = 0; i < chunks + slots; i++) {
+      if (i >= slots && i - slots < chunks) {
+        const c = i - slots, s = exec.slot(c), slot = base + s * slotBytes;
+        exec.wait(c, s);
+        collected = c + 1;
+        const u0 = c * per, n = Math.min(per, outer - u0);
+        io.collect?.(rowRegions[s]!, slot + slotBytes - ownBytes, u0 * inner, n * inner);
+        if (elemOut && !ids?.[nIns]) copyOut(elemOut, u0 * C * inner, view, (slot + elemFrom * regionBytes) >>> shift, n * C * inner);
+        if (rowOut && !ids?.[nIns + 1]) copyOut(rowOut, u0 * inner, view, (slot + rowOutAt) >>> shift, n * inner);
+      }
+      if (i >= chunks) continue;
+      const s = exec.slot(i), slot = base + s * slotBytes;
+      const u0 = i * per, n = Math.min(per, outer - u0), e0 = u0 * C * inner, ne = n * C * inner;
+      exec.begin(i, s);
+      for (let j = 0; j < nIns; j++) {
+        if (ids?.[j]) exec.copy!(true, ids[j]!, ins[j]!.byteOffset + u0 * unitBytes, slot + j * regionBytes, n * unitBytes);
+        else view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), (slot + j * regionBytes) >>> shift);
+      }
+      io.prepare?.(slot >>> shift, u0 * inner, n * inner);
+      if (strided) for (let j = 0; j < nIns; j++) transpose(slot + j * regionBytes, slot + rowsAt + j * regionBytes, n, C, inner); // [n, C, inner] -> rows of C
+      call(table, rowRegions[s]!, rowOut ? slot + rowOutAt : 0, u0 * inner, n * inner, exec.tmp(s), slot + slotBytes - ownBytes);
+      if (strided && elemOut) transpose(slot + rowsAt + elemFrom * regionBytes, slot + elemFrom * regionBytes, n, inner, C); // back to [n, C, inner]
+      if (ids?.[nIns]) exec.copy!(false, ids[nIns]!, elemOut!.byteOffset + u0 * unitBytes, slot + elemFrom * regionBytes, n * unitBytes);
+      if (ids?.[nIns + 1]) exec.copy!(false, ids[nIns + 1]!, rowOut!.byteOffset + ((u0 * inner) << shift), slot + rowOutAt, (n * inner) << shift);
+      exec.submit(i, s);
       loaded = i + 1;
     }
-    for (let i = collected; i < chunks; i++) collect(i);
   } finally {
     exec.end(loaded, collected);
   }
+}
+
+/** The ids under which the executor's runners reach the inputs, then the element-wise and the
+ *  per-row output, themselves (arrays backed by a SharedArrayBuffer they have: whoever runs a
+ *  chunk copies them), 0 for arrays this thread copies; null when no array is reached so. Inputs
+ *  that the prepare step reads here are copied here. */
+function sharedIds(exec: Executor, io: ChunkIO): number[] | null {
+  if (!exec.shared) return null;
+  const id = (a: FloatArray | null) => (a ? exec.shared!(a) : 0);
+  const ids = [...io.ins.map((a) => (io.prepare ? 0 : id(a))), id(io.elemOut), id(io.rowOut)];
+  return ids.some((x) => x !== 0) ? ids : null;
 }
 
 /** runChunks for a contiguous call of one chunk: the same steps, without the per-slot
