@@ -19,8 +19,8 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2 } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc } from './short_rows';
+import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-constants';
 
@@ -314,63 +314,100 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   const stride = <usize>C << alignof<T>();
   const smooth = eps != 0;
   const short = is_short_row<T>(C) && !smooth;
-  const epsC = eps / <f64>C;
-  for (let r = 0; r < rows; r++) {
-    const t = load<i32>(at<i32>(labels, r));
-    if (hasIgnore && t == ignore) {
-      store<f64>(at<f64>(loss, r), 0);
-      if (lossT) store<T>(at<T>(lossT, r), 0);
-      if (g) vzero<T>(g, C);
-    } else {
-      // The one access the entry checks cannot bound: x[t], g[t] and w[t] lie in their rows
-      // only if the caller ran ce_check_labels first.
-      assert(<u32>t < <u32>C, 'ce_index_rows: label outside [0, C) (not checked by ce_check_labels)');
-      const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
-      let m: T, s: f64, logs: f64, d: f64 = 0;
-      let xt: f64 = 0;
-      if (ASC_FEATURE_SIMD && short) {
-        m = short_rmax<T>(x, C);
-        xt = <f64>load<T>(at<T>(x, t)); // read before pass 2, which may overwrite x with e
-        s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
-        logs = Math.log(s);
-      } else if (smooth) {
-        m = rmax<T>(x, C, tmp);
-        xt = <f64>load<T>(at<T>(x, t));
-        s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
-        d = load<f64>(tmp + TMP_AUX);
-        logs = Math.log(s);
-      } else {
-        m = rmax<T>(x, C, tmp);
-        xt = <f64>load<T>(at<T>(x, t));
-        const fast = in_exp_range<T>(m, 1, tmp);
-        if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
-        else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
-        logs = log_expsum<T>(s, tmp);
+  let r = 0;
+  if (ASC_FEATURE_SIMD && short) {
+    // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
+    for (; r <= rows - 4; r += 4) {
+      // Each row's x[t] is read before the exp pass may overwrite x with e.
+      for (let k = 0; k < 4; k++) {
+        const t = load<i32>(at<i32>(labels, r + k));
+        store<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3), ce_label_logit<T>(x + k * stride, t, C, ignore, hasIgnore));
       }
-      // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
-      // A target term of mass 0 ((1 - eps) * w[t] = 0: labelSmoothing 1 or weight 0) adds exactly 0
-      // also when x[t] = -Infinity (a mask; 0 * Infinity would be NaN). NaN logits still give NaN.
-      const ct = (1 - eps) * wt, lt = (<f64>m - xt) + logs;
-      let l = ct != 0 || lt != Infinity ? ct * lt : 0.0;
-      if (smooth) l += epsC * (d + logs * sumW);
-      const lse = <f64>m + logs;
-      if (zLoss != 0) l += zLoss * lse * lse * wt;
-      store<f64>(at<f64>(loss, r), l);
-      if (lossT) store<T>(at<T>(lossT, r), <T>l);
-      if (g) {
-        const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
-        // Without smoothing only w[t] takes part (as in PyTorch): a NaN or infinite weight of
-        // another class must not reach the gradient through 0 * w[c].
-        const S = smooth ? (1 - eps) * wt + epsC * sumW : wt;
-        const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
-        if (ASC_FEATURE_SIMD && short) short_vmulsubc<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC));
-        else ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
-        const pt = at<T>(g, t);
-        store<T>(pt, <T>(<f64>load<T>(pt) - sc * (1 - eps) * wt));
+      if (g) short_group4_store(x, g, stride, C, tmp);
+      else short_group4_sum(x, stride, C, tmp);
+      for (let k = 0; k < 4; k++) {
+        const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
+        ce_index_row<T>(g ? g + k * stride : 0, loss, lossT, r + k, load<i32>(at<i32>(labels, r + k)), C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales,
+          <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, Math.log(s), 0, true);
       }
+      x += 4 * stride;
+      if (g) g += 4 * stride;
     }
+  }
+  for (; r < rows; r++) {
+    const t = load<i32>(at<i32>(labels, r));
+    let m: T = 0, s: f64 = 1, logs: f64 = 0, d: f64 = 0;
+    const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore); // read before pass 2, which may overwrite x with e
+    if (hasIgnore && t == ignore) {
+      // (ce_index_row zeroes the row)
+    } else if (ASC_FEATURE_SIMD && short) {
+      m = short_rmax<T>(x, C);
+      s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+      logs = Math.log(s);
+    } else if (smooth) {
+      m = rmax<T>(x, C, tmp);
+      s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
+      d = load<f64>(tmp + TMP_AUX);
+      logs = Math.log(s);
+    } else {
+      m = rmax<T>(x, C, tmp);
+      const fast = in_exp_range<T>(m, 1, tmp);
+      if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
+      else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+      logs = log_expsum<T>(s, tmp);
+    }
+    ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales, <f64>m, xt, s, logs, d, short);
     x += stride;
     if (g) g += stride;
+  }
+}
+
+/** x[t] of the row at x (0 for an ignored row, which has no class t). */
+// @ts-ignore: decorator
+@inline function ce_label_logit<T>(x: usize, t: i32, C: i32, ignore: i32, hasIgnore: bool): f64 {
+  if (hasIgnore && t == ignore) return 0;
+  // The one access the entry checks cannot bound: x[t], g[t] and w[t] lie in their rows
+  // only if the caller ran ce_check_labels first.
+  assert(<u32>t < <u32>C, 'ce_index_rows: label outside [0, C) (not checked by ce_check_labels)');
+  return <f64>load<T>(at<T>(x, t));
+}
+
+/** The loss of row r with label t and its gradient row g (which holds the row's exp values), from
+ *  the row's max m, x[t], its exp-sum s, log(sum exp(x - m)) and, with smoothing, the weighted
+ *  sum d of m - x[c] (ce_smooth_pass2). An ignored row gets loss 0 and a zero gradient. */
+// @ts-ignore: decorator
+@inline function ce_index_row<T>(g: usize, loss: usize, lossT: usize, r: i32, t: i32, C: i32, w: usize, sumW: f64, eps: f64,
+                                 zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize,
+                                 m: f64, xt: f64, s: f64, logs: f64, d: f64, short: bool): void {
+  if (hasIgnore && t == ignore) {
+    store<f64>(at<f64>(loss, r), 0);
+    if (lossT) store<T>(at<T>(lossT, r), 0);
+    if (g) vzero<T>(g, C);
+    return;
+  }
+  const smooth = eps != 0;
+  const epsC = eps / <f64>C;
+  const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
+  // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
+  // A target term of mass 0 ((1 - eps) * w[t] = 0: labelSmoothing 1 or weight 0) adds exactly 0
+  // also when x[t] = -Infinity (a mask; 0 * Infinity would be NaN). NaN logits still give NaN.
+  const ct = (1 - eps) * wt, lt = (m - xt) + logs;
+  let l = ct != 0 || lt != Infinity ? ct * lt : 0.0;
+  if (smooth) l += epsC * (d + logs * sumW);
+  const lse = m + logs;
+  if (zLoss != 0) l += zLoss * lse * lse * wt;
+  store<f64>(at<f64>(loss, r), l);
+  if (lossT) store<T>(at<T>(lossT, r), <T>l);
+  if (g) {
+    const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
+    // Without smoothing only w[t] takes part (as in PyTorch): a NaN or infinite weight of
+    // another class must not reach the gradient through 0 * w[c].
+    const S = smooth ? (1 - eps) * wt + epsC * sumW : wt;
+    const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
+    if (ASC_FEATURE_SIMD && short) short_vmulsubc<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC));
+    else ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
+    const pt = at<T>(g, t);
+    store<T>(pt, <T>(<f64>load<T>(pt) - sc * (1 - eps) * wt));
   }
 }
 

@@ -7,7 +7,7 @@ import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result } from '
 import { vexp, sexp, vexp_k, sexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
 import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 
-/** Byte offsets in `tmp`, the 32 bytes of scratch (8-aligned) the caller of a row kernel passes:
+/** Byte offsets in `tmp`, the TMP_BYTES of scratch (16-aligned) the caller of a row kernel passes:
  *  where one pass of a row leaves its second result for the next (XNNPACK style: results leave
  *  through pointers the caller passes, and the module keeps no state). Row kernels of
  *  cross_entropy.ts use the last two. */
@@ -21,6 +21,14 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_AUX: usize = 16;
 // @ts-ignore: decorator
 @inline export const TMP_AUX2: usize = 24;
+/** The short-row groups of four (short_rows.ts) take the first 80 bytes instead: the four rows'
+ *  exp-sums (f64), their x[t] (f64, cross_entropy.ts) and their maxima (f32). */
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_SUMS: usize = 0;
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_XT: usize = 32;
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_MAX: usize = 64;
 
 /** max over the slice, and its min stored (as f64) at tmp + TMP_MIN; NaN elements are passed over (a NaN still
  *  poisons the row through the exp-sum that follows, which is where the caller gets its NaN).

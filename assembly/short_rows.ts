@@ -12,6 +12,7 @@
 
 import { LANES, vhmax, vhsum } from './simd';
 import { vexp } from './exp';
+import { TMP_GROUP_SUMS, TMP_GROUP_MAX } from './reduce';
 
 /** Whether a row of C elements of T takes the short-row passes. */
 // @ts-ignore: decorator
@@ -29,17 +30,28 @@ import { vexp } from './exp';
  *  a NaN into a NaN row). */
 // @ts-ignore: decorator
 @inline export function short_rmax<T>(x: usize, C: i32): T {
+  return vhmax<T>(short_vmax<T>(x, C));
+}
+
+/** The lane-wise max of a short row's vectors (short_rmax before its horizontal step). */
+// @ts-ignore: decorator
+@inline function short_vmax<T>(x: usize, C: i32): v128 {
   // pmax(a, b) keeps a when b is NaN: start from -Infinity so a NaN never becomes the max.
   let m = v128.pmax<T>(v128.splat<T>(<T>-Infinity), v128.load(x + last_offset<T>(C)));
   const end = last_offset<T>(C);
   for (let o: usize = 0; o < end; o += 16) m = v128.pmax<T>(m, v128.load(x + o));
-  return vhmax<T>(m);
+  return m;
 }
 
 /** sum of exp(x - max) over a short row, in f64; with `keep`, also stores the exp values to y. */
 // @ts-ignore: decorator
 @inline export function short_raddexpminusmax<T>(x: usize, y: usize, C: i32, max: T, keep: bool): f64 {
-  const vmax = v128.splat<T>(max);
+  return vhsum<T>(short_vexpsum<T>(x, y, C, v128.splat<T>(max), keep));
+}
+
+/** The lanes of short_raddexpminusmax's sum before its horizontal step (vmax: the max in every lane). */
+// @ts-ignore: decorator
+@inline function short_vexpsum<T>(x: usize, y: usize, C: i32, vmax: v128, keep: bool): v128 {
   const end = last_offset<T>(C);
   const last = v128.sub<T>(v128.load(x + end), vmax);
   let sum = v128.splat<T>(0);
@@ -53,7 +65,47 @@ import { vexp } from './exp';
   if (keep) v128.store(y + end, e);
   // Lanes of the last vector below o were counted by the loop (o - end of them, 0..LANES-1).
   const counted = <i32>(o - end) >> alignof<T>();
-  return vhsum<T>(v128.add<T>(sum, v128.and(e, i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1)))));
+  return v128.add<T>(sum, v128.and(e, i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1))));
+}
+
+/** Four short f32 rows at once (row r at x + r * stride, and at y + r * stride for `keep`): the
+ *  passes of short_rmax and short_raddexpminusmax on each, with their horizontal steps done for
+ *  the four rows together, so the rows' dependency chains (max, exp, sum) overlap. Returns the
+ *  maxima (lane r: row r) and stores them at g + TMP_GROUP_MAX and the sums (f64) at
+ *  g + TMP_GROUP_SUMS; g is the caller's tmp (reduce.ts). Each result has the same bits as the one-row passes give: the same operations on
+ *  each value, in the same order. */
+// @ts-ignore: decorator
+@inline function short_group4_body(x: usize, y: usize, stride: usize, C: i32, keep: bool, g: usize): v128 {
+  const m0 = short_vmax<f32>(x, C), m1 = short_vmax<f32>(x + stride, C);
+  const m2 = short_vmax<f32>(x + 2 * stride, C), m3 = short_vmax<f32>(x + 3 * stride, C);
+  // vhmax of each, transposed: pmax(v, v[2, 3, 0, 1]), then pmax(m, m[1, 0, 3, 2]).
+  const t0 = f32x4.pmax(v128.shuffle<f32>(m0, m1, 0, 4, 1, 5), v128.shuffle<f32>(m0, m1, 2, 6, 3, 7));
+  const t1 = f32x4.pmax(v128.shuffle<f32>(m2, m3, 0, 4, 1, 5), v128.shuffle<f32>(m2, m3, 2, 6, 3, 7));
+  const M = f32x4.pmax(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(g + TMP_GROUP_MAX, M);
+  // The four exp passes written out: as a loop over the rows (through memory) the group gained
+  // half as much (the overlap of the rows' chains is the point).
+  const s0 = short_vexpsum<f32>(x, y, C, v128.shuffle<f32>(M, M, 0, 0, 0, 0), keep);
+  const s1 = short_vexpsum<f32>(x + stride, y + stride, C, v128.shuffle<f32>(M, M, 1, 1, 1, 1), keep);
+  const s2 = short_vexpsum<f32>(x + 2 * stride, y + 2 * stride, C, v128.shuffle<f32>(M, M, 2, 2, 2, 2), keep);
+  const s3 = short_vexpsum<f32>(x + 3 * stride, y + 3 * stride, C, v128.shuffle<f32>(M, M, 3, 3, 3, 3), keep);
+  v128.store(g + TMP_GROUP_SUMS, vhsum_pair(s0, s1));
+  v128.store(g + TMP_GROUP_SUMS, vhsum_pair(s2, s3), 16);
+  return M;
+}
+
+/** short_group4 that stores the exp values to y (may be x), and the one that does not: functions
+ *  of their own, called once per four rows, rather than the passes inlined at every call site. */
+export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, true, tmp); }
+export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, 0, stride, C, false, tmp); }
+
+/** vhsum<f32> of a and of b, as the two lanes of an f64x2: (a0 + a1) + (a2 + a3) in f64. */
+// @ts-ignore: decorator
+@inline function vhsum_pair(a: v128, b: v128): v128 {
+  const lo = v128.shuffle<f32>(a, b, 0, 4, 1, 5), hi = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const p01 = f64x2.add(f64x2.promote_low_f32x4(lo), f64x2.promote_low_f32x4(v128.shuffle<f32>(lo, lo, 2, 3, 0, 1)));
+  const p23 = f64x2.add(f64x2.promote_low_f32x4(hi), f64x2.promote_low_f32x4(v128.shuffle<f32>(hi, hi, 2, 3, 0, 1)));
+  return f64x2.add(p01, p23);
 }
 
 /** g = g * a - b over a short row, in place. */
@@ -74,4 +126,15 @@ import { vexp } from './exp';
   const last = v128.load(x + end);
   for (let o: usize = 0; o < end; o += 16) v128.store(y + o, v128.mul<T>(v128.load(x + o), va));
   v128.store(y + end, v128.mul<T>(last, va));
+}
+
+/** y = (x - a) - b over a short f32 row (y may be x): log_softmax_rows' write pass with beta = 1,
+ *  whose (x - m) * 1 - logs is the same value. */
+// @ts-ignore: decorator
+@inline export function short_vsubsub(x: usize, y: usize, C: i32, a: f32, b: f32): void {
+  const va = f32x4.splat(a), vb = f32x4.splat(b);
+  const end = last_offset<f32>(C);
+  const last = v128.load(x + end);
+  for (let o: usize = 0; o < end; o += 16) v128.store(y + o, f32x4.sub(f32x4.sub(v128.load(x + o), va), vb));
+  v128.store(y + end, f32x4.sub(f32x4.sub(last, va), vb));
 }

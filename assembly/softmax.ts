@@ -1,19 +1,33 @@
 // The softmax family over `rows` contiguous rows of C elements of T (f32 or f64).
 // Strided layouts (an axis that is not the last) are transposed to rows by the caller.
 // Outputs may alias inputs (in place): every pass reads element i before it writes element i.
-// `tmp` is 32 bytes of the caller's scratch where one pass of a row leaves its second result
+// `tmp` is TMP_BYTES of the caller's scratch where one pass of a row leaves its second result
 // for the next (see TMP_MIN in reduce.ts).
 
 import { LANES, at } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale } from './short_rows';
+import { TMP_GROUP_SUMS, rmax, raddexpminusmax, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale, short_vsubsub, short_group4_store, short_group4_sum } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
 export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   if (ASC_FEATURE_SIMD && is_short_row<T>(C) && beta == 1) {
-    for (let r = 0; r < rows; r++) {
+    let r = 0;
+    for (; r <= rows - 4; r += 4) {
+      short_group4_store(x, y, stride, C, tmp);
+      // 1/s in f64 and rounded to f32, as <T>(1.0 / s) below.
+      const one = f64x2.splat(1.0), sums = tmp + TMP_GROUP_SUMS;
+      const inv = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(one, v128.load(sums))),
+        f32x4.demote_f64x2_zero(f64x2.div(one, v128.load(sums, 16))), 0, 1, 4, 5);
+      short_vscale<f32>(y, y, C, f32x4.extract_lane(inv, 0));
+      short_vscale<f32>(y + stride, y + stride, C, f32x4.extract_lane(inv, 1));
+      short_vscale<f32>(y + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(inv, 2));
+      short_vscale<f32>(y + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(inv, 3));
+      x += 4 * stride;
+      y += 4 * stride;
+    }
+    for (; r < rows; r++) {
       const m = short_rmax<T>(x, C);
       const s = short_raddexpminusmax<T>(x, y, C, m, true);
       short_vscale<T>(y, y, C, <T>(1.0 / s));
@@ -38,7 +52,20 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
 export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   const short = is_short_row<T>(C) && beta == 1;
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  if (ASC_FEATURE_SIMD && short) {
+    // Four rows at a time (short_group4_*: the same bits as one at a time, below).
+    for (; r <= rows - 4; r += 4) {
+      const M = short_group4_sum(x, stride, C, tmp);
+      short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS)));
+      short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 8)));
+      short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 16)));
+      short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 24)));
+      x += 4 * stride;
+      y += 4 * stride;
+    }
+  }
+  for (; r < rows; r++) {
     let m: T, logs: T;
     if (ASC_FEATURE_SIMD && short) {
       m = short_rmax<T>(x, C);

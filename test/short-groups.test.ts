@@ -1,0 +1,86 @@
+// Rows of 4 to 16 float32 classes run four at a time in the SIMD builds (assembly/short_rows.ts,
+// short_group4_*: the max, exp and sum passes of four rows, their horizontal steps together).
+// Each row must come out with the bits it gets alone (a call of that one row), for softmax,
+// logSoftmax and cross-entropy with every option the grouped rows take (weights, ignored rows,
+// z-loss, per-sample upstream gradients, the loss-only kernel), and agree with the float64
+// reference. Row counts around the group of four leave 0 to 3 rows to the one-row passes.
+import { describe, expect, it } from 'vitest';
+import * as api from '../src/index.js';
+import { BACKENDS, use } from './helpers/backends.js';
+import { sameBits } from './helpers/compare.js';
+import { rng } from './helpers/random.js';
+import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
+
+const WIDTHS = [3, 4, 5, 7, 8, 10, 12, 13, 16, 17];
+const ROWS = [4, 5, 7, 8, 13];
+
+function logits(rows: number, C: number, rand: () => number, spread: number): Float32Array {
+  const x = Float32Array.from({ length: rows * C }, () => (rand() - 0.5) * spread);
+  if (C > 2 && rows > 2) {
+    x[C + 1] = -Infinity; // a masked class in row 1
+    x[2 * C] = 30; // a leading class in row 2
+  }
+  return x;
+}
+
+describe.each(BACKENDS)('%s build', (backend) => {
+  it('softmax and logSoftmax: each row has the bits of the row alone, and the float64 values', () => {
+    use(backend);
+    const rand = rng(11);
+    for (const C of WIDTHS)
+      for (const rows of ROWS)
+        for (const spread of [2, 40, 300]) {
+          const x = logits(rows, C, rand, spread);
+          const d = { outer: rows, C, inner: 1 };
+          const p = api.softmax(x, { classes: C });
+          const lp = api.logSoftmax(x, { classes: C });
+          for (let r = 0; r < rows; r++) {
+            const row = x.subarray(r * C, (r + 1) * C);
+            sameBits(p.subarray(r * C, (r + 1) * C), api.softmax(row, { classes: C }), `softmax C=${C} rows=${rows} row ${r}`);
+            sameBits(lp.subarray(r * C, (r + 1) * C), api.logSoftmax(row, { classes: C }), `logSoftmax C=${C} rows=${rows} row ${r}`);
+          }
+          // x - max is rounded to float32: a relative error up to |x - max| * 2^-24 (the rows span
+          // up to `spread`, and 35 where row 2 leads with 30), plus a few ulp.
+          const rtol = 1e-6 + 6e-8 * Math.max(35, spread);
+          expect(maxErrRatio(p, softmax64(x, d), 1e-30, rtol), `softmax C=${C}`).toBeLessThanOrEqual(1);
+          expect(maxErrRatio(lp, logSoftmax64(x, d), 1e-6, 1e-6), `logSoftmax C=${C}`).toBeLessThanOrEqual(1);
+        }
+  });
+
+  it('crossEntropyWithGrad with every option of the grouped rows: row by row the bits of the row alone', () => {
+    use(backend);
+    const rand = rng(12);
+    let checked = 0;
+    for (const C of WIDTHS)
+      for (const rows of ROWS) {
+        const x = logits(rows, C, rand, 20);
+        const labels = Int32Array.from({ length: rows }, () => Math.floor(rand() * C));
+        labels[rows - 1] = -1; // ignored (with ignoreIndex: -1 below)
+        const weight = Array.from({ length: C }, () => 0.25 + rand());
+        const upstream = Float32Array.from({ length: rows }, () => rand() * 2 - 0.5);
+        const variants: { weight?: number[]; ignoreIndex?: number; zLoss?: number }[] = [
+          {},
+          { weight },
+          { ignoreIndex: -1 },
+          { zLoss: 1e-3, weight, ignoreIndex: -1 },
+        ];
+        for (const extra of variants) {
+          const opts = { classes: C, reduction: 'none' as const, gradOutput: upstream, ...extra };
+          if (!('ignoreIndex' in extra)) labels[rows - 1] = 0;
+          const all = api.crossEntropyWithGrad(x, labels, opts);
+          const lossOnly = api.crossEntropy(x, labels, opts);
+          sameBits(lossOnly, all.loss, `loss-only C=${C} rows=${rows}`);
+          for (let r = 0; r < rows; r++) {
+            const one = api.crossEntropyWithGrad(x.subarray(r * C, (r + 1) * C), labels.subarray(r, r + 1), { ...opts, gradOutput: upstream.subarray(r, r + 1) });
+            sameBits(all.loss.subarray(r, r + 1), one.loss, `loss C=${C} rows=${rows} row ${r} ${JSON.stringify(Object.keys(extra))}`);
+            sameBits(all.grad.subarray(r * C, (r + 1) * C), one.grad, `grad C=${C} rows=${rows} row ${r}`);
+          }
+          const ref = crossEntropy64(x, labels, { outer: rows, C, inner: 1 }, false, { ...opts, gradOutput: upstream });
+          expect(maxErrRatio(all.loss, ref.loss as Float64Array, 1e-6, 1e-5), `loss C=${C}`).toBeLessThanOrEqual(1);
+          expect(maxErrRatio(all.grad, ref.grad, 1e-7, 1e-5), `grad C=${C}`).toBeLessThanOrEqual(1);
+          checked++;
+        }
+      }
+    expect(checked).toBe(WIDTHS.length * ROWS.length * 4);
+  });
+});
