@@ -314,6 +314,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   const stride = <usize>C << alignof<T>();
   const smooth = eps != 0;
   const short = is_short_row<T>(C) && !smooth;
+  const epsC = eps / <f64>C;
   let r = 0;
   if (ASC_FEATURE_SIMD && short) {
     // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
@@ -326,8 +327,13 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (g) short_group4_store(x, g, stride, C, tmp);
       else short_group4_sum(x, stride, C, tmp);
       for (let k = 0; k < 4; k++) {
+        const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
+        if (hasIgnore && t == ignore) {
+          ce_ignored_row<T>(gk, loss, lossT, r + k, C);
+          continue;
+        }
         const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
-        ce_index_row<T>(g ? g + k * stride : 0, loss, lossT, r + k, load<i32>(at<i32>(labels, r + k)), C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales,
+        ce_index_row<T>(gk, loss, lossT, r + k, t, C, w, sumW, eps, epsC, zLoss, scale, scales,
           <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, Math.log(s), 0, true);
       }
       x += 4 * stride;
@@ -336,30 +342,40 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   }
   for (; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));
-    let m: T = 0, s: f64 = 1, logs: f64 = 0, d: f64 = 0;
-    const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore); // read before pass 2, which may overwrite x with e
     if (hasIgnore && t == ignore) {
-      // (ce_index_row zeroes the row)
-    } else if (ASC_FEATURE_SIMD && short) {
-      m = short_rmax<T>(x, C);
-      s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
-      logs = Math.log(s);
-    } else if (smooth) {
-      m = rmax<T>(x, C, tmp);
-      s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
-      d = load<f64>(tmp + TMP_AUX);
-      logs = Math.log(s);
+      ce_ignored_row<T>(g, loss, lossT, r, C);
     } else {
-      m = rmax<T>(x, C, tmp);
-      const fast = in_exp_range<T>(m, 1, tmp);
-      if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
-      else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
-      logs = log_expsum<T>(s, tmp);
+      let m: T, s: f64, logs: f64, d: f64 = 0;
+      const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore); // read before pass 2, which may overwrite x with e
+      if (ASC_FEATURE_SIMD && short) {
+        m = short_rmax<T>(x, C);
+        s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+        logs = Math.log(s);
+      } else if (smooth) {
+        m = rmax<T>(x, C, tmp);
+        s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
+        d = load<f64>(tmp + TMP_AUX);
+        logs = Math.log(s);
+      } else {
+        m = rmax<T>(x, C, tmp);
+        const fast = in_exp_range<T>(m, 1, tmp);
+        if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
+        else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+        logs = log_expsum<T>(s, tmp);
+      }
+      ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, s, logs, d, short);
     }
-    ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales, <f64>m, xt, s, logs, d, short);
     x += stride;
     if (g) g += stride;
   }
+}
+
+/** An ignored row: loss 0, and a zero gradient row g (if any). */
+// @ts-ignore: decorator
+@inline function ce_ignored_row<T>(g: usize, loss: usize, lossT: usize, r: i32, C: i32): void {
+  store<f64>(at<f64>(loss, r), 0);
+  if (lossT) store<T>(at<T>(lossT, r), 0);
+  if (g) vzero<T>(g, C);
 }
 
 /** x[t] of the row at x (0 for an ignored row, which has no class t). */
@@ -372,21 +388,14 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   return <f64>load<T>(at<T>(x, t));
 }
 
-/** The loss of row r with label t and its gradient row g (which holds the row's exp values), from
- *  the row's max m, x[t], its exp-sum s, log(sum exp(x - m)) and, with smoothing, the weighted
- *  sum d of m - x[c] (ce_smooth_pass2). An ignored row gets loss 0 and a zero gradient. */
+/** The loss of row r with label t (not ignored) and its gradient row g (which holds the row's exp
+ *  values), from the row's max m, x[t], its exp-sum s, log(sum exp(x - m)) and, with smoothing,
+ *  the weighted sum d of m - x[c] (ce_smooth_pass2). */
 // @ts-ignore: decorator
 @inline function ce_index_row<T>(g: usize, loss: usize, lossT: usize, r: i32, t: i32, C: i32, w: usize, sumW: f64, eps: f64,
-                                 zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize,
+                                 epsC: f64, zLoss: f64, scale: f64, scales: usize,
                                  m: f64, xt: f64, s: f64, logs: f64, d: f64, short: bool): void {
-  if (hasIgnore && t == ignore) {
-    store<f64>(at<f64>(loss, r), 0);
-    if (lossT) store<T>(at<T>(lossT, r), 0);
-    if (g) vzero<T>(g, C);
-    return;
-  }
   const smooth = eps != 0;
-  const epsC = eps / <f64>C;
   const wt: f64 = w ? <f64>load<T>(at<T>(w, t)) : 1.0;
   // (1 - eps) * w[t] * (lse - x[t]) + (eps / C) * sum_c w[c] * (lse - x[c])
   // A target term of mass 0 ((1 - eps) * w[t] = 0: labelSmoothing 1 or weight 0) adds exactly 0
