@@ -10,7 +10,7 @@
 //  - t = x - n*ln2 uses a two-constant ln2 (Cody & Waite): ln2_hi has trailing zero bits so
 //    n*ln2_hi is exact, and ln2_lo adds the rest.
 //  - exp(t) = 1 + t*p(t); f32 uses XNNPACK's degree-5 minimax polynomial (max error ~2 ulp),
-//    f64 the Taylor polynomial to degree 13 (truncation < 5e-18 on |t| <= ln2/2).
+//    f64 a degree-11 polynomial (see F64_C11; truncation 2e-17 on |t| <= ln2/2).
 //  - Results that would be subnormal (x below ln(smallest normal)) are flushed to 0; a NaN x
 //    gives NaN (it flows through t), and x = -Infinity gives 0.
 
@@ -52,31 +52,31 @@ import { vmadd } from './simd';
 // @ts-ignore: decorator
 @inline const F64_CUTOFF: f64 = -708.3964185322641;                // ln(2^-1022)
 
-// Taylor coefficients 1/k!, k = 1..13: exp(t) - 1 = t * (1 + t/2 + t^2/6 + ... + t^12/13!).
+// exp(t) - 1 = t * (1 + C2 t + C3 t^2 + ... + C11 t^10): a degree-11 polynomial for exp, the
+// Chebyshev interpolant of (exp(t) - 1 - t) / t^2 on |t| <= ln2/2 (near-minimax; truncation error
+// 2e-17 relative, against 5e-18 for the degree-13 Taylor polynomial it replaced: both evaluate
+// within 1.6 ulp, mean 0.39 ulp, measured in float64 against mpmath over 120k points). Two
+// multiply-adds fewer per f64 vector. The constant term stays exactly 1, so exp(0) = 1.
 // @ts-ignore: decorator
-@inline const F64_C13: f64 = 1.6059043836821613e-10;
+@inline const F64_C11: f64 = 2.5100375832561234e-08;
 // @ts-ignore: decorator
-@inline const F64_C12: f64 = 2.08767569878681e-9;
+@inline const F64_C10: f64 = 2.7620075879983367e-07;
 // @ts-ignore: decorator
-@inline const F64_C11: f64 = 2.505210838544172e-8;
+@inline const F64_C9: f64 = 2.7557268480310024e-06;
 // @ts-ignore: decorator
-@inline const F64_C10: f64 = 2.755731922398589e-7;
+@inline const F64_C8: f64 = 2.4801521322368692e-05;
 // @ts-ignore: decorator
-@inline const F64_C9: f64 = 2.7557319223985893e-6;
+@inline const F64_C7: f64 = 0.00019841269863040545;
 // @ts-ignore: decorator
-@inline const F64_C8: f64 = 2.48015873015873e-5;
+@inline const F64_C6: f64 = 0.0013888888917196719;
 // @ts-ignore: decorator
-@inline const F64_C7: f64 = 1.984126984126984e-4;
+@inline const F64_C5: f64 = 0.008333333333330065;
 // @ts-ignore: decorator
-@inline const F64_C6: f64 = 1.388888888888889e-3;
+@inline const F64_C4: f64 = 0.041666666666624164;
 // @ts-ignore: decorator
-@inline const F64_C5: f64 = 8.333333333333333e-3;
+@inline const F64_C3: f64 = 0.16666666666666669;
 // @ts-ignore: decorator
-@inline const F64_C4: f64 = 4.1666666666666664e-2;
-// @ts-ignore: decorator
-@inline const F64_C3: f64 = 1.6666666666666666e-1;
-// @ts-ignore: decorator
-@inline const F64_C2: f64 = 0.5;
+@inline const F64_C2: f64 = 0.5000000000000001;
 
 /** exp of each lane of vx (vx <= 0 expected; see the header). `cutoff` = false skips the flush
  *  to 0 (2 of ~22 operations) for callers that know every lane is >= CUTOFF<T>(). */
@@ -92,9 +92,7 @@ import { vmadd } from './simd';
     vn = f64x2.sub(vn, f64x2.splat(F64_MAGIC));
     let vt = vmadd<f64>(vn, f64x2.splat(F64_MINUS_LN2_HI), vx);
     vt = vmadd<f64>(vn, f64x2.splat(F64_MINUS_LN2_LO), vt);
-    let vp = vmadd<f64>(f64x2.splat(F64_C13), vt, f64x2.splat(F64_C12));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C11));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C10));
+    let vp = vmadd<f64>(f64x2.splat(F64_C11), vt, f64x2.splat(F64_C10));
     vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C9));
     vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C8));
     vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C7));
@@ -180,9 +178,7 @@ import { vmadd } from './simd';
     n -= F64_MAGIC;
     let t = n * F64_MINUS_LN2_HI + xd;
     t = n * F64_MINUS_LN2_LO + t;
-    let p = F64_C13 * t + F64_C12;
-    p = p * t + F64_C11;
-    p = p * t + F64_C10;
+    let p = F64_C11 * t + F64_C10;
     p = p * t + F64_C9;
     p = p * t + F64_C8;
     p = p * t + F64_C7;
