@@ -32,31 +32,36 @@ export async function runnableBackends(wanted = BACKENDS) {
  * out (that is what the API path measures); through the Workspace the inputs are written once and
  * only ws.softmax() / ws.crossEntropyWithGrad() etc. are timed.
  */
-export function ours(backend, path) {
-  const id = `${backend}:${path}`;
+export function ours(backend, path, dtype = 'float32') {
+  const f64 = dtype === 'float64';
+  const id = `${backend}:${path}${f64 ? ':f64' : ''}`;
   return {
     id,
-    label: `softmax-wasm ${backend} (${path === 'api' ? 'API' : 'Workspace'})`,
-    short: `${backend} ${path === 'api' ? 'API' : 'WS'}`,
+    label: `softmax-wasm ${backend}${f64 ? ' float64' : ''} (${path === 'api' ? 'API' : 'Workspace'})`,
+    short: `${backend}${f64 ? ' f64' : ''} ${path === 'api' ? 'API' : 'WS'}`,
     kind: 'ours',
     backend,
     path,
+    dtype,
     isAsync: false,
     ops: OPS,
     async prepare(op, logits, labels, rows, classes) {
       if (lib.backend() !== backend) await lib.init({ backend });
       if (lib.backend() !== backend) throw new Error(`init({ backend: '${backend}' }) left backend() = ${lib.backend()}`);
-      return path === 'api' ? prepareApi(op, logits, labels, rows, classes) : prepareWorkspace(op, logits, labels, rows, classes);
+      // float64: the same logits widened (results are checked against the same float64 reference)
+      const x = f64 ? Float64Array.from(logits) : logits;
+      return path === 'api' ? prepareApi(op, x, labels, rows, classes) : prepareWorkspace(op, x, labels, rows, classes, dtype);
     },
   };
 }
 
 function prepareApi(op, logits, labels, rows, classes) {
   const n = rows * classes;
+  const Float = logits.constructor;
   switch (op) {
     case 'softmax':
     case 'logSoftmax': {
-      const out = new Float32Array(n);
+      const out = new Float(n);
       const opts = { classes, into: out };
       const fn = op === 'softmax' ? lib.softmax : lib.logSoftmax;
       return { run: () => fn(logits, opts), result: () => out };
@@ -72,7 +77,7 @@ function prepareApi(op, logits, labels, rows, classes) {
       };
     }
     case 'crossEntropyWithGrad': {
-      const grad = new Float32Array(n);
+      const grad = new Float(n);
       const opts = { classes, gradInto: grad };
       let last = null;
       return {
@@ -89,8 +94,8 @@ function prepareApi(op, logits, labels, rows, classes) {
   throw new Error(`unknown op ${op}`);
 }
 
-function prepareWorkspace(op, logits, labels, rows, classes) {
-  const ws = lib.createWorkspace({ classes, rows });
+function prepareWorkspace(op, logits, labels, rows, classes, dtype) {
+  const ws = lib.createWorkspace({ classes, rows, dtype });
   ws.logits.set(logits);
   ws.target.set(labels);
   const dispose = () => ws.dispose();

@@ -65,7 +65,8 @@ export async function main(argv) {
   const { ok: backends, skipped } = await runnableBackends(opts.builds ?? undefined);
   console.log(`softmax-wasm builds: ${backends.join(', ')}`);
   for (const s of skipped) console.log(`  skipped ${s.backend}: ${s.reason}`);
-  const oursImpls = backends.flatMap((b) => [ours(b, 'api'), ours(b, 'ws')]);
+  // float64 through the API on the SIMD builds (the small-class issue's f64 rows)
+  const oursImpls = backends.flatMap((b) => [ours(b, 'api'), ours(b, 'ws'), ...(b === 'scalar' ? [] : [ours(b, 'api', 'float64')])]);
   console.log(describeRun(opts));
 
   // ---- 1. verify everything before timing anything -------------------------------------------

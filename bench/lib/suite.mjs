@@ -13,6 +13,9 @@ import { OPS } from './impls.mjs';
 export const ALL_SHAPES = [
   [1, 10],
   [64, 10],
+  [256, 10],
+  [1024, 10],
+  [128, 100],
   [128, 1000],
   [32, 32000],
   [4096, 1000],
@@ -226,9 +229,9 @@ export const entryOf = (entries, op, shape, id) =>
 export function reportTables(opts, { impls, oursImpls, baselines, entries, out, clockText = CLOCK_TEXT[opts.clock] }) {
   const get = (op, shape, id) => entryOf(entries, op, shape, id);
   const rateOf = (op, shape, id) => get(op, shape, id)?.elementsPerSec;
-  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${clockText}; f32, 1 thread. ` +
+  out(`\nelements/s = rows*classes / median time per call (M = 1e6, G = 1e9), time = ${clockText}; f32 unless marked float64, 1 thread. ` +
     `API = the normal functions with into/gradInto (copies in and out included); ` +
-    `WS = a Workspace (zero-copy, inputs written once).`);
+    `WS = a Workspace (zero-copy, inputs written once). float64 rows: the same logits as Float64Array.`);
 
   for (const op of opts.ops) {
     out(`\n### ${op}: elements/s\n`);
@@ -263,8 +266,21 @@ export function reportTables(opts, { impls, oursImpls, baselines, entries, out, 
     out(table(['implementation', ...opts.shapes.map(shapeLabel)], rowsW));
   }
 
-  // Ratios of ours (simd and relaxed-simd, API and Workspace) to each baseline.
-  const ratioOurs = oursImpls.filter((i) => i.backend !== 'scalar');
+  // float64 against float32 through the API, per build.
+  const wide = oursImpls.filter((i) => i.dtype === 'float64');
+  if (wide.length) {
+    out(`\n### float64 / float32: elements/s ratio through the API\n`);
+    const rowsT = [];
+    for (const op of opts.ops)
+      for (const w of wide) {
+        const narrow = oursImpls.find((i) => i.backend === w.backend && i.path === w.path && i.dtype !== 'float64');
+        rowsT.push([`${op} ${w.backend}`, ...opts.shapes.map((s) => fmtRatio(rateOf(op, s, w.id) / rateOf(op, s, narrow.id)))]);
+      }
+    out(table(['op, build', ...opts.shapes.map(shapeLabel)], rowsT));
+  }
+
+  // Ratios of ours (simd and relaxed-simd, API and Workspace, float32) to each baseline.
+  const ratioOurs = oursImpls.filter((i) => i.backend !== 'scalar' && i.dtype !== 'float64');
   for (const op of opts.ops) {
     const bls = baselines.filter((b) => b.ops.includes(op));
     out(`\n### ${op}: speed-up of softmax-wasm over each baseline (elements/s ratio)\n`);

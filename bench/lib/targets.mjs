@@ -1,4 +1,4 @@
-// The "Targets" section of issue 4, evaluated on this run's numbers. Each line says the measured
+// The "Targets" sections of issue 4 and of the small-class issue, evaluated on this run's numbers. Each line says the measured
 // value, the target and ✓/✗; lines marked (info) carry no target (the ORT scatter graph, which a
 // performance-minded ORT user could write, is reported next to the default graph).
 
@@ -101,5 +101,13 @@ export function evaluateTargets(rateOf, get) {
     'ratio',
     { info: true },
   );
+
+  // 6. Small classes (the small-class issue): API with into/gradInto against the plain-JS loop, and
+  //    float64 against float32 (simd build).
+  for (const op of ['crossEntropyWithGrad', 'softmax']) {
+    for (const shape of [[64, 10], [256, 10], [1024, 10]]) push(`${op} API ${lbl(shape)} simd vs naive`, ratio(op, shape, 'simd:api', 'naive'), 8, 'ratio');
+    push(`${op} API ${lbl([128, 100])} simd vs naive`, ratio(op, [128, 100], 'simd:api', 'naive'), 10, 'ratio');
+  }
+  push(`crossEntropyWithGrad API ${lbl(S32K)} simd float64 / float32`, ratio('crossEntropyWithGrad', S32K, 'simd:api:f64', 'simd:api'), 0.35, 'ratio');
   return out;
 }
