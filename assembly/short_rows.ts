@@ -8,7 +8,8 @@
 // repeated element writes the value computed from the same input. The last vector is loaded
 // before anything is stored, so y may be x. Each element goes through the same operations as in
 // the general passes (the same x - max, the same vexp), so the exp values are bit-identical; only
-// the order in which the sum adds them differs.
+// the order in which the sum adds them differs. Rows also go four at a time (short_group4_store,
+// short_group4_sum), with the same bits as one at a time.
 
 import { LANES, vhmax, vhsum } from './simd';
 import { vexp } from './exp';
@@ -72,8 +73,8 @@ import { TMP_GROUP_SUMS, TMP_GROUP_MAX } from './reduce';
  *  passes of short_rmax and short_raddexpminusmax on each, with their horizontal steps done for
  *  the four rows together, so the rows' dependency chains (max, exp, sum) overlap. Returns the
  *  maxima (lane r: row r) and stores them at g + TMP_GROUP_MAX and the sums (f64) at
- *  g + TMP_GROUP_SUMS; g is the caller's tmp (reduce.ts). Each result has the same bits as the one-row passes give: the same operations on
- *  each value, in the same order. */
+ *  g + TMP_GROUP_SUMS; g is the caller's tmp (reduce.ts). Each result has the same bits as the
+ *  one-row passes give: the same operations on each value, in the same order. */
 // @ts-ignore: decorator
 @inline function short_group4_body(x: usize, y: usize, stride: usize, C: i32, keep: bool, g: usize): v128 {
   const m0 = short_vmax<f32>(x, C), m1 = short_vmax<f32>(x + stride, C);
