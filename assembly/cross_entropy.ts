@@ -19,8 +19,8 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum } from './short_rows';
+import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-constants';
 
@@ -315,6 +315,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   const smooth = eps != 0;
   const short = is_short_row<T>(C) && !smooth;
   const epsC = eps / <f64>C;
+  // Rows whose loss is (m - x[t]) + log(s) and gradient e * (scale / s) - scale at t: their groups
+  // take those in vectors (ce_index_group4_plain).
+  const plain = !w && zLoss == 0 && !scales;
   let r = 0;
   if (ASC_FEATURE_SIMD && short) {
     // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
@@ -324,8 +327,14 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         const t = load<i32>(at<i32>(labels, r + k));
         store<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3), ce_label_logit<T>(x + k * stride, t, C, ignore, hasIgnore));
       }
-      if (g) short_group4_store(x, g, stride, C, tmp);
-      else short_group4_sum(x, stride, C, tmp);
+      const M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
+      short_group4_logs(tmp);
+      if (plain && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore))) {
+        ce_index_group4_plain(g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, tmp);
+        x += 4 * stride;
+        if (g) g += 4 * stride;
+        continue;
+      }
       for (let k = 0; k < 4; k++) {
         const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
         if (hasIgnore && t == ignore) {
@@ -334,7 +343,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         }
         const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
         ce_index_row<T>(gk, loss, lossT, r + k, t, C, w, sumW, eps, epsC, zLoss, scale, scales,
-          <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, Math.log(s), 0, true);
+          <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)), 0, true);
       }
       x += 4 * stride;
       if (g) g += 4 * stride;
@@ -367,6 +376,40 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     }
     x += stride;
     if (g) g += stride;
+  }
+}
+
+/** Whether one of the four labels at p is `ignore`. */
+// @ts-ignore: decorator
+@inline function ce_group4_has_label(p: usize, ignore: i32): bool {
+  return v128.any_true(i32x4.eq(v128.load(p), i32x4.splat(ignore)));
+}
+
+/** ce_index_row for four short f32 rows without weights, smoothing, z-loss or per-row scales, none
+ *  of them ignored (labels at `labels`, their x[t], exp-sums and logs in tmp from the group, M the
+ *  maxima): the losses and the gradient scales two rows to a vector. The same operations on each
+ *  value as ce_index_row's, where its factors are 1 and its terms 0 (ct * lt = lt for ct = 1,
+ *  scale * (1 + 0) / s = scale / s), so the same bits. */
+// @ts-ignore: decorator
+@inline function ce_index_group4_plain(g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, M: v128, scale: f64, tmp: usize): void {
+  const m01 = f64x2.promote_low_f32x4(M), m23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(M, M, 2, 3, 0, 1));
+  const l01 = f64x2.add(f64x2.sub(m01, v128.load(tmp + TMP_GROUP_XT)), v128.load(tmp + TMP_GROUP_LOGS));
+  const l23 = f64x2.add(f64x2.sub(m23, v128.load(tmp + TMP_GROUP_XT, 16)), v128.load(tmp + TMP_GROUP_LOGS, 16));
+  v128.store(loss, l01);
+  v128.store(loss, l23, 16);
+  if (lossT) v128.store(lossT, v128.shuffle<f32>(f32x4.demote_f64x2_zero(l01), f32x4.demote_f64x2_zero(l23), 0, 1, 4, 5));
+  if (!g) return;
+  const vsc = f64x2.splat(scale);
+  const a = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(vsc, v128.load(tmp + TMP_GROUP_SUMS))),
+    f32x4.demote_f64x2_zero(f64x2.div(vsc, v128.load(tmp + TMP_GROUP_SUMS, 16))), 0, 1, 4, 5);
+  const b = <f32>(scale * 0.0); // ce_index_row's scale * epsC: -0 for a negative scale, which g * a - b turns into +0
+  short_vmulsubc<f32>(g, C, f32x4.extract_lane(a, 0), b);
+  short_vmulsubc<f32>(g + stride, C, f32x4.extract_lane(a, 1), b);
+  short_vmulsubc<f32>(g + 2 * stride, C, f32x4.extract_lane(a, 2), b);
+  short_vmulsubc<f32>(g + 3 * stride, C, f32x4.extract_lane(a, 3), b);
+  for (let k = 0; k < 4; k++) {
+    const pt = at<f32>(g + k * stride, load<i32>(labels + (<usize>k << 2)));
+    store<f32>(pt, <f32>(<f64>load<f32>(pt) - scale));
   }
 }
 

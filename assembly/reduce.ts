@@ -21,14 +21,17 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_AUX: usize = 16;
 // @ts-ignore: decorator
 @inline export const TMP_AUX2: usize = 24;
-/** The short-row groups of four (short_rows.ts) take the first 80 bytes instead: the four rows'
- *  exp-sums (f64), their x[t] (f64, cross_entropy.ts) and their maxima (f32). */
+/** The short-row groups of four (short_rows.ts) take the first 112 bytes instead: the four rows'
+ *  exp-sums (f64), their x[t] (f64, cross_entropy.ts), their maxima (f32) and the logs of their
+ *  exp-sums (f64). */
 // @ts-ignore: decorator
 @inline export const TMP_GROUP_SUMS: usize = 0;
 // @ts-ignore: decorator
 @inline export const TMP_GROUP_XT: usize = 32;
 // @ts-ignore: decorator
 @inline export const TMP_GROUP_MAX: usize = 64;
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_LOGS: usize = 80;
 
 /** max over the slice, and its min stored (as f64) at tmp + TMP_MIN; NaN elements are passed over (a NaN still
  *  poisons the row through the exp-sum that follows, which is where the caller gets its NaN).

@@ -13,7 +13,7 @@
 
 import { LANES, vhmax, vhsum } from './simd';
 import { vexp } from './exp';
-import { TMP_GROUP_SUMS, TMP_GROUP_MAX } from './reduce';
+import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
 
 /** Whether a row of C elements of T takes the short-row passes. */
 // @ts-ignore: decorator
@@ -99,6 +99,17 @@ import { TMP_GROUP_SUMS, TMP_GROUP_MAX } from './reduce';
  *  of their own, called once per four rows, rather than the passes inlined at every call site. */
 export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, true, tmp); }
 export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, 0, stride, C, false, tmp); }
+
+/** The logs of the four exp-sums a short_group4_* call left in tmp, stored at tmp + TMP_GROUP_LOGS.
+ *  (Four calls of Math.log: a vector log (fdlibm's, with its division) had a longer dependency
+ *  chain than the four calls, and made a row alone slower; a row alone must take the same log.) */
+// @ts-ignore: decorator
+@inline export function short_group4_logs(tmp: usize): void {
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS)));
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 8)), 8);
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 16)), 16);
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 24)), 24);
+}
 
 /** vhsum<f32> of a and of b, as the two lanes of an f64x2: (a0 + a1) + (a2 + a3) in f64. */
 // @ts-ignore: decorator

@@ -64,23 +64,56 @@ describe.each(BACKENDS)('%s build', (backend) => {
           { ignoreIndex: -1 },
           { zLoss: 1e-3, weight, ignoreIndex: -1 },
         ];
-        for (const extra of variants) {
-          const opts = { classes: C, reduction: 'none' as const, gradOutput: upstream, ...extra };
-          if (!('ignoreIndex' in extra)) labels[rows - 1] = 0;
-          const all = api.crossEntropyWithGrad(x, labels, opts);
-          const lossOnly = api.crossEntropy(x, labels, opts);
-          sameBits(lossOnly, all.loss, `loss-only C=${C} rows=${rows}`);
-          for (let r = 0; r < rows; r++) {
-            const one = api.crossEntropyWithGrad(x.subarray(r * C, (r + 1) * C), labels.subarray(r, r + 1), { ...opts, gradOutput: upstream.subarray(r, r + 1) });
-            sameBits(all.loss.subarray(r, r + 1), one.loss, `loss C=${C} rows=${rows} row ${r} ${JSON.stringify(Object.keys(extra))}`);
-            sameBits(all.grad.subarray(r * C, (r + 1) * C), one.grad, `grad C=${C} rows=${rows} row ${r}`);
+        // A per-sample upstream gradient, none, or one number for every row with 'sum' (the
+        // groups without weights, z-loss or an ignored row then take their losses and gradient
+        // scales in vectors; a negative number turns the gradient's zeros into -0 there).
+        const upstreams: ({ reduction: 'none'; gradOutput?: Float32Array } | { reduction: 'sum'; gradOutput: number })[] = [
+          { reduction: 'none', gradOutput: upstream },
+          { reduction: 'none' },
+          { reduction: 'sum', gradOutput: 1.5 },
+          { reduction: 'sum', gradOutput: -0.75 },
+        ];
+        for (const extra of variants)
+          for (const up of upstreams) {
+            const opts = { classes: C, ...up, ...extra };
+            if (!('ignoreIndex' in extra)) labels[rows - 1] = 0;
+            const all = api.crossEntropyWithGrad(x, labels, opts);
+            const lossOnly = api.crossEntropy(x, labels, opts);
+            sameBits(typeof lossOnly === 'number' ? [lossOnly] : lossOnly, typeof all.loss === 'number' ? [all.loss] : all.loss, `loss-only C=${C} rows=${rows}`);
+            for (let r = 0; r < rows; r++) {
+              const one = api.crossEntropyWithGrad(x.subarray(r * C, (r + 1) * C), labels.subarray(r, r + 1),
+                { ...opts, gradOutput: up.gradOutput instanceof Float32Array ? up.gradOutput.subarray(r, r + 1) : up.gradOutput });
+              const what = `C=${C} rows=${rows} row ${r} ${JSON.stringify(Object.keys(extra))} ${up.reduction} ${up.gradOutput}`;
+              if (typeof all.loss !== 'number') sameBits(all.loss.subarray(r, r + 1), one.loss as Float32Array, `loss ${what}`);
+              sameBits(all.grad.subarray(r * C, (r + 1) * C), one.grad, `grad ${what}`);
+            }
+            const ref = crossEntropy64(x, labels, { outer: rows, C, inner: 1 }, false, opts);
+            const loss = typeof all.loss === 'number' ? [all.loss] : all.loss, refLoss = typeof ref.loss === 'number' ? [ref.loss] : ref.loss;
+            expect(maxErrRatio(loss, refLoss, 1e-6, 1e-5), `loss C=${C}`).toBeLessThanOrEqual(1);
+            // (the gradient's absolute error scales with the upstream gradient)
+            const atol = 1e-7 * (typeof up.gradOutput === 'number' ? Math.abs(up.gradOutput) : 1);
+            expect(maxErrRatio(all.grad, ref.grad, atol, 1e-5), `grad C=${C}`).toBeLessThanOrEqual(1);
+            checked++;
           }
-          const ref = crossEntropy64(x, labels, { outer: rows, C, inner: 1 }, false, { ...opts, gradOutput: upstream });
-          expect(maxErrRatio(all.loss, ref.loss as Float64Array, 1e-6, 1e-5), `loss C=${C}`).toBeLessThanOrEqual(1);
-          expect(maxErrRatio(all.grad, ref.grad, 1e-7, 1e-5), `grad C=${C}`).toBeLessThanOrEqual(1);
-          checked++;
-        }
       }
-    expect(checked).toBe(WIDTHS.length * ROWS.length * 4);
+    expect(checked).toBe(WIDTHS.length * ROWS.length * 4 * 4);
+  });
+  it('the logs of the exp-sums at their edges: a sum of exactly 1 gives 0, a NaN row NaN, in groups and alone', () => {
+    use(backend);
+    const C = 10, rows = 9;
+    const x = new Float32Array(rows * C).fill(-Infinity);
+    for (let r = 0; r < rows; r++) x[r * C + (r % C)] = r * 7 - 20; // one finite class per row: sum exp = 1
+    x.fill(Number.NaN, 5 * C, 5 * C + 2); // row 5 holds NaN
+    const labels = Int32Array.from({ length: rows }, (_, r) => r % C);
+    const loss = api.crossEntropy(x, labels, { classes: C, reduction: 'none' });
+    const lp = api.logSoftmax(x, { classes: C });
+    for (let r = 0; r < rows; r++) {
+      if (r === 5) {
+        expect(loss[r], 'NaN row').toBeNaN();
+        continue;
+      }
+      expect(Object.is(loss[r], 0), `loss row ${r} = ${loss[r]}`).toBe(true);
+      expect(Object.is(lp[r * C + (r % C)], 0), `logSoftmax row ${r}`).toBe(true);
+    }
   });
 });
