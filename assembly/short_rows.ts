@@ -9,7 +9,8 @@
 // before anything is stored, so y may be x. Each element goes through the same operations as in
 // the general passes (the same x - max, the same vexp), so the exp values are bit-identical; only
 // the order in which the sum adds them differs. Rows also go four at a time (short_group4_store,
-// short_group4_sum), with the same bits as one at a time.
+// short_group4_sum), with the same bits as one at a time. The backward passes' sums (short_vsum,
+// short_group4_rsum) and writes take the same shape.
 
 import { LANES, vhmax, vhsum } from './simd';
 import { vexp } from './exp';
@@ -64,9 +65,55 @@ import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
   }
   const e = vexp<T>(last);
   if (keep) v128.store(y + end, e);
-  // Lanes of the last vector below o were counted by the loop (o - end of them, 0..LANES-1).
-  const counted = <i32>(o - end) >> alignof<T>();
-  return v128.add<T>(sum, v128.and(e, i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1))));
+  return v128.add<T>(sum, v128.and(e, uncounted_lanes(<i32>(o - end) >> alignof<T>())));
+}
+
+/** The mask of the lanes of a short row's last vector that the vectors before it did not count:
+ *  its lowest `counted` lanes (0..LANES-1) repeat elements the loop already took. */
+// @ts-ignore: decorator
+@inline function uncounted_lanes(counted: i32): v128 {
+  return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1));
+}
+
+/** The lanes of sum(x * y) (`dot`) or of sum(x) over a short f32 row, before the horizontal step:
+ *  the sums of the backward passes. */
+// @ts-ignore: decorator
+@inline export function short_vsum(x: usize, y: usize, C: i32, dot: bool): v128 {
+  const end = last_offset<f32>(C);
+  let acc = f32x4.splat(0);
+  let o: usize = 0;
+  for (; o < end; o += 16) acc = f32x4.add(acc, dot ? f32x4.mul(v128.load(x + o), v128.load(y + o)) : v128.load(x + o));
+  const last = dot ? f32x4.mul(v128.load(x + end), v128.load(y + end)) : v128.load(x + end);
+  return f32x4.add(acc, v128.and(last, uncounted_lanes(<i32>(o - end) >> 2)));
+}
+
+/** short_vsum of four rows (row r at x + r * stride, y + r * stride), each summed in f64 as
+ *  vhsum<f32> sums one and rounded to f32: lane r holds row r's. */
+// @ts-ignore: decorator
+@inline export function short_group4_rsum(x: usize, y: usize, stride: usize, C: i32, dot: bool): v128 {
+  const s0 = short_vsum(x, y, C, dot), s1 = short_vsum(x + stride, y + stride, C, dot);
+  const s2 = short_vsum(x + 2 * stride, y + 2 * stride, C, dot), s3 = short_vsum(x + 3 * stride, y + 3 * stride, C, dot);
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(vhsum_pair(s0, s1)), f32x4.demote_f64x2_zero(vhsum_pair(s2, s3)), 0, 1, 4, 5);
+}
+
+/** dx = y * (g - d) over a short f32 row (softmax's backward write; dx may be y or g). */
+// @ts-ignore: decorator
+@inline export function short_softmax_backward_row(y: usize, g: usize, dx: usize, C: i32, d: f32): void {
+  const vd = f32x4.splat(d);
+  const end = last_offset<f32>(C);
+  const ly = v128.load(y + end), lg = v128.load(g + end);
+  for (let o: usize = 0; o < end; o += 16) v128.store(dx + o, f32x4.mul(v128.load(y + o), f32x4.sub(v128.load(g + o), vd)));
+  v128.store(dx + end, f32x4.mul(ly, f32x4.sub(lg, vd)));
+}
+
+/** dx = g - exp(y) * s over a short f32 row (log-softmax's backward write; dx may be y or g). */
+// @ts-ignore: decorator
+@inline export function short_log_softmax_backward_row(y: usize, g: usize, dx: usize, C: i32, s: f32): void {
+  const vs = f32x4.splat(s);
+  const end = last_offset<f32>(C);
+  const ly = v128.load(y + end), lg = v128.load(g + end);
+  for (let o: usize = 0; o < end; o += 16) v128.store(dx + o, f32x4.sub(v128.load(g + o), f32x4.mul(vexp<f32>(v128.load(y + o)), vs)));
+  v128.store(dx + end, f32x4.sub(lg, f32x4.mul(vexp<f32>(ly), vs)));
 }
 
 /** Four short f32 rows at once (row r at x + r * stride, and at y + r * stride for `keep`): the

@@ -4,10 +4,11 @@
 // `tmp` is TMP_BYTES of the caller's scratch where one pass of a row leaves its second result
 // for the next (see TMP_MIN in reduce.ts).
 
-import { LANES, at } from './simd';
+import { LANES, at, vhsum } from './simd';
 import { vexp, sexp } from './exp';
 import { TMP_GROUP_SUMS, rmax, raddexpminusmax, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale, short_vsubsub, short_group4_store, short_group4_sum } from './short_rows';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
+  short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
 export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
@@ -108,7 +109,25 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
  *  +Infinity, NaN if the row holds a NaN. */
 export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  if (ASC_FEATURE_SIMD && is_short_row<T>(C)) {
+    // Four rows at a time, then one at a time (short_group4_sum: the same bits either way).
+    for (; r <= rows - 4; r += 4) {
+      const M = short_group4_sum(x, stride, C, tmp);
+      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), load<f64>(tmp + TMP_GROUP_SUMS)));
+      store<T>(at<T>(out, r + 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), load<f64>(tmp + TMP_GROUP_SUMS, 8)));
+      store<T>(at<T>(out, r + 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), load<f64>(tmp + TMP_GROUP_SUMS, 16)));
+      store<T>(at<T>(out, r + 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), load<f64>(tmp + TMP_GROUP_SUMS, 24)));
+      x += 4 * stride;
+    }
+    for (; r < rows; r++) {
+      const m = short_rmax<T>(x, C);
+      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, short_raddexpminusmax<T>(x, 0, C, m, false)));
+      x += stride;
+    }
+    return;
+  }
+  for (; r < rows; r++) {
     const m = rmax<T>(x, C, tmp);
     let v: T;
     if (isFinite<T>(m)) {
@@ -123,9 +142,20 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
   }
 }
 
+/** logsumexp of a short row from its max m and exp-sum s, with the infinite maxima of
+ *  logsumexp_rows. */
+// @ts-ignore: decorator
+@inline function short_logsumexp<T>(x: usize, C: i32, m: T, s: f64): T {
+  return isFinite<T>(m) ? <T>(<f64>m + Math.log(s)) : rhasnan<T>(x, C) ? <T>NaN : m;
+}
+
 /** dx = y * (g - sum(g * y)) per row: the vector-Jacobian product of softmax. */
 export function softmax_backward_rows<T>(y: usize, g: usize, dx: usize, rows: i32, C: i32): void {
   const stride = <usize>C << alignof<T>();
+  if (ASC_FEATURE_SIMD && is_short_row<T>(C)) {
+    short_backward_rows(y, g, dx, rows, C, true);
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const d = <T>rdot<T>(g, y, C);
     let i = 0;
@@ -149,6 +179,10 @@ export function softmax_backward_rows<T>(y: usize, g: usize, dx: usize, rows: i3
 /** dx = g - exp(y) * sum(g) per row: the vector-Jacobian product of log_softmax. */
 export function log_softmax_backward_rows<T>(y: usize, g: usize, dx: usize, rows: i32, C: i32): void {
   const stride = <usize>C << alignof<T>();
+  if (ASC_FEATURE_SIMD && is_short_row<T>(C)) {
+    short_backward_rows(y, g, dx, rows, C, false);
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     const s = <T>rsum<T>(g, C);
     let i = 0;
@@ -163,6 +197,35 @@ export function log_softmax_backward_rows<T>(y: usize, g: usize, dx: usize, rows
     for (; i < C; i++) {
       store<T>(at<T>(dx, i), load<T>(at<T>(g, i)) - sexp<T>(load<T>(at<T>(y, i))) * s);
     }
+    y += stride;
+    g += stride;
+    dx += stride;
+  }
+}
+
+/** The backward passes over short f32 rows (`soft`: softmax's, dx = y * (g - sum(g * y)); else
+ *  log-softmax's, dx = g - exp(y) * sum(g)): four rows' sums at a time, then the rest one by one,
+ *  each row's sum with the same bits either way. */
+// @ts-ignore: decorator
+@inline function short_backward_rows(y: usize, g: usize, dx: usize, rows: i32, C: i32, soft: bool): void {
+  const stride = <usize>C << 2;
+  let r = 0;
+  for (; r <= rows - 4; r += 4) {
+    let d = short_group4_rsum(g, y, stride, C, soft);
+    // The four writes as a loop (one copy of the row's code: the size budget), lane 0 of d each.
+    for (let k = 0; k < 4; k++) {
+      if (soft) short_softmax_backward_row(y, g, dx, C, f32x4.extract_lane(d, 0));
+      else short_log_softmax_backward_row(y, g, dx, C, f32x4.extract_lane(d, 0));
+      d = v128.shuffle<f32>(d, d, 1, 2, 3, 0);
+      y += stride;
+      g += stride;
+      dx += stride;
+    }
+  }
+  for (; r < rows; r++) {
+    const d = <f32>vhsum<f32>(short_vsum(g, y, C, soft));
+    if (soft) short_softmax_backward_row(y, g, dx, C, d);
+    else short_log_softmax_backward_row(y, g, dx, C, d);
     y += stride;
     g += stride;
     dx += stride;

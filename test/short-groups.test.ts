@@ -1,7 +1,7 @@
 // Rows of 4 to 16 float32 classes run four at a time in the SIMD builds (assembly/short_rows.ts,
 // short_group4_*: the max, exp and sum passes of four rows, their horizontal steps together).
 // Each row must come out with the bits it gets alone (a call of that one row), for softmax,
-// logSoftmax and cross-entropy with every option the grouped rows take (weights, ignored rows,
+// logSoftmax, logSumExp and cross-entropy with every option the grouped rows take (weights, ignored rows,
 // z-loss, per-sample upstream gradients, the loss-only kernel), and agree with the float64
 // reference. Row counts around the group of four leave 0 to 3 rows to the one-row passes.
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
 import { sameBits } from './helpers/compare.js';
 import { rng } from './helpers/random.js';
-import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
+import { crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, maxErrRatio, softmax64, softmaxBackward64 } from './helpers/reference.js';
 
 const WIDTHS = [3, 4, 5, 7, 8, 10, 12, 13, 16, 17];
 const ROWS = [4, 5, 7, 8, 13];
@@ -24,7 +24,7 @@ function logits(rows: number, C: number, rand: () => number, spread: number): Fl
 }
 
 describe.each(BACKENDS)('%s build', (backend) => {
-  it('softmax and logSoftmax: each row has the bits of the row alone, and the float64 values', () => {
+  it('softmax, logSoftmax and logSumExp: each row has the bits of the row alone, and the float64 values', () => {
     use(backend);
     const rand = rng(11);
     for (const C of WIDTHS)
@@ -34,8 +34,10 @@ describe.each(BACKENDS)('%s build', (backend) => {
           const d = { outer: rows, C, inner: 1 };
           const p = api.softmax(x, { classes: C });
           const lp = api.logSoftmax(x, { classes: C });
+          const lse = api.logSumExp(x, { classes: C });
           for (let r = 0; r < rows; r++) {
             const row = x.subarray(r * C, (r + 1) * C);
+            sameBits(lse.subarray(r, r + 1), api.logSumExp(row, { classes: C }), `logSumExp C=${C} rows=${rows} row ${r}`);
             sameBits(p.subarray(r * C, (r + 1) * C), api.softmax(row, { classes: C }), `softmax C=${C} rows=${rows} row ${r}`);
             sameBits(lp.subarray(r * C, (r + 1) * C), api.logSoftmax(row, { classes: C }), `logSoftmax C=${C} rows=${rows} row ${r}`);
           }
@@ -44,6 +46,7 @@ describe.each(BACKENDS)('%s build', (backend) => {
           const rtol = 1e-6 + 6e-8 * Math.max(35, spread);
           expect(maxErrRatio(p, softmax64(x, d), 1e-30, rtol), `softmax C=${C}`).toBeLessThanOrEqual(1);
           expect(maxErrRatio(lp, logSoftmax64(x, d), 1e-6, 1e-6), `logSoftmax C=${C}`).toBeLessThanOrEqual(1);
+          expect(maxErrRatio(lse, logSumExp64(x, d), 1e-6, 1e-6), `logSumExp C=${C}`).toBeLessThanOrEqual(1);
         }
   });
 
@@ -98,6 +101,66 @@ describe.each(BACKENDS)('%s build', (backend) => {
       }
     expect(checked).toBe(WIDTHS.length * ROWS.length * 4 * 4);
   });
+  it('softmaxBackward and logSoftmaxBackward: each row has the bits of the row alone, and the float64 values', () => {
+    use(backend);
+    const rand = rng(13);
+    for (const C of WIDTHS)
+      for (const rows of ROWS) {
+        const x = logits(rows, C, rand, 6);
+        const d = { outer: rows, C, inner: 1 };
+        const y = api.softmax(x, { classes: C });
+        const ly = api.logSoftmax(x, { classes: C });
+        const g = Float32Array.from({ length: rows * C }, () => rand() * 2 - 1);
+        const dx = api.softmaxBackward(y, g, { classes: C });
+        const ldx = api.logSoftmaxBackward(ly, g, { classes: C });
+        for (let r = 0; r < rows; r++) {
+          const s = (a: Float32Array) => a.subarray(r * C, (r + 1) * C);
+          sameBits(s(dx), api.softmaxBackward(s(y), s(g), { classes: C }), `softmaxBackward C=${C} rows=${rows} row ${r}`);
+          sameBits(s(ldx), api.logSoftmaxBackward(s(ly), s(g), { classes: C }), `logSoftmaxBackward C=${C} rows=${rows} row ${r}`);
+        }
+        // Against the float64 backward of the same float32 y and g: the sum over a row of up to 16
+        // terms rounds in float32 (a few ulp of the sum of |g * y|, or of |g|), and exp(y) is
+        // float32's.
+        expect(maxErrRatio(dx, softmaxBackward64(y, g, d), 1e-6, 1e-5), `softmaxBackward C=${C}`).toBeLessThanOrEqual(1);
+        expect(maxErrRatio(ldx, logSoftmaxBackward64(ly, g, d), 1e-5, 1e-5), `logSoftmaxBackward C=${C}`).toBeLessThanOrEqual(1);
+      }
+  });
+
+  it('backward in place: the result may be written over y or over gradOutput', () => {
+    use(backend);
+    const rand = rng(14);
+    for (const C of [5, 10, 13]) {
+      const rows = 6;
+      const y = api.softmax(logits(rows, C, rand, 4), { classes: C });
+      const g = Float32Array.from({ length: rows * C }, () => rand() * 2 - 1);
+      const want = api.softmaxBackward(y, g, { classes: C });
+      sameBits(api.softmaxBackward(y, g.slice(), { classes: C, into: y.slice() }), want, `into a copy C=${C}`);
+      const g2 = g.slice();
+      sameBits(api.softmaxBackward(y, g2, { classes: C, into: g2 }), want, `into gradOutput C=${C}`);
+      const y2 = y.slice();
+      sameBits(api.softmaxBackward(y2, g, { classes: C, into: y2 }), want, `into y C=${C}`);
+    }
+  });
+
+  it('logSumExp of rows with infinite maxima, in groups and alone (torch.logsumexp)', () => {
+    use(backend);
+    const C = 10;
+    const rows: number[][] = [
+      Array(C).fill(-Infinity), // -Infinity
+      [Infinity, ...Array(C - 1).fill(1)], // +Infinity
+      [Infinity, Number.NaN, ...Array(C - 2).fill(1)], // NaN
+      [-Infinity, Number.NaN, ...Array(C - 2).fill(-Infinity)], // NaN
+      [Infinity, -Infinity, ...Array(C - 2).fill(0)], // +Infinity
+    ];
+    const want = [-Infinity, Infinity, NaN, NaN, Infinity];
+    const x = Float32Array.from(rows.flat());
+    const all = api.logSumExp(x, { classes: C });
+    for (let r = 0; r < rows.length; r++) {
+      expect(all[r], `row ${r}`).toBe(want[r]);
+      expect(api.logSumExp(x.subarray(r * C, (r + 1) * C), { classes: C })[0], `row ${r} alone`).toBe(want[r]);
+    }
+  });
+
   it('the logs of the exp-sums at their edges: a sum of exactly 1 gives 0, a NaN row NaN, in groups and alone', () => {
     use(backend);
     const C = 10, rows = 9;
@@ -107,11 +170,14 @@ describe.each(BACKENDS)('%s build', (backend) => {
     const labels = Int32Array.from({ length: rows }, (_, r) => r % C);
     const loss = api.crossEntropy(x, labels, { classes: C, reduction: 'none' });
     const lp = api.logSoftmax(x, { classes: C });
+    const lse = api.logSumExp(x, { classes: C });
     for (let r = 0; r < rows; r++) {
       if (r === 5) {
         expect(loss[r], 'NaN row').toBeNaN();
+        expect(lse[r], 'NaN row').toBeNaN();
         continue;
       }
+      expect(lse[r], `logSumExp row ${r}`).toBe(r * 7 - 20);
       expect(Object.is(loss[r], 0), `loss row ${r} = ${loss[r]}`).toBe(true);
       expect(Object.is(lp[r * C + (r % C)], 0), `logSoftmax row ${r}`).toBe(true);
     }
