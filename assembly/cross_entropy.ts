@@ -20,7 +20,8 @@
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs } from './short_rows';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_vmulsubw, short_group4_store, short_group4_sum, short_group4_logs,
+  last_offset, uncounted_lanes } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-constants';
 
@@ -90,6 +91,40 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-con
   }
   store<f64>(tmp + TMP_AUX, d);
   return neumaier_result(nsum, ncomp);
+}
+
+/** ce_smooth_pass2 over a short f32 row (short_rows.ts: whole vectors, the last one moved back
+ *  to end at C, its lanes the loop already took masked out of the sums): the same terms, in lanes. */
+// @ts-ignore: decorator
+@inline function ce_smooth_short_pass2(x: usize, y: usize, C: i32, m: f32, w: usize, keep: bool, tmp: usize): f64 {
+  const vm = f32x4.splat(m), zero = f32x4.splat(0);
+  const end = last_offset<f32>(C);
+  const xl = f32x4.sub(v128.load(x + end), vm); // loaded before any store (y may be x)
+  let a = zero, d = zero;
+  let o: usize = 0;
+  for (; o < end; o += 16) {
+    const x0 = f32x4.sub(v128.load(x + o), vm);
+    const e0 = vexp<f32>(x0);
+    if (keep) v128.store(y + o, e0);
+    a = f32x4.add(a, e0);
+    d = f32x4.sub(d, ce_smooth_term(x0, w, o));
+  }
+  const el = vexp<f32>(xl);
+  if (keep) v128.store(y + end, el);
+  const fresh = uncounted_lanes(<i32>(o - end) >> 2);
+  a = f32x4.add(a, v128.and(el, fresh));
+  d = f32x4.sub(d, v128.and(ce_smooth_term(xl, w, end), fresh));
+  store<f64>(tmp + TMP_AUX, vhsum<f32>(d));
+  return vhsum<f32>(a);
+}
+
+/** w[c] * (x[c] - m) of the lanes at byte offset o (x0 = x - m), 0 where w[c] = 0 (see
+ *  ce_smooth_pass2); x0 itself without weights. */
+// @ts-ignore: decorator
+@inline function ce_smooth_term(x0: v128, w: usize, o: usize): v128 {
+  if (!w) return x0;
+  const w0 = v128.load(w + o);
+  return v128.and(f32x4.mul(w0, x0), f32x4.ne(w0, f32x4.splat(0)));
 }
 
 /** Pass 2 for probability targets: returns s = sum exp(x - m); stores
@@ -313,13 +348,13 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
                                  ignore: i32, hasIgnore: bool, scale: f64, scales: usize, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   const smooth = eps != 0;
-  const short = is_short_row<T>(C) && !smooth;
+  const short = is_short_row<T>(C);
   const epsC = eps / <f64>C;
   // Rows whose loss is (m - x[t]) + log(s) and gradient e * (scale / s) - scale at t: their groups
   // take those in vectors (ce_index_group4_plain).
   const plain = !w && zLoss == 0 && !scales;
   let r = 0;
-  if (ASC_FEATURE_SIMD && short) {
+  if (ASC_FEATURE_SIMD && short && !smooth) {
     // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
     for (; r <= rows - 4; r += 4) {
       // Each row's x[t] is read before the exp pass may overwrite x with e.
@@ -358,7 +393,12 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore); // read before pass 2, which may overwrite x with e
       if (ASC_FEATURE_SIMD && short) {
         m = short_rmax<T>(x, C);
-        s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+        if (smooth) {
+          s = g ? ce_smooth_short_pass2(x, g, C, <f32>m, w, true, tmp) : ce_smooth_short_pass2(x, 0, C, <f32>m, w, false, tmp);
+          d = load<f64>(tmp + TMP_AUX);
+        } else {
+          s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+        }
         logs = Math.log(s);
       } else if (smooth) {
         m = rmax<T>(x, C, tmp);
@@ -456,7 +496,8 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     // another class must not reach the gradient through 0 * w[c].
     const S = smooth ? (1 - eps) * wt + epsC * sumW : wt;
     const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
-    if (ASC_FEATURE_SIMD && short) short_vmulsubc<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC));
+    if (ASC_FEATURE_SIMD && short && smooth && w) short_vmulsubw(g, w, C, <f32>(sc * (S + zterm) / s), <f32>(sc * epsC));
+    else if (ASC_FEATURE_SIMD && short) short_vmulsubc<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC));
     else ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
     const pt = at<T>(g, t);
     store<T>(pt, <T>(<f64>load<T>(pt) - sc * (1 - eps) * wt));

@@ -24,7 +24,7 @@ import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
 
 /** Byte offset of the last vector of a row of C elements. */
 // @ts-ignore: decorator
-@inline function last_offset<T>(C: i32): usize {
+@inline export function last_offset<T>(C: i32): usize {
   return <usize>(C - LANES<T>()) << alignof<T>();
 }
 
@@ -71,7 +71,7 @@ import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
 /** The mask of the lanes of a short row's last vector that the vectors before it did not count:
  *  its lowest `counted` lanes (0..LANES-1) repeat elements the loop already took. */
 // @ts-ignore: decorator
-@inline function uncounted_lanes(counted: i32): v128 {
+@inline export function uncounted_lanes(counted: i32): v128 {
   return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1));
 }
 
@@ -175,6 +175,16 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
   const last = v128.load(g + end);
   for (let o: usize = 0; o < end; o += 16) v128.store(g + o, v128.sub<T>(v128.mul<T>(v128.load(g + o), va), vb));
   v128.store(g + end, v128.sub<T>(v128.mul<T>(last, va), vb));
+}
+
+/** g = g * a - b * w over a short f32 row, in place (the smoothed gradient with class weights w). */
+// @ts-ignore: decorator
+@inline export function short_vmulsubw(g: usize, w: usize, C: i32, a: f32, b: f32): void {
+  const va = f32x4.splat(a), vb = f32x4.splat(b);
+  const end = last_offset<f32>(C);
+  const gl = v128.load(g + end), wl = v128.load(w + end);
+  for (let o: usize = 0; o < end; o += 16) v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, v128.load(w + o))));
+  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, wl)));
 }
 
 /** y = x * a over a short row (y may be x). */

@@ -1,9 +1,10 @@
 // Rows of 4 to 16 float32 classes run four at a time in the SIMD builds (assembly/short_rows.ts,
 // short_group4_*: the max, exp and sum passes of four rows, their horizontal steps together).
 // Each row must come out with the bits it gets alone (a call of that one row), for softmax,
-// logSoftmax, logSumExp and cross-entropy with every option the grouped rows take (weights, ignored rows,
-// z-loss, per-sample upstream gradients, the loss-only kernel), and agree with the float64
-// reference. Row counts around the group of four leave 0 to 3 rows to the one-row passes.
+// logSoftmax, logSumExp, both backward passes and cross-entropy with every option the grouped rows
+// take (weights, ignored rows, z-loss, per-sample upstream gradients, the loss-only kernel; label
+// smoothing, whose short rows go one at a time), and agree with the float64 reference. Row counts
+// around the group of four leave 0 to 3 rows to the one-row passes.
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
@@ -61,11 +62,13 @@ describe.each(BACKENDS)('%s build', (backend) => {
         labels[rows - 1] = -1; // ignored (with ignoreIndex: -1 below)
         const weight = Array.from({ length: C }, () => 0.25 + rand());
         const upstream = Float32Array.from({ length: rows }, () => rand() * 2 - 0.5);
-        const variants: { weight?: number[]; ignoreIndex?: number; zLoss?: number }[] = [
+        const variants: { weight?: number[]; ignoreIndex?: number; zLoss?: number; labelSmoothing?: number }[] = [
           {},
           { weight },
           { ignoreIndex: -1 },
           { zLoss: 1e-3, weight, ignoreIndex: -1 },
+          { labelSmoothing: 0.1 },
+          { labelSmoothing: 0.2, weight, ignoreIndex: -1, zLoss: 1e-3 },
         ];
         // A per-sample upstream gradient, none, or one number for every row with 'sum' (the
         // groups without weights, z-loss or an ignored row then take their losses and gradient
@@ -99,7 +102,7 @@ describe.each(BACKENDS)('%s build', (backend) => {
             checked++;
           }
       }
-    expect(checked).toBe(WIDTHS.length * ROWS.length * 4 * 4);
+    expect(checked).toBe(WIDTHS.length * ROWS.length * 6 * 4);
   });
   it('softmaxBackward and logSoftmaxBackward: each row has the bits of the row alone, and the float64 values', () => {
     use(backend);
