@@ -127,6 +127,57 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-con
   return v128.and(f32x4.mul(w0, x0), f32x4.ne(w0, f32x4.splat(0)));
 }
 
+/** ce_prob_pass2 over a short f32 row (as ce_smooth_short_pass2: the last vector's lanes the loop
+ *  already took masked out of the three sums). */
+// @ts-ignore: decorator
+@inline function ce_prob_short_pass2(x: usize, q: usize, y: usize, C: i32, m: f32, w: usize,
+                                     keepScale: f32, smoothAdd: f32, keep: bool, tmp: usize): f64 {
+  const vm = f32x4.splat(m), vk = f32x4.splat(keepScale), va = f32x4.splat(smoothAdd), zero = f32x4.splat(0);
+  const end = last_offset<f32>(C);
+  const xl = f32x4.sub(v128.load(x + end), vm); // loaded before any store (y may be x)
+  let a = zero, d = zero, sq = zero;
+  let o: usize = 0;
+  for (; o < end; o += 16) {
+    const x0 = f32x4.sub(v128.load(x + o), vm);
+    const e0 = vexp<f32>(x0);
+    if (keep) v128.store(y + o, e0);
+    a = f32x4.add(a, e0);
+    const q0 = ce_prob_weights(q, w, o, vk, va);
+    sq = f32x4.add(sq, q0);
+    d = f32x4.sub(d, v128.and(f32x4.mul(q0, x0), f32x4.ne(q0, zero)));
+  }
+  const el = vexp<f32>(xl);
+  if (keep) v128.store(y + end, el);
+  const fresh = uncounted_lanes(<i32>(o - end) >> 2);
+  const ql = v128.and(ce_prob_weights(q, w, end, vk, va), fresh);
+  a = f32x4.add(a, v128.and(el, fresh));
+  sq = f32x4.add(sq, ql);
+  d = f32x4.sub(d, v128.and(f32x4.mul(ql, xl), f32x4.ne(ql, zero)));
+  store<f64>(tmp + TMP_AUX, vhsum<f32>(d));
+  store<f64>(tmp + TMP_AUX2, vhsum<f32>(sq));
+  return vhsum<f32>(a);
+}
+
+/** wq = w * (q * keepScale + smoothAdd) of the f32 lanes at byte offset o (the smoothed,
+ *  weighted target of ce_prob_pass2). */
+// @ts-ignore: decorator
+@inline function ce_prob_weights(q: usize, w: usize, o: usize, vk: v128, va: v128): v128 {
+  const q0 = f32x4.add(f32x4.mul(v128.load(q + o), vk), va);
+  return w ? f32x4.mul(q0, v128.load(w + o)) : q0;
+}
+
+/** ce_prob_grad_pass3 over a short f32 row: g = g * a - b * wq, in place. */
+// @ts-ignore: decorator
+@inline function ce_prob_short_grad(g: usize, q: usize, C: i32, a: f32, b: f32, w: usize, k: f32, c: f32): void {
+  const va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k), vc = f32x4.splat(c);
+  const end = last_offset<f32>(C);
+  const gl = v128.load(g + end);
+  for (let o: usize = 0; o < end; o += 16) {
+    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_prob_weights(q, w, o, vk, vc))));
+  }
+  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_prob_weights(q, w, end, vk, vc))));
+}
+
 /** Pass 2 for probability targets: returns s = sum exp(x - m); stores
  *  sum_c wq[c] * (m - x[c]) at tmp + TMP_AUX and sum_c wq[c] at tmp + TMP_AUX2, where
  *  wq[c] = w[c] * (q[c] * (1 - eps) + eps / C). A class with wq[c] = 0 adds exactly 0 even when
@@ -509,9 +560,16 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
                                 w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   const k = <T>(1 - eps), c = <T>(eps / <f64>C);
+  const short = is_short_row<T>(C);
   for (let r = 0; r < rows; r++) {
-    const m = rmax<T>(x, C, tmp);
-    const s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true, tmp) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false, tmp);
+    let m: T, s: f64;
+    if (ASC_FEATURE_SIMD && short) {
+      m = short_rmax<T>(x, C);
+      s = g ? ce_prob_short_pass2(x, q, g, C, <f32>m, w, <f32>k, <f32>c, true, tmp) : ce_prob_short_pass2(x, q, 0, C, <f32>m, w, <f32>k, <f32>c, false, tmp);
+    } else {
+      m = rmax<T>(x, C, tmp);
+      s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true, tmp) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false, tmp);
+    }
     const d = load<f64>(tmp + TMP_AUX), S = load<f64>(tmp + TMP_AUX2);
     const logs = Math.log(s);
     // sum_c wq[c] * (lse - x[c]) = sum_c wq[c] * (m - x[c]) + log(s) * sum_c wq[c]
@@ -523,7 +581,8 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
     if (g) {
       const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
       const zterm = zLoss != 0 ? 2 * zLoss * lse : 0.0;
-      ce_prob_grad_pass3<T>(g, q, C, <T>(sc * (S + zterm) / s), <T>sc, w, k, c);
+      if (ASC_FEATURE_SIMD && short) ce_prob_short_grad(g, q, C, <f32>(sc * (S + zterm) / s), <f32>sc, w, <f32>k, <f32>c);
+      else ce_prob_grad_pass3<T>(g, q, C, <T>(sc * (S + zterm) / s), <T>sc, w, k, c);
       g += stride;
     }
     x += stride;

@@ -104,6 +104,35 @@ describe.each(BACKENDS)('%s build', (backend) => {
       }
     expect(checked).toBe(WIDTHS.length * ROWS.length * 6 * 4);
   });
+  it('crossEntropyWithGrad with probability targets: each row the bits of the row alone, and the float64 values', () => {
+    use(backend);
+    const rand = rng(15);
+    for (const C of WIDTHS)
+      for (const rows of ROWS) {
+        const x = logits(rows, C, rand, 20);
+        const q = new Float32Array(rows * C);
+        for (let r = 0; r < rows; r++) {
+          let t = 0;
+          for (let c = 0; c < C; c++) t += q[r * C + c] = rand() < 0.3 ? 0 : rand(); // zeros: a masked class must add 0
+          for (let c = 0; c < C; c++) q[r * C + c] = t > 0 ? q[r * C + c]! / t : 1 / C;
+        }
+        const weight = Array.from({ length: C }, () => 0.25 + rand());
+        for (const extra of [{}, { weight }, { labelSmoothing: 0.15, weight, zLoss: 1e-3 }]) {
+          const opts = { classes: C, reduction: 'none' as const, ...extra };
+          const all = api.crossEntropyWithGrad(x, q, opts);
+          sameBits(api.crossEntropy(x, q, opts), all.loss, `loss-only C=${C} rows=${rows}`);
+          for (let r = 0; r < rows; r++) {
+            const one = api.crossEntropyWithGrad(x.subarray(r * C, (r + 1) * C), q.subarray(r * C, (r + 1) * C), opts);
+            sameBits(all.loss.subarray(r, r + 1), one.loss, `loss C=${C} rows=${rows} row ${r}`);
+            sameBits(all.grad.subarray(r * C, (r + 1) * C), one.grad, `grad C=${C} rows=${rows} row ${r}`);
+          }
+          const ref = crossEntropy64(x, q, { outer: rows, C, inner: 1 }, true, opts);
+          expect(maxErrRatio(all.loss, ref.loss as Float64Array, 1e-6, 1e-5), `loss C=${C}`).toBeLessThanOrEqual(1);
+          expect(maxErrRatio(all.grad, ref.grad, 1e-7, 1e-5), `grad C=${C}`).toBeLessThanOrEqual(1);
+        }
+      }
+  });
+
   it('softmaxBackward and logSoftmaxBackward: each row has the bits of the row alone, and the float64 values', () => {
     use(backend);
     const rand = rng(13);
