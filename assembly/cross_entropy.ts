@@ -93,45 +93,15 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-con
   return neumaier_result(nsum, ncomp);
 }
 
-/** ce_smooth_pass2 over a short f32 row (short_rows.ts: whole vectors, the last one moved back
- *  to end at C, its lanes the loop already took masked out of the sums): the same terms, in lanes. */
+/** Pass 2 over a short f32 row (short_rows.ts: whole vectors, the last one moved back to end at C,
+ *  its lanes the loop already took masked out of the sums), for ce_smooth_pass2 (`prob` false:
+ *  the term weights are the class weights w, or 1) and for ce_prob_pass2 (`prob`: the weighted
+ *  smoothed targets wq, whose sum it also stores at tmp + TMP_AUX2). The same terms as those, in
+ *  lanes: returns sum exp(x - m) and stores -sum weight * (x - m) (0 where a weight is 0) at
+ *  tmp + TMP_AUX. */
 // @ts-ignore: decorator
-@inline function ce_smooth_short_pass2(x: usize, y: usize, C: i32, m: f32, w: usize, keep: bool, tmp: usize): f64 {
-  const vm = f32x4.splat(m), zero = f32x4.splat(0);
-  const end = last_offset<f32>(C);
-  const xl = f32x4.sub(v128.load(x + end), vm); // loaded before any store (y may be x)
-  let a = zero, d = zero;
-  let o: usize = 0;
-  for (; o < end; o += 16) {
-    const x0 = f32x4.sub(v128.load(x + o), vm);
-    const e0 = vexp<f32>(x0);
-    if (keep) v128.store(y + o, e0);
-    a = f32x4.add(a, e0);
-    d = f32x4.sub(d, ce_smooth_term(x0, w, o));
-  }
-  const el = vexp<f32>(xl);
-  if (keep) v128.store(y + end, el);
-  const fresh = uncounted_lanes(<i32>(o - end) >> 2);
-  a = f32x4.add(a, v128.and(el, fresh));
-  d = f32x4.sub(d, v128.and(ce_smooth_term(xl, w, end), fresh));
-  store<f64>(tmp + TMP_AUX, vhsum<f32>(d));
-  return vhsum<f32>(a);
-}
-
-/** w[c] * (x[c] - m) of the lanes at byte offset o (x0 = x - m), 0 where w[c] = 0 (see
- *  ce_smooth_pass2); x0 itself without weights. */
-// @ts-ignore: decorator
-@inline function ce_smooth_term(x0: v128, w: usize, o: usize): v128 {
-  if (!w) return x0;
-  const w0 = v128.load(w + o);
-  return v128.and(f32x4.mul(w0, x0), f32x4.ne(w0, f32x4.splat(0)));
-}
-
-/** ce_prob_pass2 over a short f32 row (as ce_smooth_short_pass2: the last vector's lanes the loop
- *  already took masked out of the three sums). */
-// @ts-ignore: decorator
-@inline function ce_prob_short_pass2(x: usize, q: usize, y: usize, C: i32, m: f32, w: usize,
-                                     keepScale: f32, smoothAdd: f32, keep: bool, tmp: usize): f64 {
+@inline function ce_short_pass2(x: usize, q: usize, y: usize, C: i32, m: f32, w: usize, keepScale: f32, smoothAdd: f32,
+                                prob: bool, keep: bool, tmp: usize): f64 {
   const vm = f32x4.splat(m), vk = f32x4.splat(keepScale), va = f32x4.splat(smoothAdd), zero = f32x4.splat(0);
   const end = last_offset<f32>(C);
   const xl = f32x4.sub(v128.load(x + end), vm); // loaded before any store (y may be x)
@@ -142,28 +112,37 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-con
     const e0 = vexp<f32>(x0);
     if (keep) v128.store(y + o, e0);
     a = f32x4.add(a, e0);
-    const q0 = ce_prob_weights(q, w, o, vk, va);
-    sq = f32x4.add(sq, q0);
-    d = f32x4.sub(d, v128.and(f32x4.mul(q0, x0), f32x4.ne(q0, zero)));
+    const q0 = ce_short_term_weights(q, w, o, vk, va, prob);
+    if (prob) sq = f32x4.add(sq, q0);
+    d = f32x4.sub(d, ce_short_term(q0, x0, w, prob));
   }
   const el = vexp<f32>(xl);
   if (keep) v128.store(y + end, el);
   const fresh = uncounted_lanes(<i32>(o - end) >> 2);
-  const ql = v128.and(ce_prob_weights(q, w, end, vk, va), fresh);
+  const ql = v128.and(ce_short_term_weights(q, w, end, vk, va, prob), fresh);
   a = f32x4.add(a, v128.and(el, fresh));
-  sq = f32x4.add(sq, ql);
-  d = f32x4.sub(d, v128.and(f32x4.mul(ql, xl), f32x4.ne(ql, zero)));
+  if (prob) sq = f32x4.add(sq, ql);
+  d = f32x4.sub(d, v128.and(ce_short_term(ql, xl, w, prob), fresh));
   store<f64>(tmp + TMP_AUX, vhsum<f32>(d));
-  store<f64>(tmp + TMP_AUX2, vhsum<f32>(sq));
+  if (prob) store<f64>(tmp + TMP_AUX2, vhsum<f32>(sq));
   return vhsum<f32>(a);
 }
 
-/** wq = w * (q * keepScale + smoothAdd) of the f32 lanes at byte offset o (the smoothed,
- *  weighted target of ce_prob_pass2). */
+/** The term weights of ce_short_pass2 at byte offset o: wq = w * (q * keepScale + smoothAdd) of
+ *  the f32 lanes (`prob`), else the class weights (unused without them). */
 // @ts-ignore: decorator
-@inline function ce_prob_weights(q: usize, w: usize, o: usize, vk: v128, va: v128): v128 {
+@inline function ce_short_term_weights(q: usize, w: usize, o: usize, vk: v128, va: v128, prob: bool): v128 {
+  if (!prob) return w ? v128.load(w + o) : f32x4.splat(1);
   const q0 = f32x4.add(f32x4.mul(v128.load(q + o), vk), va);
   return w ? f32x4.mul(q0, v128.load(w + o)) : q0;
+}
+
+/** weight * (x - m) for ce_short_pass2, 0 where the weight is 0 (its target mass is 0, also when
+ *  x = -Infinity, where 0 * Infinity would be NaN); x - m itself for smoothing without weights. */
+// @ts-ignore: decorator
+@inline function ce_short_term(q0: v128, x0: v128, w: usize, prob: bool): v128 {
+  if (!prob && !w) return x0;
+  return v128.and(f32x4.mul(q0, x0), f32x4.ne(q0, f32x4.splat(0)));
 }
 
 /** ce_prob_grad_pass3 over a short f32 row: g = g * a - b * wq, in place. */
@@ -173,9 +152,9 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-con
   const end = last_offset<f32>(C);
   const gl = v128.load(g + end);
   for (let o: usize = 0; o < end; o += 16) {
-    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_prob_weights(q, w, o, vk, vc))));
+    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_short_term_weights(q, w, o, vk, vc, true))));
   }
-  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_prob_weights(q, w, end, vk, vc))));
+  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_short_term_weights(q, w, end, vk, vc, true))));
 }
 
 /** Pass 2 for probability targets: returns s = sum exp(x - m); stores
@@ -445,7 +424,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (ASC_FEATURE_SIMD && short) {
         m = short_rmax<T>(x, C);
         if (smooth) {
-          s = g ? ce_smooth_short_pass2(x, g, C, <f32>m, w, true, tmp) : ce_smooth_short_pass2(x, 0, C, <f32>m, w, false, tmp);
+          s = g ? ce_short_pass2(x, 0, g, C, <f32>m, w, 0, 0, false, true, tmp) : ce_short_pass2(x, 0, 0, C, <f32>m, w, 0, 0, false, false, tmp);
           d = load<f64>(tmp + TMP_AUX);
         } else {
           s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
@@ -565,7 +544,7 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
     let m: T, s: f64;
     if (ASC_FEATURE_SIMD && short) {
       m = short_rmax<T>(x, C);
-      s = g ? ce_prob_short_pass2(x, q, g, C, <f32>m, w, <f32>k, <f32>c, true, tmp) : ce_prob_short_pass2(x, q, 0, C, <f32>m, w, <f32>k, <f32>c, false, tmp);
+      s = g ? ce_short_pass2(x, q, g, C, <f32>m, w, <f32>k, <f32>c, true, true, tmp) : ce_short_pass2(x, q, 0, C, <f32>m, w, <f32>k, <f32>c, true, false, tmp);
     } else {
       m = rmax<T>(x, C, tmp);
       s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true, tmp) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false, tmp);
