@@ -1,10 +1,11 @@
 // `npm run bench` entry point: a small launcher. On Node < 22 the relaxed-SIMD proposal is behind
 // --experimental-wasm-relaxed-simd, so without the flag only the scalar and simd builds could be
-// measured. This re-spawns node with the flag (and --expose-gc, so the harness can collect garbage
-// between tasks instead of inside them) and forwards the arguments, so all three builds are
-// measured in one run. On Node >= 22 (relaxed SIMD on by default) it runs the harness in-process.
+// measured. This re-spawns node with the flag and --expose-gc (so the harness can collect garbage
+// between tasks instead of inside them; on Node >= 22, where relaxed SIMD is on by default, only
+// the latter) and forwards the arguments, so all three builds are measured in one run.
 //
-//   npm run bench                 full run (~5-8 min), writes bench/results.{json,md} and bench/chart.svg
+//   npm run bench                 full run (~20 min), writes bench/results.{json,md} and bench/chart.svg
+//                                 on Node 24 (the README's figures), bench/results-node<major>.* elsewhere
 //   npm run bench -- --quick      < 2 min: shorter time budget per task, 4 shapes
 //   npm run bench -- --runs=3     three timing runs, each entry the run with the median rate (the
 //                                 issue's targets are medians of runs; ~3x the time)
@@ -26,9 +27,10 @@ ensurePeers();
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const major = Number(process.versions.node.split('.')[0]);
 
-if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
-  const flags = [...process.execArgv, RELAXED_FLAG];
-  if (!flags.includes('--expose-gc')) flags.push('--expose-gc');
+const missing = [...(major < 22 ? [RELAXED_FLAG] : []), '--expose-gc'].filter((f) => !process.execArgv.includes(f));
+
+if (missing.length > 0) {
+  const flags = [...process.execArgv, ...missing];
   const child = spawn(process.execPath, [...flags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
   });

@@ -11,7 +11,8 @@
 //    Workspace, and the baselines (naive JS, tfjs-wasm, onnxruntime-web, onnxruntime-node, plus the
 //    ORT scatter loss+grad graph). Each timed object is checked again before and after timing.
 // 4. Prints elements/s tables, ns per call at [1,10], the ratios of ours to every baseline and the
-//    issue's target ratios, and writes bench/results.json, bench/results.md and bench/chart.svg.
+//    issue's target ratios, and writes bench/results.json, bench/results.md and bench/chart.svg (on
+//    Node 24; on another Node, bench/results-node<major>.{json,md} and bench/chart-node<major>.svg).
 
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -26,6 +27,17 @@ import { evaluateTargets } from './targets.mjs';
 import { renderChart } from './chart.mjs';
 
 const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The Node major whose run writes bench/results.{json,md} and bench/chart.svg, the README's
+ *  primary figures (the Node people run; relaxed SIMD on by default). A run on another Node
+ *  writes the same files with its major in the name (results-node20.md, ...). */
+export const PRIMARY_NODE_MAJOR = 24;
+
+/** The results files' stem for the running Node: 'results' or 'results-node<major>'. */
+export function resultsStem() {
+  const major = Number(process.versions.node.split('.')[0]);
+  return major === PRIMARY_NODE_MAJOR ? 'results' : `results-node${major}`;
+}
 
 const gc = () => globalThis.gc?.();
 
@@ -151,10 +163,12 @@ export async function main(argv) {
       targets: targets.map(({ line, ...t }) => ({ ...t, line })),
       seconds: { total: totalSecs, timing: timingSecs },
     };
-    fs.writeFileSync(path.join(BENCH_DIR, 'results.json'), formatResults(results));
-    fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), md.join('\n') + '\n');
-    fs.writeFileSync(path.join(BENCH_DIR, 'chart.svg'), renderChart(results));
-    console.log(`wrote bench/results.json, bench/results.md, bench/chart.svg`);
+    const stem = resultsStem();
+    const chart = stem === 'results' ? 'chart.svg' : `chart${stem.slice('results'.length)}.svg`;
+    fs.writeFileSync(path.join(BENCH_DIR, `${stem}.json`), formatResults(results));
+    fs.writeFileSync(path.join(BENCH_DIR, `${stem}.md`), md.join('\n') + '\n');
+    fs.writeFileSync(path.join(BENCH_DIR, chart), renderChart(results));
+    console.log(`wrote bench/${stem}.json, bench/${stem}.md, bench/${chart}`);
   }
 }
 
