@@ -78,33 +78,57 @@ import { vmadd } from './simd';
 // @ts-ignore: decorator
 @inline const F64_C2: f64 = 0.5000000000000001;
 
+// The vector forms read their constants from static data (v128.load32/64_splat) rather than
+// splat literals: Node 24's wasm compiler (V8 13.6, Turboshaft) rematerializes a splat literal at
+// every use inside a loop, three instructions each, where a load stays one (the exp-sum pass ran
+// at ~0.55x of Node 20's speed; see the README's Node 24 section). Indices into the tables:
+// @ts-ignore: decorator
+@inline const LOG2E = 0, MINUS_LN2_HI = 1, MINUS_LN2_LO = 2, MINUS_LN2 = 3, MAGIC = 4, CUTOFF = 5, ONE = 6, C1 = 7; // Ck at C1 + k - 1
+const F32_CONSTS: usize = memory.data<f32>([F32_LOG2E, F32_MINUS_LN2_HI, F32_MINUS_LN2_LO, F32_MINUS_LN2, F32_MAGIC, F32_CUTOFF, 1.0,
+  F32_C1, F32_C2, F32_C3, F32_C4, F32_C5]);
+// (f64 has no one-constant ln2 (index 3 unused), and its C1 is exactly 1.)
+const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MINUS_LN2_LO, 0, F64_MAGIC, F64_CUTOFF, 1.0,
+  1.0, F64_C2, F64_C3, F64_C4, F64_C5, F64_C6, F64_C7, F64_C8, F64_C9, F64_C10, F64_C11]);
+
+/** splat(F32_CONSTS[i]). */
+// @ts-ignore: decorator
+@inline function kf32(i: i32): v128 {
+  return v128.load32_splat(F32_CONSTS + (<usize>i << 2));
+}
+
+/** splat(F64_CONSTS[i]). */
+// @ts-ignore: decorator
+@inline function kf64(i: i32): v128 {
+  return v128.load64_splat(F64_CONSTS + (<usize>i << 3));
+}
+
 /** exp of each lane of vx (vx <= 0 expected; see the header). `cutoff` = false skips the flush
  *  to 0 (2 of ~22 operations) for callers that know every lane is >= CUTOFF<T>(). */
 // @ts-ignore: decorator
 @inline export function vexp<T>(vx: v128, cutoff: bool = true): v128 {
   if (sizeof<T>() == 4) {
     // vexp_k with k = 0 (its magic bias is then F32_MAGIC): the same operations in the same order.
-    const vf = vexp_k(vx, f32x4.splat(F32_MAGIC));
-    return cutoff ? v128.andnot(vf, f32x4.lt(vx, f32x4.splat(F32_CUTOFF))) : vf;
+    const vf = vexp_k(vx, kf32(MAGIC));
+    return cutoff ? v128.andnot(vf, f32x4.lt(vx, kf32(CUTOFF))) : vf;
   } else {
-    let vn = vmadd<f64>(vx, f64x2.splat(F64_LOG2E), f64x2.splat(F64_MAGIC));
+    let vn = vmadd<f64>(vx, kf64(LOG2E), kf64(MAGIC));
     const vs = i64x2.shl(vn, 52);
-    vn = f64x2.sub(vn, f64x2.splat(F64_MAGIC));
-    let vt = vmadd<f64>(vn, f64x2.splat(F64_MINUS_LN2_HI), vx);
-    vt = vmadd<f64>(vn, f64x2.splat(F64_MINUS_LN2_LO), vt);
-    let vp = vmadd<f64>(f64x2.splat(F64_C11), vt, f64x2.splat(F64_C10));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C9));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C8));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C7));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C6));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C5));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C4));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C3));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(F64_C2));
-    vp = vmadd<f64>(vp, vt, f64x2.splat(1.0));
+    vn = f64x2.sub(vn, kf64(MAGIC));
+    let vt = vmadd<f64>(vn, kf64(MINUS_LN2_HI), vx);
+    vt = vmadd<f64>(vn, kf64(MINUS_LN2_LO), vt);
+    let vp = vmadd<f64>(kf64(C1 + 10), vt, kf64(C1 + 9));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 8));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 7));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 6));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 5));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 4));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 3));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 2));
+    vp = vmadd<f64>(vp, vt, kf64(C1 + 1));
+    vp = vmadd<f64>(vp, vt, kf64(ONE));
     vt = f64x2.mul(vt, vs);
     const vf = vmadd<f64>(vt, vp, vs);
-    return cutoff ? v128.andnot(vf, f64x2.lt(vx, f64x2.splat(F64_CUTOFF))) : vf;
+    return cutoff ? v128.andnot(vf, f64x2.lt(vx, kf64(CUTOFF))) : vf;
   }
 }
 
@@ -128,24 +152,24 @@ import { vmadd } from './simd';
  *  keep the exp values). */
 // @ts-ignore: decorator
 @inline export function vexp_k(vi: v128, vmagic: v128, rr1: bool = false, accumulate: bool = false, vacc: v128 = v128.splat<i32>(0)): v128 {
-  let vn = vmadd<f32>(vi, f32x4.splat(F32_LOG2E), vmagic);
+  let vn = vmadd<f32>(vi, kf32(LOG2E), vmagic);
   const vs = i32x4.shl(vn, 23);
   vn = f32x4.sub(vn, vmagic);
   let vt: v128;
   if (rr1) {
-    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2), vi);
+    vt = vmadd<f32>(vn, kf32(MINUS_LN2), vi);
   } else {
-    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_HI), vi);
-    vt = vmadd<f32>(vn, f32x4.splat(F32_MINUS_LN2_LO), vt);
+    vt = vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi);
+    vt = vmadd<f32>(vn, kf32(MINUS_LN2_LO), vt);
   }
-  let vp = vmadd<f32>(f32x4.splat(F32_C5), vt, f32x4.splat(F32_C4));
-  vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C3));
-  vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C2));
-  vp = vmadd<f32>(vp, vt, f32x4.splat(F32_C1));
+  let vp = vmadd<f32>(kf32(C1 + 4), vt, kf32(C1 + 3));
+  vp = vmadd<f32>(vp, vt, kf32(C1 + 2));
+  vp = vmadd<f32>(vp, vt, kf32(C1 + 1));
+  vp = vmadd<f32>(vp, vt, kf32(C1));
   if (accumulate) {
     // acc + exp: 2^n * (1 + t*p) rounds like s + (t*s)*p (s is a power of 2), and the addition
     // to acc is fused into the multiplication by s: one operation fewer than exp, then add.
-    return vmadd<f32>(vmadd<f32>(vt, vp, f32x4.splat(1.0)), vs, vacc);
+    return vmadd<f32>(vmadd<f32>(vt, vp, kf32(ONE)), vs, vacc);
   }
   vt = f32x4.mul(vt, vs);
   return vmadd<f32>(vt, vp, vs);
