@@ -20,7 +20,7 @@
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_vmulsubw, short_group4_store, short_group4_sum, short_group4_logs,
+import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
   last_offset, uncounted_lanes } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-constants';
@@ -145,16 +145,18 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM } from '../src/kernel-con
   return v128.and(f32x4.mul(q0, x0), f32x4.ne(q0, f32x4.splat(0)));
 }
 
-/** ce_prob_grad_pass3 over a short f32 row: g = g * a - b * wq, in place. */
+/** The gradient's last pass over a short f32 row, in place: g = g * a - b * t, where t are
+ *  ce_short_pass2's term weights: the weighted smoothed targets wq (`prob`: ce_prob_grad_pass3),
+ *  or the class weights w (label smoothing with weights: ce_grad_pass3's weighted form). */
 // @ts-ignore: decorator
-@inline function ce_prob_short_grad(g: usize, q: usize, C: i32, a: f32, b: f32, w: usize, k: f32, c: f32): void {
+@inline function ce_short_grad(g: usize, q: usize, C: i32, a: f32, b: f32, w: usize, k: f32, c: f32, prob: bool): void {
   const va = f32x4.splat(a), vb = f32x4.splat(b), vk = f32x4.splat(k), vc = f32x4.splat(c);
   const end = last_offset<f32>(C);
   const gl = v128.load(g + end);
   for (let o: usize = 0; o < end; o += 16) {
-    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_short_term_weights(q, w, o, vk, vc, true))));
+    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_short_term_weights(q, w, o, vk, vc, prob))));
   }
-  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_short_term_weights(q, w, end, vk, vc, true))));
+  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_short_term_weights(q, w, end, vk, vc, prob))));
 }
 
 /** Pass 2 for probability targets: returns s = sum exp(x - m); stores
@@ -526,7 +528,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     // another class must not reach the gradient through 0 * w[c].
     const S = smooth ? (1 - eps) * wt + epsC * sumW : wt;
     const zterm = zLoss != 0 ? 2 * zLoss * lse * wt : 0.0;
-    if (ASC_FEATURE_SIMD && short && smooth && w) short_vmulsubw(g, w, C, <f32>(sc * (S + zterm) / s), <f32>(sc * epsC));
+    if (ASC_FEATURE_SIMD && short && smooth && w) ce_short_grad(g, 0, C, <f32>(sc * (S + zterm) / s), <f32>(sc * epsC), w, 0, 0, false);
     else if (ASC_FEATURE_SIMD && short) short_vmulsubc<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC));
     else ce_grad_pass3<T>(g, C, <T>(sc * (S + zterm) / s), <T>(sc * epsC), smooth ? w : 0);
     const pt = at<T>(g, t);
@@ -560,7 +562,7 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
     if (g) {
       const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
       const zterm = zLoss != 0 ? 2 * zLoss * lse : 0.0;
-      if (ASC_FEATURE_SIMD && short) ce_prob_short_grad(g, q, C, <f32>(sc * (S + zterm) / s), <f32>sc, w, <f32>k, <f32>c);
+      if (ASC_FEATURE_SIMD && short) ce_short_grad(g, q, C, <f32>(sc * (S + zterm) / s), <f32>sc, w, <f32>k, <f32>c, true);
       else ce_prob_grad_pass3<T>(g, q, C, <T>(sc * (S + zterm) / s), <T>sc, w, k, c);
       g += stride;
     }

@@ -177,16 +177,6 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
   v128.store(g + end, v128.sub<T>(v128.mul<T>(last, va), vb));
 }
 
-/** g = g * a - b * w over a short f32 row, in place (the smoothed gradient with class weights w). */
-// @ts-ignore: decorator
-@inline export function short_vmulsubw(g: usize, w: usize, C: i32, a: f32, b: f32): void {
-  const va = f32x4.splat(a), vb = f32x4.splat(b);
-  const end = last_offset<f32>(C);
-  const gl = v128.load(g + end), wl = v128.load(w + end);
-  for (let o: usize = 0; o < end; o += 16) v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, v128.load(w + o))));
-  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, wl)));
-}
-
 /** y = x * a over a short row (y may be x). */
 // @ts-ignore: decorator
 @inline export function short_vscale<T>(x: usize, y: usize, C: i32, a: T): void {
