@@ -33,10 +33,10 @@ const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
  *  writes the same files with its major in the name (results-node20.md, ...). */
 export const PRIMARY_NODE_MAJOR = 24;
 
-/** The results files' stem for the running Node: 'results' or 'results-node<major>'. */
-export function resultsStem() {
+/** The results files' suffix for the running Node: '' on PRIMARY_NODE_MAJOR, else '-node<major>'. */
+export function resultsSuffix() {
   const major = Number(process.versions.node.split('.')[0]);
-  return major === PRIMARY_NODE_MAJOR ? 'results' : `results-node${major}`;
+  return major === PRIMARY_NODE_MAJOR ? '' : `-node${major}`;
 }
 
 const gc = () => globalThis.gc?.();
@@ -163,12 +163,11 @@ export async function main(argv) {
       targets: targets.map(({ line, ...t }) => ({ ...t, line })),
       seconds: { total: totalSecs, timing: timingSecs },
     };
-    const stem = resultsStem();
-    const chart = stem === 'results' ? 'chart.svg' : `chart${stem.slice('results'.length)}.svg`;
-    fs.writeFileSync(path.join(BENCH_DIR, `${stem}.json`), formatResults(results));
-    fs.writeFileSync(path.join(BENCH_DIR, `${stem}.md`), md.join('\n') + '\n');
-    fs.writeFileSync(path.join(BENCH_DIR, chart), renderChart(results));
-    console.log(`wrote bench/${stem}.json, bench/${stem}.md, bench/${chart}`);
+    const sfx = resultsSuffix();
+    fs.writeFileSync(path.join(BENCH_DIR, `results${sfx}.json`), formatResults(results));
+    fs.writeFileSync(path.join(BENCH_DIR, `results${sfx}.md`), md.join('\n') + '\n');
+    fs.writeFileSync(path.join(BENCH_DIR, `chart${sfx}.svg`), renderChart(results));
+    console.log(`wrote bench/results${sfx}.json, bench/results${sfx}.md, bench/chart${sfx}.svg`);
   }
 }
 
