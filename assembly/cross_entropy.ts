@@ -421,10 +421,11 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     if (hasIgnore && t == ignore) {
       ce_ignored_row<T>(g, loss, lossT, r, C);
     } else {
-      let m: T, s: f64, logs: f64, d: f64 = 0;
-      const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore); // read before pass 2, which may overwrite x with e
+      let s: f64, logs: f64, d: f64 = 0;
+      const m: T = ASC_FEATURE_SIMD && short ? short_rmax<T>(x, C) : rmax<T>(x, C, tmp);
+      // x[t] read after the max pass has brought the row into cache, before pass 2 may overwrite x with e
+      const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore);
       if (ASC_FEATURE_SIMD && short) {
-        m = short_rmax<T>(x, C);
         if (smooth) {
           s = g ? ce_short_pass2(x, 0, g, C, <f32>m, w, 0, 0, false, true, tmp) : ce_short_pass2(x, 0, 0, C, <f32>m, w, 0, 0, false, false, tmp);
           d = load<f64>(tmp + TMP_AUX);
@@ -433,12 +434,10 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         }
         logs = Math.log(s);
       } else if (smooth) {
-        m = rmax<T>(x, C, tmp);
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
         d = load<f64>(tmp + TMP_AUX);
         logs = Math.log(s);
       } else {
-        m = rmax<T>(x, C, tmp);
         const fast = in_exp_range<T>(m, 1, tmp);
         if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
         else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
