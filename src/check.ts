@@ -149,8 +149,9 @@ export function newResult<A>(fn: string, Ctor: new (n: number) => A, n: number, 
   }
 }
 
-/** The options of a call that passed none (shared and frozen: nothing may write to it). */
-const NO_OPTIONS = Object.freeze({});
+/** The options of a call that passed none, as optionsObject() returns them (shared and frozen:
+ *  nothing may write to it; lossParams() tests for it). */
+export const NO_OPTIONS = Object.freeze({});
 
 /** Checks the options argument is an object (or undefined when allowed) and returns it. */
 export function optionsObject<T extends object>(fn: string, v: unknown, required: boolean): T {

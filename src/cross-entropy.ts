@@ -2,7 +2,7 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isTyped, newResult, numberIn, oneOf, optionsObject, sameType,
+  describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isTyped, newResult, NO_OPTIONS, numberIn, oneOf, optionsObject, sameType,
   type FloatArray,
 } from './check.js';
 import { copyIn, copyOut, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
@@ -63,8 +63,13 @@ export interface LossParams {
   gradArray: ArrayLike<number> | null;
 }
 
+/** PyTorch's defaults: the parameters of a call without options (shared: nothing writes to a
+ *  LossParams once made). */
+const DEFAULT_LOSS_PARAMS: LossParams = { reduction: 'mean', weight: null, ignoreIndex: -100, eps: 0, zLoss: 0, gradScalar: 1, gradArray: null };
+
 /** Checks the loss options of a call on `rows` samples of C classes. */
 export function lossParams(fn: string, o: LossOptions, C: number, rows: number, probabilities: boolean): LossParams {
+  if ((o as object) === NO_OPTIONS) return DEFAULT_LOSS_PARAMS;
   const reduction = o.reduction === undefined ? 'mean' : oneOf(fn, 'options.reduction', o.reduction, REDUCTIONS);
   let weight: ArrayLike<number> | null = null;
   if (o.weight !== undefined) {

@@ -130,6 +130,46 @@ describe.each(BACKENDS)('%s build', (backend) => {
     expect(loss).toBeCloseTo(Math.log(10), 6);
     expect(grad[0]).toBe(0); // the ignored row
   });
+
+  it('a Workspace reuses one call record: calls with other options, and a call that throws, leave nothing behind', () => {
+    use(backend);
+    const rand = rng(11);
+    const rows = 6, C = 10;
+    const d = { outer: rows, C, inner: 1 };
+    const x = Float32Array.from({ length: rows * C }, () => (rand() - 0.5) * 8);
+    const labels = Int32Array.from({ length: rows }, () => Math.floor(rand() * C));
+    const weight = Float32Array.from({ length: C }, () => 0.5 + rand());
+    const ws = api.createWorkspace({ classes: C, rows });
+    try {
+      ws.logits.set(x);
+      ws.target.set(labels);
+      // Each step against the module's call on the same inputs (bits) and the float64 reference.
+      const check = (o: api.LossOptions | undefined, o64: Parameters<typeof crossEntropy64>[4], what: string) => {
+        const got = ws.crossEntropyWithGrad(o);
+        const lossCopy = typeof got === 'number' ? got : Float32Array.from(got);
+        const want = api.crossEntropyWithGrad(x, labels, { classes: C, ...o });
+        sameBits(typeof lossCopy === 'number' ? [lossCopy] : lossCopy, typeof want.loss === 'number' ? [want.loss] : want.loss, `${what}: loss`);
+        sameBits(ws.grad, want.grad, `${what}: grad`);
+        const ref = crossEntropy64(x, labels, d, false, o64);
+        const refLoss = typeof ref.loss === 'number' ? [ref.loss] : ref.loss;
+        expect(maxErrRatio(typeof lossCopy === 'number' ? [lossCopy] : lossCopy, refLoss, 1e-6, 1e-5), `${what}: loss`).toBeLessThanOrEqual(1);
+        expect(maxErrRatio(ws.grad, ref.grad, 1e-7, 1e-5), `${what}: grad`).toBeLessThanOrEqual(1);
+      };
+      const gradOutput = Float64Array.from({ length: rows }, (_, r) => r - 2);
+      check(undefined, {}, 'defaults');
+      check({ weight, labelSmoothing: 0.1, reduction: 'none', gradOutput }, { weight, labelSmoothing: 0.1, reduction: 'none', gradOutput }, 'weights, smoothing, per-sample gradOutput');
+      check(undefined, {}, 'defaults after options');
+      check({ labelSmoothing: 0.2 }, { labelSmoothing: 0.2 }, 'smoothing without weights after weights');
+      check({ ignoreIndex: labels[0]!, zLoss: 1e-3, reduction: 'sum', gradOutput: 0.5 }, { ignoreIndex: labels[0]!, zLoss: 1e-3, reduction: 'sum', gradOutput: 0.5 }, 'ignoreIndex, z-loss, sum');
+      ws.target[2] = C;
+      expect(() => ws.crossEntropyWithGrad({ weight })).toThrowError(RangeError);
+      ws.target[2] = labels[2]!;
+      check(undefined, {}, 'defaults after a call that threw');
+      expect(ws.crossEntropy()).toBe(ws.crossEntropyWithGrad());
+    } finally {
+      ws.dispose();
+    }
+  });
 });
 
 describe('the overlap check remembers only what it checked', () => {
