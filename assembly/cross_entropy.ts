@@ -19,7 +19,7 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
+import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
   last_offset, uncounted_lanes } from './short_rows';
 import { bytes_of, in_heap } from './checks';
@@ -439,8 +439,10 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         logs = Math.log(s);
       } else {
         const fast = in_exp_range<T>(m, 1, tmp);
-        if (g) s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp);
-        else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+        if (g) {
+          const ahead = row_ahead(r, rows, stride);
+          s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp, ahead) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp, ahead);
+        } else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
         logs = log_expsum<T>(s, tmp);
       }
       ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, s, logs, d, short);

@@ -125,9 +125,10 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
  *  exp value to y[i] (y may be x). `tmp` holds the row's min (from rmax) and receives, for f32,
  *  the exp unit (see log_expsum). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
  *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site; each
- *  combination is its own function below (see expsum_body). */
+ *  combination is its own function below (see expsum_body). With `keep`, while it computes, the
+ *  pass loads the lines of the n elements at x + ahead (row_ahead: the next row) into cache. */
 // @ts-ignore: decorator
-@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize): f64 {
+@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize, ahead: usize): f64 {
   if (sizeof<T>() == 4) {
     const lo = load<f64>(tmp + TMP_MIN);
     store<f64>(tmp + TMP_EXP_UNIT, 1);
@@ -138,13 +139,13 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
       const k = <f32>nearest<f64>(<f64>max * Math.LOG2E);
       const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - lo <= RR1_RANGE;
       store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
-      if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, true);
-      if (rr1) return keep ? expsum_store_k1(x, y, n, k) : expsum_k1(x, n, k);
-      return keep ? expsum_store_k(x, y, n, k) : expsum_k(x, n, k);
+      if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);
+      if (rr1) return keep ? expsum_store_k1(x, y, n, k, ahead) : expsum_k1(x, n, k);
+      return keep ? expsum_store_k(x, y, n, k, ahead) : expsum_k(x, n, k);
     }
   }
   // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
-  if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff);
+  if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff, 0);
   // A row that needs no flush gets the same values from the flush loop (no lane is below the
   // cutoff; a row holding a NaN gives NaN either way). The loops without the flush are kept only
   // where they are timed: f32 in the simd build, where they run every row of C < KSHIFT_MIN_N.
@@ -153,8 +154,8 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   // worth two more functions in the package (its size budget).
   const flush = cutoff || sizeof<T>() == 8 || ASC_FEATURE_RELAXED_SIMD;
   if (keep) {
-    return scaled ? expsum_store_scaled<T>(x, y, n, max, beta)
-      : flush ? expsum_store_flush<T>(x, y, n, max) : expsum_store<T>(x, y, n, max);
+    return scaled ? expsum_store_scaled<T>(x, y, n, max, beta, ahead)
+      : flush ? expsum_store_flush<T>(x, y, n, max, ahead) : expsum_store<T>(x, y, n, max, ahead);
   }
   return scaled ? expsum_scaled<T>(x, n, max, beta) : flush ? expsum_flush<T>(x, n, max) : expsum<T>(x, n, max);
 }
@@ -162,22 +163,48 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
 // The versions of raddexpminusmax for the SIMD builds, each a function of its own rather than
 // inlined into the row loops: V8 (TurboFan) allocates registers for the exp loop better when it
 // is alone in its function than beside the other passes and the other versions of the loop.
-export function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true); }
-function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true); }
-function expsum_store<T>(x: usize, y: usize, n: i32, max: T): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false); }
-function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true); }
-function expsum_flush<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true); }
-function expsum<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false); }
-function expsum_store_k(x: usize, y: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, true); }
-function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, true); }
+export function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T, ahead: usize): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true, ahead); }
+function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T, ahead: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true, ahead); }
+function expsum_store<T>(x: usize, y: usize, n: i32, max: T, ahead: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false, ahead); }
+function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true, 0); }
+function expsum_flush<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true, 0); }
+function expsum<T>(x: usize, n: i32, max: T): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false, 0); }
+function expsum_store_k(x: usize, y: usize, n: i32, k: f32, ahead: usize): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, ahead, true); }
+function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, 0, true); }
 // The same with vexp_k's rr1 reduction, for rows of range <= RR1_RANGE.
-function expsum_store_k1(x: usize, y: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, true, true); }
-function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, true, true); }
+function expsum_store_k1(x: usize, y: usize, n: i32, k: f32, ahead: usize): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, ahead, true, true); }
+function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, 0, true, true); }
+
+/** Rows up to this many bytes have their successor loaded ahead (row_ahead): beyond, the two
+ *  rows and their outputs outgrow the core's caches, and the loads evicted lines still to be
+ *  used (measured 2% slower at 128256 classes, level at 32000). */
+// @ts-ignore: decorator
+@inline const AHEAD_MAX_BYTES: usize = 16384;
+
+/** The byte distance from row r of a call to the row whose lines its storing exp pass loads
+ *  ahead (raddexpminusmax's `ahead`): the next row; 0 (its own lines, in cache) for the last
+ *  row and for rows longer than AHEAD_MAX_BYTES. */
+// @ts-ignore: decorator
+@inline export function row_ahead(r: i32, rows: i32, stride: usize): usize {
+  return r + 1 < rows && stride <= AHEAD_MAX_BYTES ? stride : 0;
+}
+
+/** Loads the line at p into cache: wasm has no prefetch, and a load whose value is dropped still
+ *  runs (it may trap, so neither Binaryen nor V8 removes it). The hardware prefetchers stop at
+ *  4 KiB pages, so a batch of rows out of cache otherwise starts every row with rmax waiting on
+ *  memory; loaded during the previous row's storing exp pass, its lines arrive while that pass
+ *  computes (+11-15% on a [4096, 1000] Workspace softmax and crossEntropyWithGrad, level in
+ *  cache). The passes that store nothing are too short to hide the loads: there they cost 4%. */
+// @ts-ignore: decorator
+@inline function touch_line(p: usize): void {
+  load<i32>(p);
+}
 
 /** The body of every raddexpminusmax version. With `kshift` (f32) `max` is the
- *  shift k of vexp_k, and each exp is vexp_k(x[i]) = exp(x[i] - k*ln2). */
+ *  shift k of vexp_k, and each exp is vexp_k(x[i]) = exp(x[i] - k*ln2). Each SIMD iteration
+ *  (64 bytes) of a storing pass also touches the line `ahead` bytes further (touch_line). */
 // @ts-ignore: decorator
-@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, kshift: bool = false, rr1: bool = false): f64 {
+@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, ahead: usize, kshift: bool = false, rr1: bool = false): f64 {
   let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -208,6 +235,7 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
       } else
       do {
         const p = at<T>(x, i);
+        if (keep) touch_line(p + ahead);
         let e0: v128, e1: v128, e2: v128, e3: v128;
         if (kshift) {
           e0 = vexp_k(v128.load(p), vmax, rr1);

@@ -6,7 +6,7 @@
 
 import { LANES, at, vhsum } from './simd';
 import { vexp, sexp } from './exp';
-import { TMP_GROUP_SUMS, rmax, raddexpminusmax, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { TMP_GROUP_SUMS, rmax, raddexpminusmax, row_ahead, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
   short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
@@ -39,9 +39,10 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
   }
   for (let r = 0; r < rows; r++) {
     const m = rmax<T>(x, C, tmp);
-    const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true, true, tmp)
-      : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false, tmp)
-      : raddexpminusmax<T>(x, y, C, m, 1, true, false, true, tmp);
+    const ahead = row_ahead(r, rows, stride);
+    const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true, true, tmp, ahead)
+      : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false, tmp, ahead)
+      : raddexpminusmax<T>(x, y, C, m, 1, true, false, true, tmp, ahead);
     vscale<T>(y, y, C, <T>(1.0 / s));
     x += stride;
     y += stride;
@@ -73,9 +74,9 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
       logs = <T>Math.log(short_raddexpminusmax<T>(x, 0, C, m, false));
     } else {
       m = rmax<T>(x, C, tmp);
-      const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp)
-        : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp)
-        : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+      const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp, 0)
+        : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
       logs = <T>log_expsum<T>(s, tmp);
     }
     let i = 0;
@@ -131,8 +132,8 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
     const m = rmax<T>(x, C, tmp);
     let v: T;
     if (isFinite<T>(m)) {
-      const s = in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp)
-        : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp);
+      const s = in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0)
+        : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
       v = <T>(<f64>m + log_expsum<T>(s, tmp));
     } else {
       v = rhasnan<T>(x, C) ? <T>NaN : m;
