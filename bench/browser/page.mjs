@@ -10,7 +10,7 @@ import naive from '../baselines/naive.mjs';
 import { createTfjsBaseline } from '../baselines/tfjs-common.mjs';
 import { createOrtWebBaseline } from '../baselines/ort-common.mjs';
 import { ours, runnableBackends, loadBaselines } from '../lib/impls.mjs';
-import { ALL_SHAPES, parseArgs, verifyAll, timeAll, medianOfRuns, describeRun, reportTables, entryOf } from '../lib/suite.mjs';
+import { parseArgs, verifyAll, timeAll, medianOfRuns, describeRun, reportTables, entryOf } from '../lib/suite.mjs';
 import { shapeLabel, fmtRatio, fmtNs } from '../lib/format.mjs';
 import { setCpuClock, cpuClockOverhead } from '../lib/measure.mjs';
 
@@ -27,9 +27,6 @@ const FACTORIES = {
 };
 const load = async (file) => ({ default: FACTORIES[file] });
 
-// The bench's shapes plus [1024,10], where issue 18 states a browser target.
-export const BROWSER_SHAPES = [...ALL_SHAPES.slice(0, 2), [1024, 10], ...ALL_SHAPES.slice(2)];
-
 // Issue 18's Chromium targets: the API's crossEntropyWithGrad (gradInto) on the default build
 // against plain JS in the same page.
 const TARGETS = [
@@ -43,7 +40,7 @@ const gc = () => globalThis.gc?.();
 
 /** Runs the benchmark with `npm run bench`'s options; returns the report's lines and the entries. */
 export async function run(argv) {
-  const opts = parseArgs(argv, { shapes: BROWSER_SHAPES });
+  const opts = parseArgs(argv);
   // The CPU clock: the page's main thread's CPU time, read by the runner (bench/browser.mjs).
   setCpuClock(() => globalThis.__benchCpuMs(), true);
   // (Each read is a round trip to the runner costing ~0.4 ms of the page's CPU, measured and
