@@ -193,8 +193,8 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
  *  runs (it may trap, so neither Binaryen nor V8 removes it). The hardware prefetchers stop at
  *  4 KiB pages, so a batch of rows out of cache otherwise starts every row with rmax waiting on
  *  memory; loaded during the previous row's storing exp pass, its lines arrive while that pass
- *  computes (+11-15% on a [4096, 1000] Workspace softmax and crossEntropyWithGrad, level in
- *  cache). The passes that store nothing are too short to hide the loads: there they cost 4%. */
+ *  computes (+12-18% on a [4096, 1000] Workspace softmax and crossEntropyWithGrad, level in
+ *  cache). The passes that store nothing are too short to hide the loads: there they cost 4-5%. */
 // @ts-ignore: decorator
 @inline function touch_line(p: usize): void {
   load<i32>(p);
