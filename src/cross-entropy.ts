@@ -65,7 +65,7 @@ export interface LossParams {
 
 /** PyTorch's defaults: the parameters of a call without options (shared: nothing writes to a
  *  LossParams once made). */
-const DEFAULT_LOSS_PARAMS: LossParams = { reduction: 'mean', weight: null, ignoreIndex: -100, eps: 0, zLoss: 0, gradScalar: 1, gradArray: null };
+export const DEFAULT_LOSS_PARAMS: LossParams = { reduction: 'mean', weight: null, ignoreIndex: -100, eps: 0, zLoss: 0, gradScalar: 1, gradArray: null };
 
 /** Checks the loss options of a call on `rows` samples of C classes. */
 export function lossParams(fn: string, o: LossOptions, C: number, rows: number, probabilities: boolean): LossParams {

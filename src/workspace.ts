@@ -2,8 +2,8 @@
 // outputs, gradient and losses of up to `capacity` rows. Users write inputs straight into its
 // typed-array views and read results from them, so a call copies and allocates nothing.
 
-import { fail, integer, NO_OPTIONS, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
-import { lossParams, newCall, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, zeroClassLosses, type CeCall, type LossOptions } from './cross-entropy.js';
+import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
+import { DEFAULT_LOSS_PARAMS, lossParams, newCall, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, zeroClassLosses, type CeCall, type LossOptions } from './cross-entropy.js';
 import { F32, F64, type ElementType } from './dtype.js';
 import type { KernelTable } from './kernels.js';
 import { currentRuntime, getRuntime, onSwitch, type Runtime } from './load.js';
@@ -128,8 +128,7 @@ export class WorkspaceImpl {
       p += v;
     }
     this.ptr = ptr;
-    this.record = newCall(dt, classes, capacity, probabilities, lossParams('createWorkspace', NO_OPTIONS, classes, capacity, probabilities),
-      probabilities ? 0 : ptr.target, 0, 0, ptr.losses, ptr.loss, rt.tmp);
+    this.record = newCall(dt, classes, capacity, probabilities, DEFAULT_LOSS_PARAMS, probabilities ? 0 : ptr.target, 0, 0, ptr.losses, ptr.loss, rt.tmp);
   }
 
   use(fn: string): void {
