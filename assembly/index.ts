@@ -111,7 +111,7 @@ export function ce_check_labels_f64(labels: usize, n: i32, C: i32, ignore: i32, 
   assert(in_heap(denominator, bytes_of<f64>(1)), 'ce_check_labels_f64: denominator outside the heap');
   return ce.ce_check_labels<f64>(labels, n, C, ignore, hasIgnore, w, denominator);
 }
-export function ce_index_f32(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize, tmp: usize): void {
+export function ce_index_f32(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, flags: i32, scale: f64, scales: usize, tmp: usize): void {
   const n = bytes_of<f32>(rows, C);
   assert(in_heap(x, n), 'ce_index_f32: x outside the heap');
   assert(in_heap(labels, bytes_of<i32>(rows)), 'ce_index_f32: labels outside the heap');
@@ -121,9 +121,9 @@ export function ce_index_f32(x: usize, labels: usize, g: usize, loss: usize, los
   assert(in_heap_or_null(w, bytes_of<f32>(C)), 'ce_index_f32: w outside the heap');
   assert(in_heap_or_null(scales, bytes_of<f64>(rows)), 'ce_index_f32: scales outside the heap');
   assert(in_heap(tmp, <f64>TMP_BYTES), 'ce_index_f32: tmp outside the heap');
-  ce.ce_index_rows<f32>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales, tmp);
+  ce.ce_index_rows<f32>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, flags, scale, scales, tmp);
 }
-export function ce_index_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, scale: f64, scales: usize, tmp: usize): void {
+export function ce_index_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, flags: i32, scale: f64, scales: usize, tmp: usize): void {
   const n = bytes_of<f64>(rows, C);
   assert(in_heap(x, n), 'ce_index_f64: x outside the heap');
   assert(in_heap(labels, bytes_of<i32>(rows)), 'ce_index_f64: labels outside the heap');
@@ -133,7 +133,7 @@ export function ce_index_f64(x: usize, labels: usize, g: usize, loss: usize, los
   assert(in_heap_or_null(w, bytes_of<f64>(C)), 'ce_index_f64: w outside the heap');
   assert(in_heap_or_null(scales, bytes_of<f64>(rows)), 'ce_index_f64: scales outside the heap');
   assert(in_heap(tmp, <f64>TMP_BYTES), 'ce_index_f64: tmp outside the heap');
-  ce.ce_index_rows<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, scale, scales, tmp);
+  ce.ce_index_rows<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, flags, scale, scales, tmp);
 }
 export function ce_prob_f32(x: usize, q: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, eps: f64, zLoss: f64, scale: f64, scales: usize, tmp: usize): void {
   const n = bytes_of<f32>(rows, C);
@@ -159,7 +159,7 @@ export function ce_prob_f64(x: usize, q: usize, g: usize, loss: usize, lossT: us
   assert(in_heap(tmp, <f64>TMP_BYTES), 'ce_prob_f64: tmp outside the heap');
   ce.ce_prob_rows<f64>(x, q, g, loss, lossT, rows, C, w, eps, zLoss, scale, scales, tmp);
 }
-export function ce_index_call_f32(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, reduction: i32, gradOutput: f64, scales: usize, tmp: usize): f64 {
+export function ce_index_call_f32(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, flags: i32, reduction: i32, gradOutput: f64, scales: usize, tmp: usize): f64 {
   const n = bytes_of<f32>(rows, C);
   assert(in_heap(x, n), 'ce_index_call_f32: x outside the heap');
   assert(in_heap(labels, bytes_of<i32>(rows)), 'ce_index_call_f32: labels outside the heap');
@@ -169,9 +169,9 @@ export function ce_index_call_f32(x: usize, labels: usize, g: usize, loss: usize
   assert(in_heap_or_null(w, bytes_of<f32>(C)), 'ce_index_call_f32: w outside the heap');
   assert(in_heap_or_null(scales, bytes_of<f64>(rows)), 'ce_index_call_f32: scales outside the heap');
   assert(in_heap(tmp, <f64>TMP_BYTES), 'ce_index_call_f32: tmp outside the heap');
-  return ce.ce_index_call<f32>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, reduction, gradOutput, scales, tmp);
+  return ce.ce_index_call<f32>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, flags, reduction, gradOutput, scales, tmp);
 }
-export function ce_index_call_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, hasIgnore: bool, reduction: i32, gradOutput: f64, scales: usize, tmp: usize): f64 {
+export function ce_index_call_f64(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32, w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, flags: i32, reduction: i32, gradOutput: f64, scales: usize, tmp: usize): f64 {
   const n = bytes_of<f64>(rows, C);
   assert(in_heap(x, n), 'ce_index_call_f64: x outside the heap');
   assert(in_heap(labels, bytes_of<i32>(rows)), 'ce_index_call_f64: labels outside the heap');
@@ -181,7 +181,7 @@ export function ce_index_call_f64(x: usize, labels: usize, g: usize, loss: usize
   assert(in_heap_or_null(w, bytes_of<f64>(C)), 'ce_index_call_f64: w outside the heap');
   assert(in_heap_or_null(scales, bytes_of<f64>(rows)), 'ce_index_call_f64: scales outside the heap');
   assert(in_heap(tmp, <f64>TMP_BYTES), 'ce_index_call_f64: tmp outside the heap');
-  return ce.ce_index_call<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, hasIgnore, reduction, gradOutput, scales, tmp);
+  return ce.ce_index_call<f64>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, flags, reduction, gradOutput, scales, tmp);
 }
 export function ce_index_default_f32(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32, reduction: i32, gradOutput: f64, tmp: usize): f64 {
   const n = bytes_of<f32>(rows, C);

@@ -158,6 +158,17 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
   store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 24)), 24);
 }
 
+/** In place of short_group4_logs where only the four rows' sum of losses is used: log of the
+ *  product of the four exp-sums at tmp + TMP_GROUP_LOGS, then 0, 0, 0 (each sum is in [1, 16],
+ *  or NaN: the product cannot overflow, and log((s0 s1)(s2 s3)) = sum of the logs to ~3 ulp). */
+// @ts-ignore: decorator
+@inline export function short_group4_logprod(tmp: usize): void {
+  const s01 = load<f64>(tmp + TMP_GROUP_SUMS) * load<f64>(tmp + TMP_GROUP_SUMS, 8);
+  const s23 = load<f64>(tmp + TMP_GROUP_SUMS, 16) * load<f64>(tmp + TMP_GROUP_SUMS, 24);
+  v128.store(tmp + TMP_GROUP_LOGS, f64x2.replace_lane(f64x2.splat(0), 0, Math.log(s01 * s23)));
+  v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
+}
+
 /** vhsum<f32> of a and of b, as the two lanes of an f64x2: (a0 + a1) + (a2 + a3) in f64. */
 // @ts-ignore: decorator
 @inline function vhsum_pair(a: v128, b: v128): v128 {

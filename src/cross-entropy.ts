@@ -7,7 +7,7 @@ import {
 } from './check.js';
 import { copyIn, copyOut, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
-import { REDUCTION_MEAN, REDUCTION_NONE, REDUCTION_SUM } from './kernel-constants.js';
+import { CE_GROUP_LOGS, CE_HAS_IGNORE, REDUCTION_MEAN, REDUCTION_NONE, REDUCTION_SUM } from './kernel-constants.js';
 import type { KernelTable } from './kernels.js';
 import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { currentRuntime, getRuntime, type Runtime } from './load.js';
@@ -182,6 +182,9 @@ export interface CeCall {
   /** Filled by prepare(): */
   hasIgnore: boolean;
   ignore: number;
+  /** Whether the call's chunks hold its rows four at a time from row 0 (contiguous rows; see
+   *  groupAligned in plan.ts), so the kernels may sum a group's losses as one (CE_GROUP_LOGS). */
+  groupRows: boolean;
   sumW: number;
   denominator: number;
   scale: number;
@@ -232,7 +235,7 @@ export function runWholeCall(fn: string, rt: Runtime, call: CeCall, x: number, g
   writeParams(rt, call);
   const { p, dt } = call;
   const loss = rt.table.ce_index_call[dt.index](x, call.labels, g, call.losses, call.lossT, call.rows, call.C, call.weights, call.sumW, p.eps, p.zLoss,
-    call.ignore, call.hasIgnore ? 1 : 0, REDUCTION_CODE[p.reduction], p.gradScalar, call.scales, call.tmp);
+    call.ignore, ceFlags(call), REDUCTION_CODE[p.reduction], p.gradScalar, call.scales, call.tmp);
   if (loss !== loss) {
     // NaN: a bad label (nothing was computed) or NaN logits; the label check tells which.
     const bad = rt.table.ce_check_labels[dt.index](call.labels, call.rows, call.C, call.ignore, call.hasIgnore ? 1 : 0, call.weights, call.tmp);
@@ -252,8 +255,13 @@ export function runRows(k: KernelTable, call: CeCall, x: number, q: number, g: n
     k.ce_prob[dt.index](x, q, g, losses, lossT, rows, C, call.weights, p.eps, p.zLoss, call.scale, scales, tmp);
   } else {
     k.ce_index[dt.index](x, call.labels + firstRow * 4, g, losses, lossT, rows, C, call.weights, call.sumW, p.eps, p.zLoss,
-      call.ignore, call.hasIgnore ? 1 : 0, call.scale, scales, tmp);
+      call.ignore, ceFlags(call), call.scale, scales, tmp);
   }
+}
+
+/** The class-index kernels' flags argument for `call`. */
+function ceFlags(call: CeCall): number {
+  return (call.hasIgnore ? CE_HAS_IGNORE : 0) | (call.groupRows ? CE_GROUP_LOGS : 0);
 }
 
 /** The chunk loop's call of a cross-entropy: the logits' region (the gradient is left over it),
@@ -330,7 +338,7 @@ export function callBytes(C: number, rows: number, shift: number, probabilities:
  *  literal from positional arguments: a small Workspace call feels every object it makes.) */
 export function newCall(dt: ElementType, C: number, rows: number, probabilities: boolean, p: LossParams,
   labels: number, weights: number, scales: number, losses: number, lossT: number, tmp: number): CeCall {
-  return { dt, C, rows, probabilities, p, labels, weights, scales, losses, lossT, tmp, hasIgnore: false, ignore: 0, sumW: C, denominator: rows, scale: 1 };
+  return { dt, C, rows, probabilities, p, labels, weights, scales, losses, lossT, tmp, hasIgnore: false, ignore: 0, groupRows: true, sumW: C, denominator: rows, scale: 1 };
 }
 
 /** Takes a call's per-call regions (callBytes of them) from a begun scratch and copies the
@@ -432,6 +440,7 @@ export function runLoss<A extends FloatArray>(fn: string, a: LossArgs<A>, logits
   if (withGrad) grad ??= newResult(fn, Ctor, logits.length, 'logits');
   if (p.reduction === 'none') lossOut ??= newResult(fn, Ctor, rows, 'options.shape');
   const call = startCall(fn, rt, scratch, dt, C, rows, probabilities, withGrad, p, target, plan !== null);
+  call.groupRows = !plan || plan.L.inner === 1;
   let loss = 0;
   if (!plan) {
     const view = dt.view(rt.arena);

@@ -10,3 +10,9 @@ export const KERNEL_TMP_BYTES = 128;
 export const REDUCTION_NONE = 0;
 export const REDUCTION_MEAN = 1;
 export const REDUCTION_SUM = 2;
+
+/** Bits of the class-index cross-entropy kernels' `flags` argument: some label may equal
+ *  `ignore` (CE_HAS_IGNORE); the call's chunks hold the rows four at a time from row 0, so a
+ *  reduced call may sum a group of four short rows' log(s) as one log (CE_GROUP_LOGS). */
+export const CE_HAS_IGNORE = 1;
+export const CE_GROUP_LOGS = 2;

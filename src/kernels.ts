@@ -23,17 +23,17 @@ export interface Kernels {
   ce_check_labels_f32(labels: Ptr, n: number, C: number, ignore: number, hasIgnore: number, w: Ptr, denominator: Ptr): number;
   ce_check_labels_f64(labels: Ptr, n: number, C: number, ignore: number, hasIgnore: number, w: Ptr, denominator: Ptr): number;
   ce_index_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
-    eps: number, zLoss: number, ignore: number, hasIgnore: number, scale: number, scales: Ptr, tmp: Ptr): void;
+    eps: number, zLoss: number, ignore: number, flags: number, scale: number, scales: Ptr, tmp: Ptr): void;
   ce_index_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
-    eps: number, zLoss: number, ignore: number, hasIgnore: number, scale: number, scales: Ptr, tmp: Ptr): void;
+    eps: number, zLoss: number, ignore: number, flags: number, scale: number, scales: Ptr, tmp: Ptr): void;
   ce_prob_f32(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr,
     eps: number, zLoss: number, scale: number, scales: Ptr, tmp: Ptr): void;
   ce_prob_f64(x: Ptr, q: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr,
     eps: number, zLoss: number, scale: number, scales: Ptr, tmp: Ptr): void;
   ce_index_call_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
-    eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr, tmp: Ptr): number;
+    eps: number, zLoss: number, ignore: number, flags: number, reduction: number, gradOutput: number, scales: Ptr, tmp: Ptr): number;
   ce_index_call_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, lossT: Ptr, rows: number, C: number, w: Ptr, sumW: number,
-    eps: number, zLoss: number, ignore: number, hasIgnore: number, reduction: number, gradOutput: number, scales: Ptr, tmp: Ptr): number;
+    eps: number, zLoss: number, ignore: number, flags: number, reduction: number, gradOutput: number, scales: Ptr, tmp: Ptr): number;
   ce_index_default_f32(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number, tmp: Ptr): number;
   ce_index_default_f64(x: Ptr, labels: Ptr, g: Ptr, loss: Ptr, rows: number, C: number, reduction: number, gradOutput: number, tmp: Ptr): number;
   argmax_f32(x: Ptr, out: Ptr, rows: number, C: number): void;

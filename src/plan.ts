@@ -78,6 +78,21 @@ export function planChunks(L: Layout, dt: ElementType, inputs: number, rowOut: b
 
 /** The plan of a single-threaded call: chunks of about currentChunkBytes() of each input, one slot. */
 export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: boolean, own?: OwnBytes): ChunkPlan {
-  const units = Math.max(1, Math.min(L.outer, unitsFitting(chunkBytes, L.C * L.inner, dt.shift)));
+  const units = groupAligned(Math.max(1, Math.min(L.outer, unitsFitting(chunkBytes, L.C * L.inner, dt.shift))), L);
   return planChunks(L, dt, inputs, rowOut, units, 1, own);
+}
+
+/** Rows of up to this many classes go through the kernels four at a time (assembly/short_rows.ts). */
+const GROUP_MAX_C = 16;
+
+/**
+ * `units` outer blocks per chunk, rounded so that every chunk but the last holds a multiple of
+ * four rows when the rows are short (C <= GROUP_MAX_C) and contiguous: the kernels take such
+ * rows four at a time from a chunk's first row, and a reduced cross-entropy sums a group's
+ * losses as one (one log per group), so the groups, and the bits of the result, must not depend
+ * on the chunking. (Strided layouts are not aligned: their calls sum every row's log.)
+ */
+export function groupAligned(units: number, L: Layout): number {
+  if (L.C > GROUP_MAX_C || L.inner !== 1 || units >= L.outer) return units;
+  return Math.max(4, units - (units % 4));
 }

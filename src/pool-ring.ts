@@ -11,7 +11,7 @@ import type { ElementType } from './dtype.js';
 import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
 import { TMP_STRIDE, tmpBlockBytes, type Arena } from './memory.js';
-import { planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
+import { groupAligned, planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
 import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
 import type { FloatArray } from './dtype.js';
@@ -115,7 +115,7 @@ export class ChunkRing {
     const unitBytes = L.C * L.inner * (1 << dt.shift);
     if (L.outer < 2 || unitBytes === 0 || L.outer * L.C * L.inner + L.rows * tuning.rowWeight < tuning.cutoff) return null;
     let per = Math.max(1, Math.floor(tuning.chunkBytes / unitBytes));
-    per = Math.min(per, Math.max(1, Math.ceil(L.outer / (this.threads * tuning.chunksPerThread))));
+    per = groupAligned(Math.min(per, Math.max(1, Math.ceil(L.outer / (this.threads * tuning.chunksPerThread)))), L);
     if (Math.ceil(L.outer / per) < 2) return null;
     const one = planChunks(L, dt, inputs, rowOut, per, 1, own);
     // As many slots as the budget allows (at least 2: one being filled while one is run).
@@ -258,7 +258,7 @@ export function inPlacePlan(ring: ChunkRing, rows: number, C: number, dt: Elemen
   const L: Layout = { outer: rows, C, inner: 1, rows };
   if (rows < 2 || rows * C + rows * tuning.rowWeight < tuning.cutoff) return null;
   let per = Math.max(1, Math.floor(tuning.workspaceChunkBytes / (C << dt.shift)));
-  per = Math.min(per, Math.max(1, Math.ceil(rows / (ring.threads * tuning.chunksPerThread))));
+  per = groupAligned(Math.min(per, Math.max(1, Math.ceil(rows / (ring.threads * tuning.chunksPerThread)))), L);
   if (Math.ceil(rows / per) < 2) return null;
   return { ...planChunks(L, dt, 0, false, per, 1), slots: ring.maxSlots, bytes: 0 };
 }

@@ -148,7 +148,12 @@ describe.each(BACKENDS)('%s build', (backend) => {
         const got = ws.crossEntropyWithGrad(o);
         const lossCopy = typeof got === 'number' ? got : Float32Array.from(got);
         const want = api.crossEntropyWithGrad(x, labels, { classes: C, ...o });
-        sameBits(typeof lossCopy === 'number' ? [lossCopy] : lossCopy, typeof want.loss === 'number' ? [want.loss] : want.loss, `${what}: loss`);
+        if (typeof lossCopy === 'number') {
+          // A reduced loss: the function sums each group of four short rows' log-sums as one log
+          // (src/plan.ts groupAligned), the Workspace, which always fills ws.loss, sums its rows'
+          // losses: the same to a few ulp of the float64 result, not always the same bits.
+          expect(Math.abs(lossCopy - (want.loss as number)), `${what}: loss`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(want.loss as number));
+        } else sameBits(lossCopy, want.loss as Float32Array, `${what}: loss`);
         sameBits(ws.grad, want.grad, `${what}: grad`);
         const ref = crossEntropy64(x, labels, d, false, o64);
         const refLoss = typeof ref.loss === 'number' ? [ref.loss] : ref.loss;
