@@ -62,6 +62,14 @@ export const BLOCK: i32 = 256;
   return comp + (Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum);
 }
 
+/** neumaier_comp on each f64 lane. */
+// @ts-ignore: decorator
+@inline export function vneumaier_comp(sum: v128, comp: v128, x: v128): v128 {
+  const t = f64x2.add(sum, x);
+  const big = f64x2.ge(f64x2.abs(sum), f64x2.abs(x));
+  return f64x2.add(comp, v128.bitselect(f64x2.add(f64x2.sub(sum, t), x), f64x2.add(f64x2.sub(x, t), sum), big));
+}
+
 // @ts-ignore: decorator
 @inline export function neumaier_result(sum: f64, comp: f64): f64 {
   // With an infinite or NaN addend the compensation is NaN (Inf - Inf); the plain sum is right then.
