@@ -292,8 +292,9 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
   let nsum: f64 = 0, ncomp: f64 = 0;
   let count = 0;
   let r = 0;
-  if (ASC_FEATURE_SIMD && !w) {
-    // Four labels at a time while they are all valid (the loop below finds the first bad one).
+  if (ASC_FEATURE_SIMD && !w && n >= 8) {
+    // Four labels at a time while they are all valid (the loop below finds the first bad one;
+    // a few labels, as a one-sample call's, go there directly).
     const vC = i32x4.splat(C), vIgnore = i32x4.splat(ignore);
     let ignored = i32x4.splat(0);
     for (; r <= n - 4; r += 4) {
@@ -334,7 +335,8 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
 @inline export function ce_reduce(loss: usize, rows: i32, reduction: i32, denominator: f64): f64 {
   assert(in_heap(loss, bytes_of<f64>(rows)), 'ce_reduce: loss outside the heap');
   if (reduction == REDUCTION_NONE) return 0;
-  const total = f64_rsum(loss, rows);
+  // (one row: what the compensated sum gives for it, x + 0 (+0 for -0), without a call)
+  const total = rows == 1 ? load<f64>(loss) + 0.0 : f64_rsum(loss, rows);
   if (reduction == REDUCTION_SUM) return total;
   // (total / 1 is total: skip the division's latency, most of a one-sample call's tail)
   return denominator == 1 ? total : denominator == 0 ? NaN : total / denominator;
@@ -597,9 +599,6 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
  *  on the SIMD builds, the lanes added last): the same bits however the rows were split into
  *  chunks or across threads, since it runs once over all of them. */
 export function f64_rsum(p: usize, n: i32): f64 {
-  // One value (a one-sample call, where this is a fifth of the time): what the compensated sum
-  // gives for it, x + 0 (which is +0 for -0), without its set-up.
-  if (n == 1) return load<f64>(p) + 0.0;
   let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD && n >= 8) {
