@@ -351,25 +351,35 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
     // One short row (the [1, 10] call): a call this small is a chain of latencies, and the
     // general path's set-up (label-check loop, scale, the row loop's options, the compensated
     // reduction) is a quarter of it. With one sample, no weights and no smoothing, the scale is
-    // gradOutput for 'mean' and 'sum' alike and ce_index_rows' formulas reduce to these; the
-    // results are the same bits (test/fast-paths.test.ts compares them with the checked path).
+    // gradOutput for 'mean' and 'sum' alike (ce_one_short_row).
     const t = load<i32>(labels);
     if (t != -100) {
       if (<u32>t >= <u32>C) return NaN;
-      const m = short_rmax<T>(x, C);
-      const xt = <f64>load<T>(at<T>(x, t)); // read before the exp pass may overwrite x
-      const s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
-      const l = (<f64>m - xt) + Math.log(s);
-      store<f64>(loss, l);
-      if (g) {
-        short_vmulsubc<T>(g, C, <T>(gradOutput / s), 0);
-        const pt = at<T>(g, t);
-        store<T>(pt, <T>(<f64>load<T>(pt) - gradOutput));
-      }
-      return l;
+      return ce_one_short_row<T>(x, g, loss, 0, t, C, gradOutput, 0);
     }
   }
   return ce_index_call<T>(x, labels, g, loss, 0, rows, C, 0, <f64>C, 0, 0, -100, CE_HAS_IGNORE | CE_GROUP_LOGS, reduction, gradOutput, 0, tmp);
+}
+
+/** The loss of a call of one short row with label t (checked), no weights, smoothing, z-loss
+ *  or per-row scales, 'mean' or 'sum' (so its gradient scale is gradOutput), and its gradient
+ *  at g (if any): ce_index_rows' formulas for that case, the same bits (test/fast-paths.test.ts
+ *  compares them with the checked path), except that the gradient is g * a - b with the `b`
+ *  given (ce_index_row's scale * 0: -0 for a negative scale, which turns a -0 into +0). */
+// @ts-ignore: decorator
+@inline function ce_one_short_row<T>(x: usize, g: usize, loss: usize, lossT: usize, t: i32, C: i32, gradOutput: f64, b: f64): f64 {
+  const m = short_rmax<T>(x, C);
+  const xt = <f64>load<T>(at<T>(x, t)); // read before the exp pass may overwrite x
+  const s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+  const l = (<f64>m - xt) + Math.log(s);
+  store<f64>(loss, l);
+  if (lossT) store<T>(lossT, <T>l);
+  if (g) {
+    short_vmulsubc<T>(g, C, <T>(gradOutput / s), <T>b);
+    const pt = at<T>(g, t);
+    store<T>(pt, <T>(<f64>load<T>(pt) - gradOutput));
+  }
+  return l;
 }
 
 /** A whole call with class-index targets in one wasm call, for inputs that fit one chunk (a
@@ -380,6 +390,14 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
 export function ce_index_call<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
                                  w: usize, sumW: f64, eps: f64, zLoss: f64, ignore: i32, flags: i32,
                                  reduction: i32, gradOutput: f64, scales: usize, tmp: usize): f64 {
+  if (ASC_FEATURE_SIMD && rows == 1 && is_short_row<T>(C) && !w && eps == 0 && zLoss == 0 && !scales && reduction != REDUCTION_NONE) {
+    // One short row without options (a Workspace's [1, 10] call): ce_index_default's path.
+    const t = load<i32>(labels);
+    if (!((flags & CE_HAS_IGNORE) != 0 && t == ignore)) {
+      if (<u32>t >= <u32>C) return NaN;
+      return ce_one_short_row<T>(x, g, loss, lossT, t, C, gradOutput, gradOutput * 0.0);
+    }
+  }
   if (ce_check_labels<T>(labels, rows, C, ignore, (flags & CE_HAS_IGNORE) != 0, w, tmp + TMP_AUX) >= 0) return NaN;
   const denominator = reduction == REDUCTION_MEAN ? load<f64>(tmp + TMP_AUX) : <f64>rows;
   const scale = ce_grad_scale(reduction, gradOutput, denominator);

@@ -4,8 +4,8 @@
 // src/chunk-loop.ts): each chunk of rows is a kernel call over the workspace's own pointers,
 // recorded into a slot of the pool's ring and run by a worker (or the calling thread while it
 // waits). Nothing is copied. Every row goes through the same kernel with the same arguments as in
-// the single-threaded Workspace, and the per-row losses are reduced in row order by the same
-// ce_reduce, so the results are bit-identical for any number of workers.
+// the single-threaded Workspace, and the per-row losses are reduced once over all rows by the
+// same ce_reduce, so the results are bit-identical for any number of workers.
 
 import type { FloatArray } from './check.js';
 import { IN_PLACE, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';

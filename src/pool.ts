@@ -6,8 +6,9 @@
 // src/cross-entropy.ts), with the pool's plan and executor (src/pool-ring.ts): the calling
 // thread copies the input chunk by chunk into a ring of slots in the shared memory and copies
 // each chunk's result out, while the workers run the kernels on the chunks. Every row goes
-// through the same kernel with the same arguments as in the single-threaded functions, and
-// per-row losses are reduced on the calling thread in row order by the same ce_reduce, so
+// through the same kernel with the same arguments as in the single-threaded functions (chunks
+// of short rows hold multiples of four, as theirs: src/plan.ts groupAligned), and the per-row
+// losses are reduced on the calling thread, once over all rows, by the same ce_reduce, so
 // results are bit-identical for any number of workers. Inputs below a measured size run on the
 // calling thread. This file is the API surface; src/pool-host.ts starts and ends the workers.
 

@@ -57,16 +57,42 @@ describe.each(BACKENDS)('%s build', (backend) => {
       [Array.from({ length: 16 }, (_, i) => i * 0.37 - 3), 15],
       [[3, 1, 2, 0, 5, 1, 7, 2, 1, 0], -100], // ignored: mean over nothing is NaN, grad 0
     ];
+    // The general row loop's bits: the same row with a second, ignored one (a one-row call takes
+    // the one-row path in every entry point: the fast call, the checked call and a Workspace).
+    const general = (x: Float32Array, label: number, o: { reduction: 'mean' | 'sum'; gradOutput?: number }) => {
+      const C = x.length;
+      const ignore = label === -100 ? -100 : -7;
+      const two = new Float32Array(2 * C);
+      two.set(x);
+      const r = api.crossEntropyWithGrad(two, new Int32Array([label, ignore]), { classes: C, ignoreIndex: ignore, ...o });
+      return { loss: r.loss, grad: r.grad.subarray(0, C) };
+    };
     for (const [v, label] of rows)
-      for (const reduction of ['mean', 'sum'] as const) {
+      for (const o of [{ reduction: 'mean' }, { reduction: 'sum' }, { reduction: 'sum', gradOutput: -0.5 }] as const) {
         const x = Float32Array.from(v);
         const C = x.length;
-        const fast = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, reduction });
-        const checked = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, reduction, ignoreIndex: -100 });
-        expect(Object.is(fast.loss, checked.loss), `loss of [${v}] label ${label} ${reduction}: ${fast.loss} vs ${checked.loss}`).toBe(true);
-        sameBits(fast.grad, checked.grad, `grad of [${v}] label ${label}`);
-        const lossOnly = api.crossEntropy(x, new Int32Array([label]), { classes: C, reduction });
-        expect(Object.is(lossOnly, checked.loss)).toBe(true);
+        const at = `[${v}] label ${label} ${JSON.stringify(o)}`;
+        const want = general(x, label, o);
+        const fast = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, ...o });
+        expect(Object.is(fast.loss, want.loss), `fast loss of ${at}: ${fast.loss} vs ${want.loss}`).toBe(true);
+        sameBits(fast.grad, want.grad, `fast grad of ${at}`);
+        const checked = api.crossEntropyWithGrad(x, new Int32Array([label]), { classes: C, ignoreIndex: -100, ...o });
+        expect(Object.is(checked.loss, want.loss), `checked loss of ${at}: ${checked.loss} vs ${want.loss}`).toBe(true);
+        sameBits(checked.grad, want.grad, `checked grad of ${at}`);
+        const lossOnly = api.crossEntropy(x, new Int32Array([label]), { classes: C, reduction: o.reduction });
+        expect(Object.is(lossOnly, general(x, label, { reduction: o.reduction }).loss)).toBe(true);
+        if (label === -100) continue; // (a Workspace's labels ignore -100 too; covered above)
+        const ws = api.createWorkspace({ classes: C, rows: 1 });
+        try {
+          ws.logits.set(x);
+          ws.target[0] = label;
+          const loss = ws.crossEntropyWithGrad(o);
+          expect(Object.is(loss, want.loss), `Workspace loss of ${at}: ${loss} vs ${want.loss}`).toBe(true);
+          sameBits(ws.grad, want.grad, `Workspace grad of ${at}`);
+          sameBits(ws.loss, Float32Array.of(want.loss), `Workspace ws.loss of ${at}`);
+        } finally {
+          ws.dispose();
+        }
       }
   });
 
