@@ -5,14 +5,16 @@
 // recorded into a slot of the pool's ring and run by a worker (or the calling thread while it
 // waits). Nothing is copied. Every row goes through the same kernel with the same arguments as in
 // the single-threaded Workspace, and the per-row losses are reduced once over all rows by the
-// same ce_reduce, so the results are bit-identical for any number of workers.
+// same ce_reduce, so the results are bit-identical for any number of workers. A call too small
+// for the workers (the pool's plan is null) is the single-threaded Workspace's own call, made
+// after the caller's turn like every call here.
 
 import type { FloatArray } from './check.js';
-import { IN_PLACE, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
+import { IN_PLACE, runChunks, type Executor } from './chunk-loop.js';
 import { prepare, reducedLoss, runRows, type LossOptions } from './cross-entropy.js';
 import type { ElementType } from './dtype.js';
 import type { Runtime } from './load.js';
-import { planChunks, type ChunkPlan } from './plan.js';
+import type { ChunkPlan } from './plan.js';
 import type { WorkspaceImpl, WorkspaceSoftmaxOptions, WorkspaceViews } from './workspace.js';
 
 /**
@@ -39,12 +41,13 @@ export interface PoolWorkspace<A extends FloatArray = Float32Array, T extends In
   dispose(): void;
 }
 
-/** What a pooled workspace needs of its pool: its runtime, whether it is still open, and the
- *  plan and executor of a call over `rows` rows (plan null: the calling thread runs it). */
+/** What a pooled workspace needs of its pool: its runtime, whether it is still open, the plan of
+ *  a call over `rows` rows (null: too small for the workers) and the executor that runs it. */
 export interface WorkspacePool {
   readonly rt: Runtime;
   check(fn: string): void;
-  plan(rows: number, C: number, dt: ElementType): { plan: ChunkPlan; exec: Executor } | null;
+  plan(rows: number, C: number, dt: ElementType): ChunkPlan | null;
+  executor(plan: ChunkPlan): Executor;
 }
 
 export class PoolWorkspaceImpl {
@@ -105,27 +108,23 @@ export class PoolWorkspaceImpl {
     });
   }
 
-  /** The chunk loop over the active rows in its in-place mode: on the workers when large enough,
-   *  else on this thread (the pool's runtime, direct). */
-  private rowsRun(rows: number, chunk: ChunkCall): void {
-    const { dt, classes } = this.ws;
-    const rt = this.pool.rt;
-    const pooled = this.pool.plan(rows, classes, dt);
-    const plan = pooled ? pooled.plan : planChunks({ outer: rows, C: classes, inner: 1, rows }, dt, 0, false, Math.max(1, rows), 1);
-    runChunks(pooled ? pooled.exec : rt.exec, rt.arena, plan, 0, IN_PLACE, chunk);
+  /** The plan of a call over the active rows on the workers, or null: a call too small for them
+   *  is the single-threaded workspace's own (the same kernels; its one-call paths). */
+  private plan(): ChunkPlan | null {
+    const ws = this.ws;
+    return this.pool.plan(ws.rows, ws.classes, ws.dt);
   }
 
   private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): Promise<FloatArray> {
     return this.call(fn, () => {
       const ws = this.ws;
+      const plan = this.plan();
+      if (!plan) return log ? ws.logSoftmax(options) : ws.softmax(options);
       const b = ws.forwardBeta(fn, options);
       const { ptr, classes: C, dt } = ws;
-      const rows = ws.rows;
       const rowBytes = C << dt.shift;
-      if (rows > 0) {
-        this.rowsRun(rows, (k, _r, _o, first, n, tmp) =>
-          (log ? k.log_softmax : k.softmax)[dt.index](ptr.logits + first * rowBytes, ptr.output + first * rowBytes, n, C, b, tmp));
-      }
+      runChunks(this.pool.executor(plan), this.pool.rt.arena, plan, 0, IN_PLACE, (k, _r, _o, first, n, tmp) =>
+        (log ? k.log_softmax : k.softmax)[dt.index](ptr.logits + first * rowBytes, ptr.output + first * rowBytes, n, C, b, tmp));
       return ws.output;
     });
   }
@@ -141,16 +140,16 @@ export class PoolWorkspaceImpl {
   private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): Promise<number | FloatArray> {
     return this.call(fn, () => {
       const ws = this.ws;
+      const plan = this.plan();
+      if (!plan) return ws.lossCall(fn, options, withGrad, null);
       return ws.lossCall(fn, options, withGrad, (call, labels) => {
         const rt = this.pool.rt;
         prepare(`Workspace.${fn}`, rt, call, labels);
-        const { rows, C, dt, probabilities } = call;
+        const { C, dt, probabilities } = call;
         const ptr = ws.ptr;
         const rowBytes = C << dt.shift;
-        if (rows > 0) {
-          this.rowsRun(rows, (k, _r, _o, first, n, tmp) =>
-            runRows(k, call, ptr.logits + first * rowBytes, probabilities ? ptr.target + first * rowBytes : 0, withGrad ? ptr.grad + first * rowBytes : 0, first, n, tmp));
-        }
+        runChunks(this.pool.executor(plan), rt.arena, plan, 0, IN_PLACE, (k, _r, _o, first, n, tmp) =>
+          runRows(k, call, ptr.logits + first * rowBytes, probabilities ? ptr.target + first * rowBytes : 0, withGrad ? ptr.grad + first * rowBytes : 0, first, n, tmp));
         return call.p.reduction === 'none' ? ws.loss : reducedLoss(rt, call);
       });
     });

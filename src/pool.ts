@@ -229,11 +229,8 @@ class PoolImpl implements Pool {
         if (this.disposed) throw new Error(`${fn}: the pool of this workspace has been disposed`);
         if (this.broken) throw new Error(`${fn}: ${this.broken.message}`);
       },
-      plan: (rows, C, dt) => {
-        if ((tuning.cores || this.cores) < 2) return null;
-        const plan = inPlacePlan(this.ring, rows, C, dt);
-        return plan && { plan, exec: this.ring.executor(plan) };
-      },
+      plan: (rows, C, dt) => ((tuning.cores || this.cores) < 2 ? null : inPlacePlan(this.ring, rows, C, dt)),
+      executor: (plan) => this.ring.executor(plan),
     };
   }
 
