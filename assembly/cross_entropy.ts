@@ -363,9 +363,9 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
 
 /** The loss of a call of one short row with label t (checked), no weights, smoothing, z-loss
  *  or per-row scales, 'mean' or 'sum' (so its gradient scale is gradOutput), and its gradient
- *  at g (if any): ce_index_rows' formulas for that case, the same bits (test/fast-paths.test.ts
- *  compares them with the checked path), except that the gradient is g * a - b with the `b`
- *  given (ce_index_row's scale * 0: -0 for a negative scale, which turns a -0 into +0). */
+ *  at g (if any): ce_index_rows' formulas for that case, with their bits (test/fast-paths.test.ts
+ *  compares every entry point with the row loop's), the gradient as g * a - b with the `b` given
+ *  (ce_index_row's is scale * 0: -0 for a negative scale, which turns a -0 into +0). */
 // @ts-ignore: decorator
 @inline function ce_one_short_row<T>(x: usize, g: usize, loss: usize, lossT: usize, t: i32, C: i32, gradOutput: f64, b: f64): f64 {
   const m = short_rmax<T>(x, C);
