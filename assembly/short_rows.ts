@@ -15,11 +15,12 @@
 import { LANES, vhmax, vhsum } from './simd';
 import { vexp } from './exp';
 import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
+import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
 
 /** Whether a row of C elements of T takes the short-row passes. */
 // @ts-ignore: decorator
 @inline export function is_short_row<T>(C: i32): bool {
-  return ASC_FEATURE_SIMD && sizeof<T>() == 4 && C >= LANES<T>() && C <= 4 * LANES<T>();
+  return ASC_FEATURE_SIMD && sizeof<T>() == 4 && C >= LANES<T>() && C <= SHORT_ROW_MAX_C; // (4 * LANES<f32>())
 }
 
 /** Byte offset of the last vector of a row of C elements. */

@@ -11,6 +11,11 @@ export const REDUCTION_NONE = 0;
 export const REDUCTION_MEAN = 1;
 export const REDUCTION_SUM = 2;
 
+/** The most classes of a float32 row that the SIMD kernels take as a short row, four rows at a
+ *  time (assembly/short_rows.ts: four vectors of four lanes); the plans keep such rows' chunks to
+ *  multiples of four rows (src/plan.ts groupAligned). */
+export const SHORT_ROW_MAX_C = 16;
+
 /** Bits of the class-index cross-entropy kernels' `flags` argument: some label may equal
  *  `ignore` (CE_HAS_IGNORE); the call's chunks hold the rows four at a time from row 0, so a
  *  reduced call may sum a group of four short rows' log(s) as one log (CE_GROUP_LOGS). */

@@ -3,6 +3,7 @@
 // plan through the one chunk loop (src/chunk-loop.ts).
 
 import type { ElementType } from './dtype.js';
+import { SHORT_ROW_MAX_C } from './kernel-constants.js';
 import type { Layout } from './layout.js';
 import { regionSize } from './memory.js';
 
@@ -82,17 +83,14 @@ export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: b
   return planChunks(L, dt, inputs, rowOut, units, 1, own);
 }
 
-/** Rows of up to this many classes go through the kernels four at a time (assembly/short_rows.ts). */
-const GROUP_MAX_C = 16;
-
 /**
  * `units` outer blocks per chunk, rounded so that every chunk but the last holds a multiple of
- * four rows when the rows are short (C <= GROUP_MAX_C) and contiguous: the kernels take such
+ * four rows when the rows are short (C <= SHORT_ROW_MAX_C) and contiguous: the kernels take such
  * rows four at a time from a chunk's first row, and a reduced cross-entropy sums a group's
  * losses as one (one log per group), so the groups, and the bits of the result, must not depend
  * on the chunking. (Strided layouts are not aligned: their calls sum every row's log.)
  */
 export function groupAligned(units: number, L: Layout): number {
-  if (L.C > GROUP_MAX_C || L.inner !== 1 || units >= L.outer) return units;
+  if (L.C > SHORT_ROW_MAX_C || L.inner !== 1 || units >= L.outer) return units;
   return Math.max(4, units - (units % 4));
 }
