@@ -17,10 +17,11 @@
 // The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
-import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp } from './simd';
+import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs, short_group4_logprod,
+import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS,
+  TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs, short_group4_logprod,
   last_offset, uncounted_lanes } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS } from '../src/kernel-constants';
@@ -355,7 +356,7 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
     const t = load<i32>(labels);
     if (t != -100) {
       if (<u32>t >= <u32>C) return NaN;
-      return ce_one_short_row<T>(x, g, loss, 0, t, C, gradOutput, 0);
+      return ce_one_short_row<T>(x, g, loss, 0, t, C, gradOutput, 0, tmp);
     }
   }
   return ce_index_call<T>(x, labels, g, loss, 0, rows, C, 0, <f64>C, 0, 0, -100, CE_HAS_IGNORE | CE_GROUP_LOGS, reduction, gradOutput, 0, tmp);
@@ -367,11 +368,11 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
  *  compares every entry point with the row loop's), the gradient as g * a - b with the `b` given
  *  (ce_index_row's is scale * 0: -0 for a negative scale, which turns a -0 into +0). */
 // @ts-ignore: decorator
-@inline function ce_one_short_row<T>(x: usize, g: usize, loss: usize, lossT: usize, t: i32, C: i32, gradOutput: f64, b: f64): f64 {
+@inline function ce_one_short_row<T>(x: usize, g: usize, loss: usize, lossT: usize, t: i32, C: i32, gradOutput: f64, b: f64, tmp: usize): f64 {
   const m = short_rmax<T>(x, C);
   const xt = <f64>load<T>(at<T>(x, t)); // read before the exp pass may overwrite x
   const s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
-  const l = (<f64>m - xt) + Math.log(s);
+  const l = (<f64>m - xt) + ce_row_log(s, NEAR1_SUM_SHORT, <f64>m == xt, x, g, C, <f32>m, t, tmp);
   store<f64>(loss, l);
   if (lossT) store<T>(lossT, <T>l);
   if (g) {
@@ -380,6 +381,83 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
     store<T>(pt, <T>(<f64>load<T>(pt) - gradOutput));
   }
   return l;
+}
+
+/** log(r) for a row's exp-sum relative to its max term, r = s / unit; where the label t is a max
+ *  (x[t] = m, so the loss is log(r) alone) and r < near1 (NEAR1_SUM in reduce.ts; NEAR1_SUM_SHORT
+ *  for short rows), ce_log_expsum_near1 (g: the row's gradient, holding its exp values, or 0). */
+// @ts-ignore: decorator
+@inline function ce_row_log(r: f64, near1: f64, labelIsMax: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
+  if (labelIsMax && r < near1) return ce_log_expsum_near1(x, g, C, t, m, g != 0, near1 == NEAR1_SUM_SHORT, tmp);
+  return Math.log(r);
+}
+
+/** The cross-entropy's log(sum exp(x - max)) = log1p(mass) of an f32 row whose label t is a max,
+ *  from the row's exp values: its y[t] is the unit, the mass the sum of the others. With
+ *  `stored`, the exp values are at y (the gradient rows: the exp-sum pass may have written them
+ *  over x); else they are computed again from x, by the form the row's exp-sum pass took (tmp +
+ *  TMP_EXP_FORM), chunk by chunk into tmp + TMP_SCRATCH. Both sum the same values in the same
+ *  chunks, so the loss has the same bits with and without the gradient. A short row (`short`)
+ *  does the same in its vectors (short_mass_but). */
+export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32, stored: bool, short: bool, tmp: usize): f64 {
+  if (ASC_FEATURE_SIMD && short) return log1p_pos(short_mass_but(x, y, n, t, max, stored));
+  const scratch = tmp + TMP_SCRATCH;
+  let nsum: f64 = 0, ncomp: f64 = 0, unit: f32 = 0;
+  for (let i = 0; i < n; i += SCRATCH_N) {
+    const len = min(SCRATCH_N, n - i);
+    let c = at<f32>(y, i);
+    if (!stored) {
+      c = scratch;
+      expsum_form_store(at<f32>(x, i), scratch, len, max, tmp);
+    }
+    let a: f64;
+    if (t >= i && t < i + len) {
+      const p = at<f32>(c, t - i);
+      unit = load<f32>(p);
+      store<f32>(p, 0);
+      a = chunk_sum(c, len);
+      store<f32>(p, unit);
+    } else a = chunk_sum(c, len);
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
+  }
+  return log1p_pos(neumaier_result(nsum, ncomp) / <f64>unit);
+}
+
+/** sum of the n <= SCRATCH_N f32 values at y, in f64: f32 lanes, then the scalar tail. */
+function chunk_sum(y: usize, n: i32): f64 {
+  let a: f64 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let va = f32x4.splat(0);
+    for (; i <= n - 4; i += 4) va = f32x4.add(va, v128.load(at<f32>(y, i)));
+    a = vhsum<f32>(va);
+  }
+  for (; i < n; i++) a += <f64>load<f32>(at<f32>(y, i));
+  return a;
+}
+
+/** The rows of a short group (maxima M, sums and x[t] in tmp) whose label is a max and whose
+ *  exp-sum is below NEAR1_SUM_SHORT, as bits 0..3 (ce_row_log's case). */
+// @ts-ignore: decorator
+@inline function ce_group4_near1(M: v128, tmp: usize): i32 {
+  const near1 = f64x2.splat(NEAR1_SUM_SHORT);
+  const m01 = f64x2.promote_low_f32x4(M), m23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(M, M, 2, 3, 0, 1));
+  const f01 = v128.and(f64x2.eq(v128.load(tmp + TMP_GROUP_XT), m01), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS), near1));
+  const f23 = v128.and(f64x2.eq(v128.load(tmp + TMP_GROUP_XT, 16), m23), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS, 16), near1));
+  return i64x2.bitmask(f01) | (i64x2.bitmask(f23) << 2);
+}
+
+/** The logs of a short group's four exp-sums at tmp + TMP_GROUP_LOGS (short_group4_logs), by
+ *  ce_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0). */
+function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool, tmp: usize): void {
+  for (let k = 0; k < 4; k++) {
+    const t = load<i32>(labels + (<usize>k << 2)), o = <usize>k * stride;
+    // (an ignored row's loss is 0 whatever its log: its label may lie outside the row)
+    store<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3), ((rows >> k) & 1) && !(hasIgnore && t == ignore)
+      ? ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp)
+      : Math.log(load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3))));
+  }
 }
 
 /** A whole call with class-index targets in one wasm call, for inputs that fit one chunk (a
@@ -395,7 +473,7 @@ export function ce_index_call<T>(x: usize, labels: usize, g: usize, loss: usize,
     const t = load<i32>(labels);
     if (!((flags & CE_HAS_IGNORE) != 0 && t == ignore)) {
       if (<u32>t >= <u32>C) return NaN;
-      return ce_one_short_row<T>(x, g, loss, lossT, t, C, gradOutput, gradOutput * 0.0);
+      return ce_one_short_row<T>(x, g, loss, lossT, t, C, gradOutput, gradOutput * 0.0, tmp);
     }
   }
   if (ce_check_labels<T>(labels, rows, C, ignore, (flags & CE_HAS_IGNORE) != 0, w, tmp + TMP_AUX) >= 0) return NaN;
@@ -435,7 +513,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       // Where only the sum of the losses is used (groupLogs), a plain group's four log(s) go in
       // as one log of their product, on its first row: a quarter of the logs, the most costly
       // step of a 10-class row.
-      if (plainGroup && groupLogs) short_group4_logprod(tmp);
+      const near1 = ce_group4_near1(M, tmp);
+      if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, tmp);
+      else if (plainGroup && groupLogs) short_group4_logprod(tmp);
       else short_group4_logs(tmp);
       if (plainGroup) {
         ce_index_group4_plain(g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, tmp);
@@ -473,7 +553,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         } else {
           s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
         }
-        logs = Math.log(s);
+        logs = smooth ? Math.log(s) : ce_row_log(s, NEAR1_SUM_SHORT, <f64>m == xt, x, g, C, <f32>m, t, tmp);
       } else if (smooth) {
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
         d = load<f64>(tmp + TMP_AUX);
@@ -484,7 +564,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
           const ahead = row_ahead(r, rows, stride);
           s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp, ahead) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp, ahead);
         } else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
-        logs = log_expsum<T>(s, tmp);
+        logs = sizeof<T>() == 4 && <f64>m == xt ? ce_row_log(s / load<f64>(tmp + TMP_EXP_UNIT), NEAR1_SUM, true, x, g, C, <f32>m, t, tmp) : log_expsum<T>(s, tmp);
       }
       ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, s, logs, d, short);
     }

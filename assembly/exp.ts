@@ -175,6 +175,55 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
   return vmadd<f32>(vt, vp, vs);
 }
 
+/** vexp_k for the rows whose exp values may fall below the smallest normal float (max - min >
+ *  NO_CUTOFF_RANGE): exp(vi - k*ln2) down to the subnormal 2^-149, where vexp flushes below 2^-126.
+ *  2^(n-k) does not fit one exponent field there, so it is applied as two factors 2^e1 * 2^e2,
+ *  e1 = (n-k) >> 1: s1 * (1 + t*p) is computed as in vexp_k (the same bits, scaled by a power of
+ *  2), and the multiplication by 2^e2 rounds it once into a subnormal. Lanes below vlo (set by
+ *  the caller to about k*ln2 - 172, whose exp is ~2^-248, 0 in f32) are raised to vlo, which
+ *  keeps n - k >= -250 (both factors normal) and turns -Infinity into 0; NaN stays NaN. vmagic is
+ *  KMAGIC(k), and |vi| * log2e must stay below 2^9 unfused (2^15 fused) as in vexp_k. */
+// @ts-ignore: decorator
+@inline export function vexp_k_wide(vi: v128, vmagic: v128, vlo: v128): v128 {
+  vi = f32x4.pmax(vi, vlo);
+  let vn = vmadd<f32>(vi, kf32(LOG2E), vmagic);
+  // n - k: vn and F32_MAGIC lie in one binade of ulp 1, so their bit patterns differ by n - k.
+  const ve = i32x4.sub(vn, kf32(MAGIC));
+  const ve1 = i32x4.shr_s(ve, 1);
+  const vs1 = i32x4.shl(i32x4.add(ve1, i32x4.splat(127)), 23);
+  const vs2 = i32x4.shl(i32x4.add(i32x4.sub(ve, ve1), i32x4.splat(127)), 23);
+  vn = f32x4.sub(vn, vmagic);
+  let vt = vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi);
+  vt = vmadd<f32>(vn, kf32(MINUS_LN2_LO), vt);
+  let vp = vmadd<f32>(kf32(C1 + 4), vt, kf32(C1 + 3));
+  vp = vmadd<f32>(vp, vt, kf32(C1 + 2));
+  vp = vmadd<f32>(vp, vt, kf32(C1 + 1));
+  vp = vmadd<f32>(vp, vt, kf32(C1));
+  vt = f32x4.mul(vt, vs1);
+  return f32x4.mul(vmadd<f32>(vt, vp, vs1), vs2);
+}
+
+/** One lane of vexp_k_wide (lo: the lower bound of its vlo), with the same bits. */
+// @ts-ignore: decorator
+@inline export function sexp_k_wide(x: f32, magic: f32, lo: f32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(vexp_k_wide(f32x4.splat(x), f32x4.splat(magic), f32x4.splat(lo)), 0);
+  x = x < lo ? lo : x;
+  let n = x * F32_LOG2E + magic;
+  const e = <i32>(reinterpret<u32>(n) - reinterpret<u32>(F32_MAGIC));
+  const e1 = e >> 1;
+  const s1 = reinterpret<f32>((e1 + 127) << 23);
+  const s2 = reinterpret<f32>((e - e1 + 127) << 23);
+  n -= magic;
+  let t = n * F32_MINUS_LN2_HI + x;
+  t = n * F32_MINUS_LN2_LO + t;
+  let p = F32_C5 * t + F32_C4;
+  p = p * t + F32_C3;
+  p = p * t + F32_C2;
+  p = p * t + F32_C1;
+  t *= s1;
+  return (t * p + s1) * s2;
+}
+
 /** The magic bias of vexp_k for the shift k: 1.5*2^23 + 127 - k (F32_MAGIC - k), exact in f32
  *  for |k| < 2^22. */
 // @ts-ignore: decorator

@@ -3,8 +3,8 @@
 // a one-vector loop for what is left, and the scalar loop that finishes the last < LANES
 // elements in the SIMD builds and does all the work in the scalar build.
 
-import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result } from './simd';
-import { vexp, sexp, vexp_k, sexp_k, KMAGIC, NO_CUTOFF_RANGE } from './exp';
+import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos } from './simd';
+import { vexp, sexp, vexp_k, sexp_k, vexp_k_wide, sexp_k_wide, KMAGIC, NO_CUTOFF_RANGE } from './exp';
 import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 
 /** Byte offsets in `tmp`, the TMP_BYTES of scratch (16-aligned) the caller of a row kernel passes:
@@ -21,6 +21,21 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_AUX: usize = 16;
 // @ts-ignore: decorator
 @inline export const TMP_AUX2: usize = 24;
+/** Where raddexpminusmax leaves the form of an f32 row's exp pass (EXP_*, i32), its shift k and the
+ *  value subtracted first (f32), for ce_log_expsum_near1 to compute the same exp values again. */
+// @ts-ignore: decorator
+@inline export const TMP_EXP_FORM: usize = 112;
+// @ts-ignore: decorator
+@inline export const TMP_EXP_K: usize = 116;
+// @ts-ignore: decorator
+@inline export const TMP_EXP_SUB: usize = 120;
+/** SCRATCH_N f32 of scratch (ce_log_expsum_near1's exp values, chunk by chunk). */
+// @ts-ignore: decorator
+@inline export const TMP_SCRATCH: usize = 128;
+// @ts-ignore: decorator
+@inline export const SCRATCH_N: i32 = 64;
+// @ts-ignore: decorator
+@inline const EXP_PLAIN = 0, EXP_K = 1, EXP_K1 = 2, EXP_WIDE = 3;
 /** The short-row groups of four (short_rows.ts) take the first 112 bytes instead: the four rows'
  *  exp-sums (f64), their x[t] (f64, cross_entropy.ts), their maxima (f32) and the logs of their
  *  exp-sums (f64). */
@@ -100,6 +115,80 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   return unit != 1 ? Math.log(s / unit) : Math.log(s);
 }
 
+/** The log of an f32 row's exp-sum relative to its max term, r = s / unit >= 1, loses the low bits
+ *  of the off-max mass r - 1 where r is near 1 (a confident row): the exp-sum pass adds the max
+ *  term's 1 into an f32 lane beside the others, and each addition there rounds to 2^-24. Below
+ *  these bounds the log is taken as log1p of the mass summed apart (log_expsum_near1*). They
+ *  keep the error of log(r) under 1e-6 relative above them: the max's lane takes at most 15
+ *  more additions in the general passes (a block of 256 over 16 lanes), 3 in a short row's
+ *  (C <= 16), so |error| < 16 * 2^-24 vs log 2 and 3 * 2^-24 vs log 1.25. */
+// @ts-ignore: decorator
+@inline export const NEAR1_SUM: f64 = 2;
+// @ts-ignore: decorator
+@inline export const NEAR1_SUM_SHORT: f64 = 1.25;
+
+/** log(sum exp(x - max)) of a row of the exp-sum s, with the unit of its raddexpminusmax call
+ *  (log_expsum), for a row whose x is still intact: near 1, log_expsum_near1. */
+// @ts-ignore: decorator
+@inline export function log_expsum_row<T>(s: f64, tmp: usize, x: usize, n: i32, max: T): f64 {
+  if (sizeof<T>() != 4) return Math.log(s);
+  const unit = load<f64>(tmp + TMP_EXP_UNIT);
+  const r = unit != 1 ? s / unit : s;
+  return r < NEAR1_SUM ? log_expsum_near1(x, n, <f32>max) : Math.log(r);
+}
+
+/** log(sum exp(x - max)) = log1p(mass) of an f32 row (x intact), the mass (the sum over all
+ *  elements but one max) summed apart from the max terms: exp(x - k*ln2) by the k-shift with
+ *  subnormal results (vexp_k_wide), k 64 below the row's shift, so masses down to ~e^-128 are
+ *  normal floats, and the max terms counted instead. Beyond |max| = 128 (vexp_k_wide's |n| bound
+ *  with the 64 added) the shift is by max itself, as in expsum_wide. */
+export function log_expsum_near1(x: usize, n: i32, max: f32): f64 {
+  const big = Math.abs(<f64>max) > 128;
+  const k: f32 = big ? -64 : <f32>nearest<f64>(<f64>max * Math.LOG2E) - 64;
+  const sub: f32 = big ? max : 0;
+  const magic = KMAGIC(k), lo = <f32>(<f64>k * Math.LN2 - 172);
+  let nsum: f64 = 0, ncomp: f64 = 0, ties = 0;
+  let i = 0;
+  while (i < n) {
+    const end = min(i + BLOCK, n);
+    let a: f64 = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vmagic = f32x4.splat(magic), vlo = f32x4.splat(lo), vsub = f32x4.splat(sub), vmax = f32x4.splat(max);
+      let va = f32x4.splat(0), vties = i32x4.splat(0);
+      for (; i <= end - 4; i += 4) {
+        const v = v128.load(at<f32>(x, i)), top = f32x4.eq(v, vmax);
+        va = f32x4.add(va, v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top));
+        vties = i32x4.sub(vties, top);
+      }
+      a = vhsum<f32>(va);
+      ties += i32x4.extract_lane(vties, 0) + i32x4.extract_lane(vties, 1) + i32x4.extract_lane(vties, 2) + i32x4.extract_lane(vties, 3);
+    }
+    for (; i < end; i++) {
+      const v = load<f32>(at<f32>(x, i));
+      if (v == max) ties++;
+      else a += <f64>sexp_k_wide(v - sub, magic, lo);
+    }
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
+  }
+  const unit = <f64>sexp_k_wide(max - sub, magic, lo);
+  return log1p_pos(<f64>(ties - 1) + neumaier_result(nsum, ncomp) / unit);
+}
+
+/** The exp values of n elements of an f32 row at x stored to y, by the form its exp-sum pass took
+ *  (raddexpminusmax, beta = 1: tmp + TMP_EXP_FORM; max: the row's max). */
+export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usize): void {
+  const form = load<i32>(tmp + TMP_EXP_FORM), k = load<f32>(tmp + TMP_EXP_K);
+  if (form == EXP_WIDE) expsum_wide(x, y, n, k, load<f32>(tmp + TMP_EXP_SUB));
+  else if (!ASC_FEATURE_SIMD) {
+    if (form == EXP_K) expsum_body<f32>(x, y, n, k, 1, true, false, false, 0, true);
+    else expsum_body<f32>(x, y, n, max, 1, true, false, false, 0);
+  } else if (ASC_FEATURE_RELAXED_SIMD && form == EXP_K1) expsum_store_k1(x, y, n, k, 0);
+  else if (form == EXP_K) expsum_store_k(x, y, n, k, 0);
+  else if (ASC_FEATURE_RELAXED_SIMD) expsum_store_flush<f32>(x, y, n, max, 0);
+  else expsum_store<f32>(x, y, n, max, 0);
+}
+
 /** |max| up to which an f32 row takes the k-shift path (see vexp_k). Its reduction needs
  *  n*ln2_hi exact: with a fused multiply-add (relaxed-simd) that holds for |n| < 2^15; unfused,
  *  ln2_hi's 15 significant bits leave |n| < 2^9, and rows in that path have x >= max - 87, so
@@ -115,6 +204,13 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
 // @ts-ignore: decorator
 @inline function KSHIFT_MIN_N(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 0 : 256;
+}
+/** |max| up to which a wide f32 row (max - min > NO_CUTOFF_RANGE) takes the k-shift of
+ *  expsum_wide: its arguments reach down to k*ln2 - 172, so unfused |n| <= (176 + 172.5) *
+ *  log2(e) + 1 < 2^9 (see KSHIFT_MAX_ABS). */
+// @ts-ignore: decorator
+@inline function KSHIFT_WIDE_MAX_ABS(): f64 {
+  return ASC_FEATURE_RELAXED_SIMD ? 16384 : 176;
 }
 /** max - min up to which the relaxed-simd f32 build uses vexp_k's one-constant reduction (rr1):
  *  then |n| <= 44 and its error stays <= 2.8 ulp (measured; see vexp_k). */
@@ -132,6 +228,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   if (sizeof<T>() == 4) {
     const lo = load<f64>(tmp + TMP_MIN);
     store<f64>(tmp + TMP_EXP_UNIT, 1);
+    store<i32>(tmp + TMP_EXP_FORM, EXP_PLAIN);
     // Shift by k*ln2, k = round(max/ln2), instead of by max: see vexp_k. Not for a constant row
     // (max = the min of rmax, which always runs first): there every exp(x - max) = 1 exactly, and
     // its sum C and log(C) stay exact as before (a sum of C copies of one inexact exp would not).
@@ -139,9 +236,24 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
       const k = <f32>nearest<f64>(<f64>max * Math.LOG2E);
       const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - lo <= RR1_RANGE;
       store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
+      store<i32>(tmp + TMP_EXP_FORM, rr1 ? EXP_K1 : EXP_K);
+      store<f32>(tmp + TMP_EXP_K, k);
       if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);
       if (rr1) return keep ? expsum_store_k1(x, y, n, k, ahead) : expsum_k1(x, n, k);
       return keep ? expsum_store_k(x, y, n, k, ahead) : expsum_k(x, n, k);
+    }
+    // Wide rows (some exp below 2^-126): the k-shift too, with vexp_k_wide's subnormal results.
+    // Where |max| is too large for its reduction, the shift is by max itself (k = 0 on x - max):
+    // x - max is then exact down to x = max/2, and below that (x < max - 88) its rounding moves
+    // the subnormal result by far less than 2^-149.
+    if (!scaled && cutoff) {
+      const big = Math.abs(<f64>max) > KSHIFT_WIDE_MAX_ABS();
+      const k = big ? <f32>0 : <f32>nearest<f64>(<f64>max * Math.LOG2E), sub = big ? <f32>max : <f32>0;
+      if (!big) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k)));
+      store<i32>(tmp + TMP_EXP_FORM, EXP_WIDE);
+      store<f32>(tmp + TMP_EXP_K, k);
+      store<f32>(tmp + TMP_EXP_SUB, sub);
+      return expsum_wide(x, keep ? y : 0, n, k, sub);
     }
   }
   // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
@@ -174,6 +286,38 @@ function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0,
 // The same with vexp_k's rr1 reduction, for rows of range <= RR1_RANGE.
 function expsum_store_k1(x: usize, y: usize, n: i32, k: f32, ahead: usize): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, ahead, true, true); }
 function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, 0, true, true); }
+
+/** sum of exp(x[i] - sub - k*ln2) over an f32 slice, down to subnormal values (vexp_k_wide), in
+ *  f64 (blocked like raddexpminusmax); stores each exp to y[i] unless y is 0. For the rows some of
+ *  whose exp values fall below 2^-126, which no timed shape has: one vector per iteration, one
+ *  function for both uses, to keep the package small. */
+function expsum_wide(x: usize, y: usize, n: i32, k: f32, sub: f32): f64 {
+  const magic = KMAGIC(k), lo = <f32>(<f64>k * Math.LN2 - 172);
+  let nsum: f64 = 0, ncomp: f64 = 0;
+  let i = 0;
+  while (i < n) {
+    const end = min(i + BLOCK, n);
+    let a: f64 = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vmagic = f32x4.splat(magic), vlo = f32x4.splat(lo), vsub = f32x4.splat(sub);
+      let va = f32x4.splat(0);
+      for (; i <= end - 4; i += 4) {
+        const e = vexp_k_wide(f32x4.sub(v128.load(at<f32>(x, i)), vsub), vmagic, vlo);
+        if (y) v128.store(at<f32>(y, i), e);
+        va = f32x4.add(va, e);
+      }
+      a = vhsum<f32>(va);
+    }
+    for (; i < end; i++) {
+      const e = sexp_k_wide(load<f32>(at<f32>(x, i)) - sub, magic, lo);
+      if (y) store<f32>(at<f32>(y, i), e);
+      a += <f64>e;
+    }
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
+  }
+  return neumaier_result(nsum, ncomp);
+}
 
 /** Rows up to this many bytes have their successor loaded ahead (row_ahead): beyond, the two
  *  rows and their outputs outgrow the core's caches, and the loads evicted lines still to be

@@ -75,3 +75,17 @@ export const BLOCK: i32 = 256;
   // With an infinite or NaN addend the compensation is NaN (Inf - Inf); the plain sum is right then.
   return isFinite(sum) ? sum + comp : sum;
 }
+
+/** log(1 + m) for m >= 0, to a few ulp also where 1 + m rounds (m below 2^-53 included): for
+ *  m < 2^-7 its series to m^8 (the next term is below 2^-56 of the sum: no call of Math.log, as
+ *  for the confident rows that mostly need it); above, log(u) of u = 1 + m rounded, less the
+ *  rounding (u - 1 - m) / u (Goldberg). (~lib's log1p costs several times Math.log.) */
+// @ts-ignore: decorator
+@inline export function log1p_pos(m: f64): f64 {
+  if (m < 0.0078125) {
+    const p = ((((((-1.0 / 8 * m + 1.0 / 7) * m - 1.0 / 6) * m + 1.0 / 5) * m - 1.0 / 4) * m + 1.0 / 3) * m - 0.5) * m;
+    return m + m * p;
+  }
+  const u = 1 + m;
+  return Math.log(u) - ((u - 1) - m) / u;
+}

@@ -6,8 +6,8 @@
 
 import { LANES, at, vhsum } from './simd';
 import { vexp, sexp } from './exp';
-import { TMP_GROUP_SUMS, rmax, raddexpminusmax, row_ahead, log_expsum, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
+import { TMP_GROUP_SUMS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_log_expsum, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
   short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
@@ -59,10 +59,10 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
     // Four rows at a time (short_group4_*: the same bits as one at a time, below).
     for (; r <= rows - 4; r += 4) {
       const M = short_group4_sum(x, stride, C, tmp);
-      short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS)));
-      short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 8)));
-      short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 16)));
-      short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 24)));
+      short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS), x, C, f32x4.extract_lane(M, 0)));
+      short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS, 8), x + stride, C, f32x4.extract_lane(M, 1)));
+      short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS, 16), x + 2 * stride, C, f32x4.extract_lane(M, 2)));
+      short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS, 24), x + 3 * stride, C, f32x4.extract_lane(M, 3)));
       x += 4 * stride;
       y += 4 * stride;
     }
@@ -71,13 +71,13 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
     let m: T, logs: T;
     if (ASC_FEATURE_SIMD && short) {
       m = short_rmax<T>(x, C);
-      logs = <T>Math.log(short_raddexpminusmax<T>(x, 0, C, m, false));
+      logs = <T>short_log_expsum(short_raddexpminusmax<T>(x, 0, C, m, false), x, C, <f32>m);
     } else {
       m = rmax<T>(x, C, tmp);
       const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp, 0)
         : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0)
         : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
-      logs = <T>log_expsum<T>(s, tmp);
+      logs = <T>(beta != 1 ? log_expsum<T>(s, tmp) : log_expsum_row<T>(s, tmp, x, C, m));
     }
     let i = 0;
     if (ASC_FEATURE_SIMD) {
@@ -134,7 +134,7 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
     if (isFinite<T>(m)) {
       const s = in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0)
         : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
-      v = <T>(<f64>m + log_expsum<T>(s, tmp));
+      v = <T>(<f64>m + log_expsum_row<T>(s, tmp, x, C, m));
     } else {
       v = rhasnan<T>(x, C) ? <T>NaN : m;
     }
@@ -147,7 +147,7 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
  *  logsumexp_rows. */
 // @ts-ignore: decorator
 @inline function short_logsumexp<T>(x: usize, C: i32, m: T, s: f64): T {
-  return isFinite<T>(m) ? <T>(<f64>m + Math.log(s)) : rhasnan<T>(x, C) ? <T>NaN : m;
+  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(s, x, C, <f32>m)) : rhasnan<T>(x, C) ? <T>NaN : m;
 }
 
 /** dx = y * (g - sum(g * y)) per row: the vector-Jacobian product of softmax. */

@@ -33,6 +33,7 @@ import * as api from '../src/index.js';
 import type { Pool } from '../src/index.js';
 import { stats, tuning } from '../src/pool.js';
 import { CHUNK_BYTES } from '../src/plan.js';
+import { SHORT_ROW_MAX_C } from '../src/kernel-constants.js';
 import { BACKENDS, use } from './helpers/backends.js';
 import { bitDiff } from './helpers/compare.js';
 import { randomProbabilities, rng, uniformArray, type FloatArray, type FloatCtor } from './helpers/random.js';
@@ -353,6 +354,15 @@ function cases(l: Layout, C: number): Case[] {
   return out;
 }
 
+/** The loss of a cross-entropy result (a number or array, or { loss, grad }). */
+function lossOf(r: unknown): unknown {
+  return r !== null && typeof r === 'object' && 'loss' in r ? (r as { loss: unknown }).loss : r;
+}
+/** A cross-entropy result with its loss replaced. */
+function withLoss(r: unknown, loss: number): unknown {
+  return r !== null && typeof r === 'object' && 'loss' in r ? { ...(r as object), loss } : loss;
+}
+
 /** Expects `got` (a result of k copies of S) to be S's result tiled, bit for bit. */
 function expectTiled(got: unknown, inline: unknown, k: number, what: string): void {
   expect(bitDiff(arraysOf(got), arraysOf(tileResult(inline, k))), what).toBe('');
@@ -453,7 +463,18 @@ for (const b of BACKENDS) {
                   c.ws.fill(ws as Ws, inp);
                   // (copied: views into wasm memory, which the next call may grow)
                   const got = copy(c.ws.run(ws as Ws, inp, k));
-                  const want = c.ws.same(inp, k);
+                  let want = c.ws.same(inp, k);
+                  if (c.ws.losses && f32 && d.C <= SHORT_ROW_MAX_C) {
+                    // A reduced cross-entropy over short rows: the function enters each group of
+                    // four rows' logs as one log of their product (CE_GROUP_LOGS), a Workspace
+                    // takes the four logs, so the reduced losses agree to a few ulp of float64
+                    // (README, docs/ARCHITECTURE.md); everything else bit for bit.
+                    const [gl, wl] = [lossOf(got), lossOf(want)];
+                    if (typeof gl === 'number' && typeof wl === 'number') {
+                      expect(Math.abs(gl - wl), `Workspace of ${rows} rows: reduced loss vs the module`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(wl));
+                      want = withLoss(want, gl);
+                    }
+                  }
                   expect(bitDiff(got, want), `Workspace of ${rows} rows vs the module`).toBe('');
                   if (c.ws.losses) expect(bitDiff(ws.loss, c.ws.losses(inp, k)), `Workspace of ${rows} rows: ws.loss vs the 'none' losses`).toBe('');
                 } finally {
