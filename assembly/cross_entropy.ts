@@ -17,12 +17,12 @@
 // The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
-import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos } from './simd';
+import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS,
   TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs, short_group4_logprod,
-  last_offset, uncounted_lanes } from './short_rows';
+  last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS } from '../src/kernel-constants';
 

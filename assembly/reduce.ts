@@ -3,7 +3,7 @@
 // a one-vector loop for what is left, and the scalar loop that finishes the last < LANES
 // elements in the SIMD builds and does all the work in the scalar build.
 
-import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos } from './simd';
+import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp, vexp_k, sexp_k, vexp_k_wide, sexp_k_wide, KMAGIC, NO_CUTOFF_RANGE } from './exp';
 import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 
@@ -152,16 +152,21 @@ export function log_expsum_near1(x: usize, n: i32, max: f32): f64 {
   while (i < n) {
     const end = min(i + BLOCK, n);
     let a: f64 = 0;
-    if (ASC_FEATURE_SIMD) {
+    if (ASC_FEATURE_SIMD && n >= 4) {
       const vmagic = f32x4.splat(magic), vlo = f32x4.splat(lo), vsub = f32x4.splat(sub), vmax = f32x4.splat(max);
       let va = f32x4.splat(0), vties = i32x4.splat(0);
-      for (; i <= end - 4; i += 4) {
-        const v = v128.load(at<f32>(x, i)), top = f32x4.eq(v, vmax);
-        va = f32x4.add(va, v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top));
+      for (; i < end; i += 4) {
+        // (the row's last < 4 elements: the vector ending at n, its lanes below i masked out)
+        const last = i > n - 4, p = last ? n - 4 : i;
+        const v = v128.load(at<f32>(x, p)), fresh = uncounted_lanes(i - p);
+        const top = v128.and(f32x4.eq(v, vmax), fresh);
+        va = f32x4.add(va, v128.and(v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top), fresh));
         vties = i32x4.sub(vties, top);
+        if (last) i = n - 4;
       }
       a = vhsum<f32>(va);
       ties += i32x4.extract_lane(vties, 0) + i32x4.extract_lane(vties, 1) + i32x4.extract_lane(vties, 2) + i32x4.extract_lane(vties, 3);
+      i = end;
     }
     for (; i < end; i++) {
       const v = load<f32>(at<f32>(x, i));
@@ -243,18 +248,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
       return keep ? expsum_store_k(x, y, n, k, ahead) : expsum_k(x, n, k);
     }
     // Wide rows (some exp below 2^-126): the k-shift too, with vexp_k_wide's subnormal results.
-    // Where |max| is too large for its reduction, the shift is by max itself (k = 0 on x - max):
-    // x - max is then exact down to x = max/2, and below that (x < max - 88) its rounding moves
-    // the subnormal result by far less than 2^-149.
-    if (!scaled && cutoff) {
-      const big = Math.abs(<f64>max) > KSHIFT_WIDE_MAX_ABS();
-      const k = big ? <f32>0 : <f32>nearest<f64>(<f64>max * Math.LOG2E), sub = big ? <f32>max : <f32>0;
-      if (!big) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k)));
-      store<i32>(tmp + TMP_EXP_FORM, EXP_WIDE);
-      store<f32>(tmp + TMP_EXP_K, k);
-      store<f32>(tmp + TMP_EXP_SUB, sub);
-      return expsum_wide(x, keep ? y : 0, n, k, sub);
-    }
+    if (!scaled && cutoff) return expsum_wide_row(x, keep ? y : 0, n, <f32>max, tmp);
   }
   // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
   if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff, 0);
@@ -286,6 +280,20 @@ function expsum_k(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0,
 // The same with vexp_k's rr1 reduction, for rows of range <= RR1_RANGE.
 function expsum_store_k1(x: usize, y: usize, n: i32, k: f32, ahead: usize): f64 { return expsum_body<f32>(x, y, n, k, 1, true, false, false, ahead, true, true); }
 function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0, n, k, 1, false, false, false, 0, true, true); }
+
+/** raddexpminusmax of a wide f32 row (some exp below 2^-126; y = 0: no store): expsum_wide with
+ *  the row's k-shift, or the shift by max itself where |max| is too large for its reduction
+ *  (x - max is then exact down to x = max/2, and below that, x < max - 88, its rounding moves the
+ *  subnormal result by far less than 2^-149); the unit and the form to tmp. */
+function expsum_wide_row(x: usize, y: usize, n: i32, max: f32, tmp: usize): f64 {
+  const big = Math.abs(<f64>max) > KSHIFT_WIDE_MAX_ABS();
+  const k = big ? <f32>0 : <f32>nearest<f64>(<f64>max * Math.LOG2E), sub = big ? max : <f32>0;
+  if (!big) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(max, KMAGIC(k)));
+  store<i32>(tmp + TMP_EXP_FORM, EXP_WIDE);
+  store<f32>(tmp + TMP_EXP_K, k);
+  store<f32>(tmp + TMP_EXP_SUB, sub);
+  return expsum_wide(x, y, n, k, sub);
+}
 
 /** sum of exp(x[i] - sub - k*ln2) over an f32 slice, down to subnormal values (vexp_k_wide), in
  *  f64 (blocked like raddexpminusmax); stores each exp to y[i] unless y is 0. For the rows some of

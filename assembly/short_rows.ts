@@ -12,9 +12,9 @@
 // short_group4_sum), with the same bits as one at a time. The backward passes' sums (short_vsum,
 // short_group4_rsum) and writes take the same shape.
 
-import { LANES, vhmax, vhsum, log1p_pos } from './simd';
-import { vexp, vexp_k_wide, KMAGIC } from './exp';
-import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS, NEAR1_SUM_SHORT } from './reduce';
+import { LANES, vhmax, vhsum, log1p_pos, uncounted_lanes } from './simd';
+import { vexp } from './exp';
+import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS, NEAR1_SUM_SHORT, log_expsum_near1 } from './reduce';
 import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
 
 /** Whether a row of C elements of T takes the short-row passes. */
@@ -70,34 +70,10 @@ import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
 }
 
 /** log(s) of a short row's exp-sum s (from its max m; x intact): near 1 (NEAR1_SUM_SHORT in
- *  reduce.ts), short_log_expsum_near1. */
+ *  reduce.ts), log_expsum_near1. */
 // @ts-ignore: decorator
 @inline export function short_log_expsum(s: f64, x: usize, C: i32, m: f32): f64 {
-  return s < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, C, m) : Math.log(s);
-}
-
-/** log_expsum_near1 (reduce.ts) over a short row, in its vectors: log1p of the mass of the
- *  elements below the max, by the k-shift exp scaled by 2^64, the max elements counted apart. */
-export function short_log_expsum_near1(x: usize, C: i32, max: f32): f64 {
-  const big = Math.abs(<f64>max) > 128;
-  const k: f32 = big ? -64 : <f32>nearest<f64>(<f64>max * Math.LOG2E) - 64;
-  const vmagic = f32x4.splat(KMAGIC(k)), vlo = f32x4.splat(<f32>(<f64>k * Math.LN2 - 172));
-  const vsub = f32x4.splat(big ? max : 0), vmax = f32x4.splat(max);
-  const end = last_offset<f32>(C);
-  let mass = f32x4.splat(0), ties = i32x4.splat(0);
-  let o: usize = 0;
-  for (; o < end; o += 16) {
-    const v = v128.load(x + o), top = f32x4.eq(v, vmax);
-    mass = f32x4.add(mass, v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top));
-    ties = i32x4.sub(ties, top);
-  }
-  const fresh = uncounted_lanes(<i32>(o - end) >> 2);
-  const v = v128.load(x + end), top = f32x4.eq(v, vmax);
-  mass = f32x4.add(mass, v128.and(v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top), fresh));
-  ties = i32x4.sub(ties, v128.and(top, fresh));
-  const unit = f32x4.extract_lane(vexp_k_wide(f32x4.sub(vmax, vsub), vmagic, vlo), 0);
-  const nties = i32x4.extract_lane(ties, 0) + i32x4.extract_lane(ties, 1) + i32x4.extract_lane(ties, 2) + i32x4.extract_lane(ties, 3);
-  return log1p_pos(<f64>(nties - 1) + vhsum<f32>(mass) / <f64>unit);
+  return s < NEAR1_SUM_SHORT ? log_expsum_near1(x, C, m) : Math.log(s);
 }
 
 /** The mass of a short f32 row whose element t is its max m (exp(0) = 1, the unit): the sum of its
@@ -116,13 +92,6 @@ export function short_mass_but(x: usize, y: usize, C: i32, t: i32, m: f32, store
   const e = stored ? v128.load(y + end) : vexp<f32>(f32x4.sub(v128.load(x + end), vm));
   const keep = v128.andnot(uncounted_lanes(<i32>(o - end) >> 2), i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(end >> 2))), vt));
   return vhsum<f32>(f32x4.add(acc, v128.and(e, keep)));
-}
-
-/** The mask of the lanes of a short row's last vector that the vectors before it did not count:
- *  its lowest `counted` lanes (0..LANES-1) repeat elements the loop already took. */
-// @ts-ignore: decorator
-@inline export function uncounted_lanes(counted: i32): v128 {
-  return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1));
 }
 
 /** The lanes of sum(x * y) (`dot`) or of sum(x) over a short f32 row, before the horizontal step:

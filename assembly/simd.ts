@@ -89,3 +89,10 @@ export const BLOCK: i32 = 256;
   const u = 1 + m;
   return Math.log(u) - ((u - 1) - m) / u;
 }
+
+/** The mask of the lanes of a row's last vector (moved back to end at the row's end) that the vectors before it did not count:
+ *  its lowest `counted` lanes (0..LANES-1) repeat elements the loop already took. */
+// @ts-ignore: decorator
+@inline export function uncounted_lanes(counted: i32): v128 {
+  return i32x4.gt_s(i32x4(0, 1, 2, 3), i32x4.splat(counted - 1));
+}

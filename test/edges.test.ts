@@ -124,11 +124,11 @@ describe.each(BACKENDS)('%s build: wide rows', (backend) => {
     if (C === 1003) expect(e.nSub).toBeGreaterThan(100);
   });
 
-  it.each(wideFamilies())('logSoftmax and logSumExp of %s: <= 4 ulp', (_name, C, x) => {
+  it.each(wideFamilies())('logSoftmax and logSumExp of %s: <= 4 and 2 ulp', (_name, C, x) => {
     use(backend);
     const ref = reference(x, C);
     expect(logSoftmaxErrors(api.logSoftmax(x, { classes: C }) as Float32Array, ref.lp).ulps).toBeLessThanOrEqual(4);
-    expect(logSumExpError(api.logSumExp(x, { classes: C }) as Float32Array, ref.lse)).toBeLessThanOrEqual(1);
+    expect(logSumExpError(api.logSumExp(x, { classes: C }) as Float32Array, ref.lse)).toBeLessThanOrEqual(2);
   });
 
   it('crossEntropyWithGrad of wide rows: subnormal probabilities reach the gradient', () => {
@@ -206,14 +206,14 @@ const CONFIDENT: [string, number, number, number, number][] = [
 ];
 
 describe.each(BACKENDS)('%s build: confident rows', (backend) => {
-  it.each(CONFIDENT)('%s: logSoftmax <= 4 ulp (relative 1e-5 near 0), logSumExp <= 1 ulp, loss relative 1e-6', (_name, C, rows, lead, offset) => {
+  it.each(CONFIDENT)('%s: logSoftmax <= 4 ulp (relative 1e-5 near 0), logSumExp <= 2 ulp, loss relative 1e-6', (_name, C, rows, lead, offset) => {
     use(backend);
     const { x, labels } = confidentRows(rows, C, lead, C + lead, offset);
     const ref = reference(x, C);
     const lp = logSoftmaxErrors(api.logSoftmax(x, { classes: C }) as Float32Array, ref.lp);
     expect(lp.ulps).toBeLessThanOrEqual(4);
     expect(lp.rel).toBeLessThanOrEqual(1e-5);
-    expect(logSumExpError(api.logSumExp(x, { classes: C }) as Float32Array, ref.lse)).toBeLessThanOrEqual(1);
+    expect(logSumExpError(api.logSumExp(x, { classes: C }) as Float32Array, ref.lse)).toBeLessThanOrEqual(2);
     const want = crossEntropyRef(x, labels, C);
     const rel = (v: number) => Math.abs(v - want) / want;
     const loss = api.crossEntropy(x, labels, { classes: C }) as number;
