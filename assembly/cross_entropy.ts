@@ -449,15 +449,23 @@ function chunk_sum(y: usize, n: i32): f64 {
 }
 
 /** The logs of a short group's four exp-sums at tmp + TMP_GROUP_LOGS (short_group4_logs), by
- *  ce_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0). */
-function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool, tmp: usize): void {
+ *  ce_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0).
+ *  With `prod` (short_group4_logprod's case: only the sum of the losses is used), the other rows'
+ *  logs go in as one log of their product, on the first row. */
+function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool, prod: bool, tmp: usize): void {
+  let p: f64 = 1;
   for (let k = 0; k < 4; k++) {
     const t = load<i32>(labels + (<usize>k << 2)), o = <usize>k * stride;
+    const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
+    let l: f64 = 0;
     // (an ignored row's loss is 0 whatever its log: its label may lie outside the row)
-    store<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3), ((rows >> k) & 1) && !(hasIgnore && t == ignore)
-      ? ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp)
-      : Math.log(load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3))));
+    if (((rows >> k) & 1) && !(hasIgnore && t == ignore)) {
+      l = ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp);
+    } else if (prod) p *= s;
+    else l = Math.log(s);
+    store<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3), l);
   }
+  if (prod && p != 1) store<f64>(tmp + TMP_GROUP_LOGS, load<f64>(tmp + TMP_GROUP_LOGS) + Math.log(p));
 }
 
 /** A whole call with class-index targets in one wasm call, for inputs that fit one chunk (a
@@ -513,16 +521,17 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       // Where only the sum of the losses is used (groupLogs), a plain group's four log(s) go in
       // as one log of their product, on its first row: a quarter of the logs, the most costly
       // step of a 10-class row.
-      const near1 = ce_group4_near1(M, tmp);
-      if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, tmp);
-      else if (plainGroup && groupLogs) short_group4_logprod(tmp);
-      else short_group4_logs(tmp);
       if (plainGroup) {
-        ce_index_group4_plain(g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, tmp);
+        if (groupLogs) short_group4_logprod(tmp);
+        else short_group4_logs(tmp);
+        ce_index_group4_plain(x, g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, groupLogs, tmp);
         x += 4 * stride;
         if (g) g += 4 * stride;
         continue;
       }
+      const near1 = ce_group4_near1(M, tmp);
+      if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
+      else short_group4_logs(tmp);
       for (let k = 0; k < 4; k++) {
         const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
         if (hasIgnore && t == ignore) {
@@ -585,10 +594,18 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
  *  value as ce_index_row's, where its factors are 1 and its terms 0 (ct * lt = lt for ct = 1,
  *  scale * (1 + 0) / s = scale / s), so the same bits. */
 // @ts-ignore: decorator
-@inline function ce_index_group4_plain(g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, M: v128, scale: f64, tmp: usize): void {
+@inline function ce_index_group4_plain(x: usize, g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, M: v128, scale: f64,
+                                      groupLogs: bool, tmp: usize): void {
   const m01 = f64x2.promote_low_f32x4(M), m23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(M, M, 2, 3, 0, 1));
-  const l01 = f64x2.add(f64x2.sub(m01, v128.load(tmp + TMP_GROUP_XT)), v128.load(tmp + TMP_GROUP_LOGS));
-  const l23 = f64x2.add(f64x2.sub(m23, v128.load(tmp + TMP_GROUP_XT, 16)), v128.load(tmp + TMP_GROUP_LOGS, 16));
+  const d01 = f64x2.sub(m01, v128.load(tmp + TMP_GROUP_XT)), d23 = f64x2.sub(m23, v128.load(tmp + TMP_GROUP_XT, 16));
+  // ce_group4_near1's test on the values at hand (m - x[t] = 0: the label is a max); its rare
+  // rows have their logs taken again (ce_group4_near1_logs) over the ones just taken.
+  const near1 = f64x2.splat(NEAR1_SUM_SHORT), zero = f64x2.splat(0);
+  const f01 = v128.and(f64x2.eq(d01, zero), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS), near1));
+  const f23 = v128.and(f64x2.eq(d23, zero), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS, 16), near1));
+  if (v128.any_true(v128.or(f01, f23))) ce_group4_near1_logs(i64x2.bitmask(f01) | (i64x2.bitmask(f23) << 2), x, g, labels, stride, C, 0, false, groupLogs, tmp);
+  const l01 = f64x2.add(d01, v128.load(tmp + TMP_GROUP_LOGS));
+  const l23 = f64x2.add(d23, v128.load(tmp + TMP_GROUP_LOGS, 16));
   v128.store(loss, l01);
   v128.store(loss, l23, 16);
   if (lossT) v128.store(lossT, v128.shuffle<f32>(f32x4.demote_f64x2_zero(l01), f32x4.demote_f64x2_zero(l23), 0, 1, 4, 5));

@@ -11,8 +11,9 @@
 //    n*ln2_hi is exact, and ln2_lo adds the rest.
 //  - exp(t) = 1 + t*p(t); f32 uses XNNPACK's degree-5 minimax polynomial (max error ~2 ulp),
 //    f64 a degree-11 polynomial (see F64_C11; truncation 2e-17 on |t| <= ln2/2).
-//  - Results that would be subnormal (x below ln(smallest normal)) are flushed to 0; a NaN x
-//    gives NaN (it flows through t), and x = -Infinity gives 0.
+//  - Results that would be subnormal (x below ln(smallest normal)) are flushed to 0 (vexp_k_wide
+//    keeps them, for the rows that reach them); a NaN x gives NaN (it flows through t), and
+//    x = -Infinity gives 0.
 
 import { vmadd } from './simd';
 

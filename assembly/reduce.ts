@@ -155,14 +155,17 @@ export function log_expsum_near1(x: usize, n: i32, max: f32): f64 {
     if (ASC_FEATURE_SIMD && n >= 4) {
       const vmagic = f32x4.splat(magic), vlo = f32x4.splat(lo), vsub = f32x4.splat(sub), vmax = f32x4.splat(max);
       let va = f32x4.splat(0), vties = i32x4.splat(0);
-      for (; i < end; i += 4) {
-        // (the row's last < 4 elements: the vector ending at n, its lanes below i masked out)
-        const last = i > n - 4, p = last ? n - 4 : i;
-        const v = v128.load(at<f32>(x, p)), fresh = uncounted_lanes(i - p);
+      for (; i <= end - 4; i += 4) {
+        const v = v128.load(at<f32>(x, i)), top = f32x4.eq(v, vmax);
+        va = f32x4.add(va, v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top));
+        vties = i32x4.sub(vties, top);
+      }
+      if (i < end) {
+        // the row's last < 4 elements: the vector ending at n, its lanes below i masked out
+        const v = v128.load(at<f32>(x, n - 4)), fresh = uncounted_lanes(i - (n - 4));
         const top = v128.and(f32x4.eq(v, vmax), fresh);
         va = f32x4.add(va, v128.and(v128.andnot(vexp_k_wide(f32x4.sub(v, vsub), vmagic, vlo), top), fresh));
         vties = i32x4.sub(vties, top);
-        if (last) i = n - 4;
       }
       a = vhsum<f32>(va);
       ties += i32x4.extract_lane(vties, 0) + i32x4.extract_lane(vties, 1) + i32x4.extract_lane(vties, 2) + i32x4.extract_lane(vties, 3);

@@ -24,7 +24,8 @@
 //   flush to zero (in_exp_range), and only they may take the k-shift
 //                                                                  assembly/exp.ts, reduce.ts
 // - the flush to zero itself: exp(x - max) = 0 below F32_CUTOFF = ln(2^-126) = -87.336 /
-//   F64_CUTOFF = ln(2^-1022) = -708.396                            assembly/exp.ts
+//   F64_CUTOFF = ln(2^-1022) = -708.396 (f32 rows wider than 87 take vexp_k_wide instead, whose
+//   results go down to the subnormal range: test/edges.test.ts)   assembly/exp.ts
 // - C = 0: `classes: 0` is a RangeError (options.classes must be a positive integer); an empty
 //   class axis through `shape` is allowed (empty results, logSumExp -Infinity, zero losses)
 //                                                                  src/layout.ts, API.md
@@ -61,7 +62,7 @@ const out = (T: FloatCtor, n: number): FloatArray => at(new T(n).fill(42));
 
 type Dist = 'normal' | 'wide' | 'constant' | 'masked tail' | 'nan tail';
 /** ROWS rows of C values of a distribution. 'wide' spans 120 (beyond NO_CUTOFF_RANGE for f32:
- *  the flush path, with some exps flushed); 'masked tail' puts -Infinity on the last element (in
+ *  the wide path, with some exps below 2^-126); 'masked tail' puts -Infinity on the last element (in
  *  the scalar tail or the last vector), 'nan tail' a NaN there (the row's results are NaN). */
 function rows(T: FloatCtor, C: number, dist: Dist, seed: number): FloatArray {
   const r = rng(seed);
