@@ -163,10 +163,7 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
     vt = vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi);
     vt = vmadd<f32>(vn, kf32(MINUS_LN2_LO), vt);
   }
-  let vp = vmadd<f32>(kf32(C1 + 4), vt, kf32(C1 + 3));
-  vp = vmadd<f32>(vp, vt, kf32(C1 + 2));
-  vp = vmadd<f32>(vp, vt, kf32(C1 + 1));
-  vp = vmadd<f32>(vp, vt, kf32(C1));
+  const vp = vpoly5(vt);
   if (accumulate) {
     // acc + exp: 2^n * (1 + t*p) rounds like s + (t*s)*p (s is a power of 2), and the addition
     // to acc is fused into the multiplication by s: one operation fewer than exp, then add.
@@ -196,10 +193,7 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
   vn = f32x4.sub(vn, vmagic);
   let vt = vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi);
   vt = vmadd<f32>(vn, kf32(MINUS_LN2_LO), vt);
-  let vp = vmadd<f32>(kf32(C1 + 4), vt, kf32(C1 + 3));
-  vp = vmadd<f32>(vp, vt, kf32(C1 + 2));
-  vp = vmadd<f32>(vp, vt, kf32(C1 + 1));
-  vp = vmadd<f32>(vp, vt, kf32(C1));
+  const vp = vpoly5(vt);
   vt = f32x4.mul(vt, vs1);
   return f32x4.mul(vmadd<f32>(vt, vp, vs1), vs2);
 }
@@ -209,20 +203,21 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
 @inline export function sexp_k_wide(x: f32, magic: f32, lo: f32): f32 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.extract_lane(vexp_k_wide(f32x4.splat(x), f32x4.splat(magic), f32x4.splat(lo)), 0);
   x = x < lo ? lo : x;
-  let n = x * F32_LOG2E + magic;
+  const n = x * F32_LOG2E + magic;
   const e = <i32>(reinterpret<u32>(n) - reinterpret<u32>(F32_MAGIC));
   const e1 = e >> 1;
   const s1 = reinterpret<f32>((e1 + 127) << 23);
   const s2 = reinterpret<f32>((e - e1 + 127) << 23);
-  n -= magic;
-  let t = n * F32_MINUS_LN2_HI + x;
-  t = n * F32_MINUS_LN2_LO + t;
-  let p = F32_C5 * t + F32_C4;
-  p = p * t + F32_C3;
-  p = p * t + F32_C2;
-  p = p * t + F32_C1;
-  t *= s1;
-  return (t * p + s1) * s2;
+  return sexp_scaled(x, n - magic, s1) * s2;
+}
+
+/** p(t) of exp(t) = 1 + t*p(t) in each f32 lane (XNNPACK's degree-5 rr2-p5 coefficients). */
+// @ts-ignore: decorator
+@inline function vpoly5(vt: v128): v128 {
+  let vp = vmadd<f32>(kf32(C1 + 4), vt, kf32(C1 + 3));
+  vp = vmadd<f32>(vp, vt, kf32(C1 + 2));
+  vp = vmadd<f32>(vp, vt, kf32(C1 + 1));
+  return vmadd<f32>(vp, vt, kf32(C1));
 }
 
 /** The magic bias of vexp_k for the shift k: 1.5*2^23 + 127 - k (F32_MAGIC - k), exact in f32
@@ -280,9 +275,14 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
 /** vexp_k's operations (unfused, rr2) on one value. */
 // @ts-ignore: decorator
 @inline function sexp_k_ops(x: f32, magic: f32): f32 {
-  let n = x * F32_LOG2E + magic;
-  const s = reinterpret<f32>(reinterpret<u32>(n) << 23);
-  n -= magic;
+  const n = x * F32_LOG2E + magic;
+  return sexp_scaled(x, n - magic, reinterpret<f32>(reinterpret<u32>(n) << 23));
+}
+
+/** The rest of sexp_k_ops and sexp_k_wide once n = round(x * log2e) and s (2^n, or its first
+ *  factor) are known: t = x - n*ln2 (two constants), s + (t*s)*p(t). */
+// @ts-ignore: decorator
+@inline function sexp_scaled(x: f32, n: f32, s: f32): f32 {
   let t = n * F32_MINUS_LN2_HI + x;
   t = n * F32_MINUS_LN2_LO + t;
   let p = F32_C5 * t + F32_C4;
