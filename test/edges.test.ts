@@ -265,3 +265,37 @@ describe.each(BACKENDS)('%s build: confident rows', (backend) => {
     }
   });
 });
+
+// The builds agree: on the same rows, each pair of builds within the sum of the bounds each is
+// held to above: log-softmax 4 ulp and the loss 1e-6 on every family, softmax 3.5 * 2^-23
+// relative on the wide ones (the confident ones' softmax is not at that bound yet: README).
+describe('the builds agree on the edge families', () => {
+  const ulpDiff = (a: number, b: number, ref: number) => Math.abs(a - b) / ulp(ref);
+  it.each([...wideFamilies().map(([n, C, x]) => [n, C, x, null] as const),
+    ...CONFIDENT.map(([n, C, rows, lead, offset]) => {
+      const { x, labels } = confidentRows(rows, C, lead, C + lead, offset);
+      return [n, C, x, labels] as const;
+    })])('%s', (_name, C, x, labels) => {
+    const ref = reference(x, C);
+    const runs = BACKENDS.map((b) => {
+      use(b);
+      return {
+        p: api.softmax(x, { classes: C }) as Float32Array,
+        lp: api.logSoftmax(x, { classes: C }) as Float32Array,
+        loss: labels ? (api.crossEntropy(x, labels, { classes: C }) as number) : 0,
+      };
+    });
+    for (let i = 0; i < runs.length; i++)
+      for (let j = i + 1; j < runs.length; j++) {
+        const [a, b] = [runs[i]!, runs[j]!];
+        let lpWorst = 0, pWorst = 0;
+        for (let k = 0; k < x.length; k++) {
+          if (Math.abs(ref.lp[k]!) >= 2 ** -10) lpWorst = Math.max(lpWorst, ulpDiff(a.lp[k]!, b.lp[k]!, ref.lp[k]!));
+          if (!labels && ref.p[k]! >= 2 ** -126) pWorst = Math.max(pWorst, Math.abs(a.p[k]! - b.p[k]!) / ref.p[k]!);
+        }
+        expect(lpWorst, `${BACKENDS[i]} vs ${BACKENDS[j]}: logSoftmax`).toBeLessThanOrEqual(8);
+        expect(pWorst, `${BACKENDS[i]} vs ${BACKENDS[j]}: softmax`).toBeLessThanOrEqual(7 * 2 ** -23);
+        if (labels) expect(Math.abs(a.loss - b.loss) / Math.abs(a.loss), `${BACKENDS[i]} vs ${BACKENDS[j]}: loss`).toBeLessThanOrEqual(2e-6);
+      }
+  });
+});
