@@ -19,7 +19,7 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS,
+import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS,
   TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs, short_group4_logprod,
   last_offset } from './short_rows';
@@ -415,26 +415,13 @@ export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32
       const p = at<f32>(c, t - i);
       unit = load<f32>(p);
       store<f32>(p, 0);
-      a = chunk_sum(c, len);
+      a = rsum<f32>(c, len);
       store<f32>(p, unit);
-    } else a = chunk_sum(c, len);
+    } else a = rsum<f32>(c, len);
     ncomp = neumaier_comp(nsum, ncomp, a);
     nsum += a;
   }
   return log1p_pos(neumaier_result(nsum, ncomp) / <f64>unit);
-}
-
-/** sum of the n <= SCRATCH_N f32 values at y, in f64: f32 lanes, then the scalar tail. */
-function chunk_sum(y: usize, n: i32): f64 {
-  let a: f64 = 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    let va = f32x4.splat(0);
-    for (; i <= n - 4; i += 4) va = f32x4.add(va, v128.load(at<f32>(y, i)));
-    a = vhsum<f32>(va);
-  }
-  for (; i < n; i++) a += <f64>load<f32>(at<f32>(y, i));
-  return a;
 }
 
 /** The rows of a short group (maxima M, sums and x[t] in tmp) whose label is a max and whose
