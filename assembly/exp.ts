@@ -178,7 +178,7 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
  *  2^(n-k) does not fit one exponent field there, so it is applied as two factors 2^e1 * 2^e2,
  *  e1 = (n-k) >> 1: s1 * (1 + t*p) is computed as in vexp_k (the same bits, scaled by a power of
  *  2), and the multiplication by 2^e2 rounds it once into a subnormal. Lanes below vlo (set by
- *  the caller to about k*ln2 - 172, whose exp is ~2^-248, 0 in f32) are raised to vlo, which
+ *  the caller to WIDE_LO(k), whose exp is ~2^-248, 0 in f32) are raised to vlo, which
  *  keeps n - k >= -250 (both factors normal) and turns -Infinity into 0; NaN stays NaN. vmagic is
  *  KMAGIC(k), and |vi| * log2e must stay below 2^9 unfused (2^15 fused) as in vexp_k. */
 // @ts-ignore: decorator
@@ -196,6 +196,13 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
   const vp = vpoly5(vt);
   vt = f32x4.mul(vt, vs1);
   return f32x4.mul(vmadd<f32>(vt, vp, vs1), vs2);
+}
+
+/** The lower bound vexp_k_wide's callers give it for the shift k: k*ln2 - 172 (exp(-172) ~ 2^-248,
+ *  0 in f32; n - k stays >= -250, where both of its scale factors are normal). */
+// @ts-ignore: decorator
+@inline export function WIDE_LO(k: f32): f32 {
+  return <f32>(<f64>k * Math.LN2 - 172);
 }
 
 /** One lane of vexp_k_wide (lo: the lower bound of its vlo), with the same bits. */

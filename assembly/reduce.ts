@@ -4,7 +4,7 @@
 // elements in the SIMD builds and does all the work in the scalar build.
 
 import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos, uncounted_lanes } from './simd';
-import { vexp, sexp, vexp_k, sexp_k, vexp_k_wide, sexp_k_wide, KMAGIC, NO_CUTOFF_RANGE } from './exp';
+import { vexp, sexp, vexp_k, sexp_k, vexp_k_wide, sexp_k_wide, KMAGIC, WIDE_LO, NO_CUTOFF_RANGE } from './exp';
 import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 
 /** Byte offsets in `tmp`, the TMP_BYTES of scratch (16-aligned) the caller of a row kernel passes:
@@ -146,7 +146,7 @@ export function log_expsum_near1(x: usize, n: i32, max: f32): f64 {
   const big = Math.abs(<f64>max) > 128;
   const k: f32 = big ? -64 : <f32>nearest<f64>(<f64>max * Math.LOG2E) - 64;
   const sub: f32 = big ? max : 0;
-  const magic = KMAGIC(k), lo = <f32>(<f64>k * Math.LN2 - 172);
+  const magic = KMAGIC(k), lo = WIDE_LO(k);
   let nsum: f64 = 0, ncomp: f64 = 0, ties = 0;
   let i = 0;
   while (i < n) {
@@ -214,7 +214,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
   return ASC_FEATURE_RELAXED_SIMD ? 0 : 256;
 }
 /** |max| up to which a wide f32 row (max - min > NO_CUTOFF_RANGE) takes the k-shift of
- *  expsum_wide: its arguments reach down to k*ln2 - 172, so unfused |n| <= (176 + 172.5) *
+ *  expsum_wide: its arguments reach down to WIDE_LO(k) = k*ln2 - 172, so unfused |n| <= (176 + 172.5) *
  *  log2(e) + 1 < 2^9 (see KSHIFT_MAX_ABS). */
 // @ts-ignore: decorator
 @inline function KSHIFT_WIDE_MAX_ABS(): f64 {
@@ -303,7 +303,7 @@ function expsum_wide_row(x: usize, y: usize, n: i32, max: f32, tmp: usize): f64 
  *  whose exp values fall below 2^-126, which no timed shape has: one vector per iteration, one
  *  function for both uses, to keep the package small. */
 function expsum_wide(x: usize, y: usize, n: i32, k: f32, sub: f32): f64 {
-  const magic = KMAGIC(k), lo = <f32>(<f64>k * Math.LN2 - 172);
+  const magic = KMAGIC(k), lo = WIDE_LO(k);
   let nsum: f64 = 0, ncomp: f64 = 0;
   let i = 0;
   while (i < n) {
