@@ -558,7 +558,7 @@ export function decode_rows<T>(x: usize, out: usize, u: usize, rows: i32, C: i32
       // candidates select_top leaves where the vector loops run, else a radix select of the row).
       if (K < C) rmaskbelow<T>(row, C, VEC<T>() ? list_min<T>(row, list, select_top<T>(row, C, K, work)) : rselect<T>(row, 0, C, <f64>K, false, work, tmp_of(work, C)));
       // One exp pass, the softmax family's (reduce.ts).
-      let S = expsum_store_scaled<T>(row, row, C, m, beta, 0);
+      let S = expsum_store_scaled<T>(row, row, C, m, beta, 0, 0);
       if (topP < 1) {
         const t = VEC<T>() ? topp_full<T>(row, C, topP * S, work) : rselect<T>(row, 0, C, topP * S, true, work, tmp_of(work, C));
         const tk = minKeep > 1 ? rselect<T>(row, 0, C, <f64>minKeep, false, work, tmp_of(work, C)) : t;

@@ -2,15 +2,16 @@
 // form per element type, written as the same sequence of operations so they can be checked
 // against each other.
 //
-// Method (XNNPACK's rr2-p5, src/f32-raddstoreexpminusmax): write x = n*ln2 + t with
+// Method (f32: XNNPACK's rr2-p5, src/f32-raddstoreexpminusmax): write x = n*ln2 + t with
 // n = round(x / ln2) and |t| <= ln2/2, so exp(x) = 2^n * exp(t).
 //  - n is rounded by adding a "magic bias" 1.5*2^23 (f32) / 1.5*2^52 (f64): the addition leaves
-//    round(x*log2e) in the low mantissa bits. The bias also carries the exponent bias (127 or
-//    1023), so shifting those bits up into the exponent field builds s = 2^n directly.
+//    round(x*log2e) in the low mantissa bits. The f32 bias also carries the exponent bias 127, so
+//    shifting those bits up into the exponent field builds s = 2^n directly.
 //  - t = x - n*ln2 uses a two-constant ln2 (Cody & Waite): ln2_hi has trailing zero bits so
 //    n*ln2_hi is exact, and ln2_lo adds the rest.
-//  - exp(t) = 1 + t*p(t); f32 uses XNNPACK's degree-5 minimax polynomial (max error ~2 ulp),
-//    f64 a degree-11 polynomial (see F64_C11; truncation 2e-17 on |t| <= ln2/2).
+//  - exp(t) = 1 + t*p(t); f32 uses XNNPACK's degree-5 minimax polynomial (max error ~2 ulp).
+//  - f64 reduces in steps of ln2/64 (n = round(x * 64/ln2), |t| <= ln2/128) and takes 2^(n/64)
+//    from a 64-entry table, which leaves a degree-5 polynomial (see F64_EXP_TABLE).
 //  - Results that would be subnormal (x below ln(smallest normal)) are flushed to 0 (vexp_k_wide
 //    keeps them, for the rows that reach them); a NaN x gives NaN (it flows through t), and
 //    x = -Infinity gives 0.
@@ -41,43 +42,38 @@ import { vmadd } from './simd';
 // @ts-ignore: decorator
 @inline const F32_CUTOFF: f32 = reinterpret<f32>(0xC2AEAC4F);      // -0x1.5D589Ep6 = ln(2^-126)
 
-// f64 constants. ln2_hi/ln2_lo are fdlibm's (ln2_hi has 32 trailing zero bits).
+// f64 constants (table-driven, as ARM's optimized-routines exp, Szabolcs Nagy): x = (64e + j)*ln2/64 + r
+// with n = 64e + j = round(x * 64/ln2), j = n mod 64 and |r| <= ln2/128, so exp(x) = 2^e * 2^(j/64)
+// * exp(r). 2^(j/64) comes from F64_EXP_TABLE, and the narrow range of r leaves a degree-5
+// polynomial (the degree-11 one it replaced needed |r| <= ln2/2: 6 multiply-adds more per vector).
+// ln2_hi/ln2_lo are fdlibm's over 64 (ln2_hi has 32 trailing zero bits, so n*ln2_hi/64 is exact
+// for |n| < 2^32).
 // @ts-ignore: decorator
-@inline const F64_LOG2E: f64 = 1.4426950408889634;
+@inline const F64_TABLE_BITS = 6;
 // @ts-ignore: decorator
-@inline const F64_MAGIC: f64 = 6755399441056767.0;                 // 1.5*2^52 + 1023
+@inline const F64_64_LOG2E: f64 = 92.33248261689366;              // 64/ln2
+// 1.5*2^52, written as its bits: asc 0.28.20 reads the literal 6755399441056768.0 as 1.5*2^52 + 1024.
 // @ts-ignore: decorator
-@inline const F64_MINUS_LN2_HI: f64 = -6.93147180369123816490e-01;
+@inline const F64_MAGIC: f64 = reinterpret<f64>(0x4338000000000000);
 // @ts-ignore: decorator
-@inline const F64_MINUS_LN2_LO: f64 = -1.90821492927058770002e-10;
+@inline const F64_MINUS_LN2_HI_64: f64 = -6.93147180369123816490e-01 / 64;
+// @ts-ignore: decorator
+@inline const F64_MINUS_LN2_LO_64: f64 = -1.90821492927058770002e-10 / 64;
 // @ts-ignore: decorator
 @inline const F64_CUTOFF: f64 = -708.3964185322641;                // ln(2^-1022)
 
-// exp(t) - 1 = t * (1 + C2 t + C3 t^2 + ... + C11 t^10): a degree-11 polynomial for exp, the
-// Chebyshev interpolant of (exp(t) - 1 - t) / t^2 on |t| <= ln2/2 (near-minimax; truncation error
-// 2e-17 relative, against 5e-18 for the degree-13 Taylor polynomial it replaced: both evaluate
-// within 1.6 ulp, mean 0.39 ulp, measured in float64 against mpmath over 120k points). Two
-// multiply-adds fewer per f64 vector. The constant term stays exactly 1, so exp(0) = 1.
+// exp(r) - 1 = r * (1 + C2 r + C3 r^2 + C4 r^3 + C5 r^4): the Chebyshev interpolant of
+// (exp(r) - 1 - r) / r^2 on |r| <= ln2/128 (truncation 4.4e-18 relative, 0.02 ulp). These and the
+// table are the output of scripts/build/gen-exp64.py (60-digit decimal arithmetic). The constant
+// term stays exactly 1, so exp(0) = 1.
 // @ts-ignore: decorator
-@inline const F64_C11: f64 = 2.5100375832561234e-08;
+@inline const F64_C5: f64 = 0.008333339151693497;
 // @ts-ignore: decorator
-@inline const F64_C10: f64 = 2.7620075879983367e-07;
+@inline const F64_C4: f64 = 0.04166670739519196;
 // @ts-ignore: decorator
-@inline const F64_C9: f64 = 2.7557268480310024e-06;
+@inline const F64_C3: f64 = 0.16666666666664534;
 // @ts-ignore: decorator
-@inline const F64_C8: f64 = 2.4801521322368692e-05;
-// @ts-ignore: decorator
-@inline const F64_C7: f64 = 0.00019841269863040545;
-// @ts-ignore: decorator
-@inline const F64_C6: f64 = 0.0013888888917196719;
-// @ts-ignore: decorator
-@inline const F64_C5: f64 = 0.008333333333330065;
-// @ts-ignore: decorator
-@inline const F64_C4: f64 = 0.041666666666624164;
-// @ts-ignore: decorator
-@inline const F64_C3: f64 = 0.16666666666666669;
-// @ts-ignore: decorator
-@inline const F64_C2: f64 = 0.5000000000000001;
+@inline const F64_C2: f64 = 0.49999999999985073;
 
 // The vector forms read their constants from static data (v128.load32/64_splat) rather than
 // splat literals: Node 24's wasm compiler (V8 13.6, Turboshaft) rematerializes a splat literal at
@@ -87,9 +83,44 @@ import { vmadd } from './simd';
 @inline const LOG2E = 0, MINUS_LN2_HI = 1, MINUS_LN2_LO = 2, MINUS_LN2 = 3, MAGIC = 4, CUTOFF = 5, ONE = 6, C1 = 7; // Ck at C1 + k - 1
 const F32_CONSTS: usize = memory.data<f32>([F32_LOG2E, F32_MINUS_LN2_HI, F32_MINUS_LN2_LO, F32_MINUS_LN2, F32_MAGIC, F32_CUTOFF, 1.0,
   F32_C1, F32_C2, F32_C3, F32_C4, F32_C5]);
-// (f64 has no one-constant ln2 (index 3 unused), and its C1 is exactly 1.)
-const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MINUS_LN2_LO, 0, F64_MAGIC, F64_CUTOFF, 1.0,
-  1.0, F64_C2, F64_C3, F64_C4, F64_C5, F64_C6, F64_C7, F64_C8, F64_C9, F64_C10, F64_C11]);
+// (f64 has no one-constant ln2: index 3 holds -ln2/64 unused, not 0, because the data must not
+// hold a run of more than 8 zero bytes: Binaryen leaves those out of a module whose memory is its
+// own but not out of its *-threads build, whose memory is imported, and test/pool.test.ts checks
+// that the two differ only in the memory section. Its C1 is exactly 1.)
+// Then, from index F64_TABLE_AT, F64_EXP_TABLE: 2^(j/64) for j = 0..63, each the float64 nearest
+// to it, stored as its bits minus j << 46: adding n << 46 (whose bits above j are e << 52) then
+// gives the bits of 2^e * 2^(j/64) with one integer addition, no separate exponent field (ARM's
+// optimized-routines exp stores its table this way). It is in the same data as the constants
+// because its first entry (1.0) begins with six zero bytes, which Binaryen trims from the start of
+// a segment (as above).
+const F64_CONSTS: usize = memory.data<f64>([F64_64_LOG2E, F64_MINUS_LN2_HI_64, F64_MINUS_LN2_LO_64, -Math.LN2 / 64, F64_MAGIC, F64_CUTOFF, 1.0,
+  1.0, F64_C2, F64_C3, F64_C4, F64_C5,
+  reinterpret<f64>(0x3FF0000000000000), reinterpret<f64>(0x3FEFEC9A3E778061), reinterpret<f64>(0x3FEFD9B0D3158574), reinterpret<f64>(0x3FEFC74518759BC8),
+  reinterpret<f64>(0x3FEFB5586CF9890F), reinterpret<f64>(0x3FEFA3EC32D3D1A2), reinterpret<f64>(0x3FEF9301D0125B51), reinterpret<f64>(0x3FEF829AAEA92DE0),
+  reinterpret<f64>(0x3FEF72B83C7D517B), reinterpret<f64>(0x3FEF635BEB6FCB75), reinterpret<f64>(0x3FEF54873168B9AA), reinterpret<f64>(0x3FEF463B88628CD6),
+  reinterpret<f64>(0x3FEF387A6E756238), reinterpret<f64>(0x3FEF2B4565E27CDD), reinterpret<f64>(0x3FEF1E9DF51FDEE1), reinterpret<f64>(0x3FEF1285A6E4030B),
+  reinterpret<f64>(0x3FEF06FE0A31B715), reinterpret<f64>(0x3FEEFC08B26416FF), reinterpret<f64>(0x3FEEF1A7373AA9CB), reinterpret<f64>(0x3FEEE7DB34E59FF7),
+  reinterpret<f64>(0x3FEEDEA64C123422), reinterpret<f64>(0x3FEED60A21F72E2A), reinterpret<f64>(0x3FEECE086061892D), reinterpret<f64>(0x3FEEC6A2B5C13CD0),
+  reinterpret<f64>(0x3FEEBFDAD5362A27), reinterpret<f64>(0x3FEEB9B2769D2CA7), reinterpret<f64>(0x3FEEB42B569D4F82), reinterpret<f64>(0x3FEEAF4736B527DA),
+  reinterpret<f64>(0x3FEEAB07DD485429), reinterpret<f64>(0x3FEEA76F15AD2148), reinterpret<f64>(0x3FEEA47EB03A5585), reinterpret<f64>(0x3FEEA23882552225),
+  reinterpret<f64>(0x3FEEA09E667F3BCD), reinterpret<f64>(0x3FEE9FB23C651A2F), reinterpret<f64>(0x3FEE9F75E8EC5F74), reinterpret<f64>(0x3FEE9FEB564267C9),
+  reinterpret<f64>(0x3FEEA11473EB0187), reinterpret<f64>(0x3FEEA2F336CF4E62), reinterpret<f64>(0x3FEEA589994CCE13), reinterpret<f64>(0x3FEEA8D99B4492ED),
+  reinterpret<f64>(0x3FEEACE5422AA0DB), reinterpret<f64>(0x3FEEB1AE99157736), reinterpret<f64>(0x3FEEB737B0CDC5E5), reinterpret<f64>(0x3FEEBD829FDE4E50),
+  reinterpret<f64>(0x3FEEC49182A3F090), reinterpret<f64>(0x3FEECC667B5DE565), reinterpret<f64>(0x3FEED503B23E255D), reinterpret<f64>(0x3FEEDE6B5579FDBF),
+  reinterpret<f64>(0x3FEEE89F995AD3AD), reinterpret<f64>(0x3FEEF3A2B84F15FB), reinterpret<f64>(0x3FEEFF76F2FB5E47), reinterpret<f64>(0x3FEF0C1E904BC1D2),
+  reinterpret<f64>(0x3FEF199BDD85529C), reinterpret<f64>(0x3FEF27F12E57D14B), reinterpret<f64>(0x3FEF3720DCEF9069), reinterpret<f64>(0x3FEF472D4A07897C),
+  reinterpret<f64>(0x3FEF5818DCFBA487), reinterpret<f64>(0x3FEF69E603DB3285), reinterpret<f64>(0x3FEF7C97337B9B5F), reinterpret<f64>(0x3FEF902EE78B3FF6),
+  reinterpret<f64>(0x3FEFA4AFA2A490DA), reinterpret<f64>(0x3FEFBA1BEE615A27), reinterpret<f64>(0x3FEFD0765B6E4540), reinterpret<f64>(0x3FEFE7C1819E90D8)
+]);
+// @ts-ignore: decorator
+@inline const F64_TABLE_AT = 12;
+const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
+
+/** The byte offset in F64_EXP_TABLE of entry j = n mod 64, from the low bits of n + F64_MAGIC. */
+// @ts-ignore: decorator
+@inline function exp_table_offset(nbits: i32): usize {
+  return <usize>(nbits & ((1 << F64_TABLE_BITS) - 1)) << 3;
+}
 
 /** splat(F32_CONSTS[i]). */
 // @ts-ignore: decorator
@@ -112,25 +143,91 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
     const vf = vexp_k(vx, kf32(MAGIC));
     return cutoff ? v128.andnot(vf, f32x4.lt(vx, kf32(CUTOFF))) : vf;
   } else {
-    let vn = vmadd<f64>(vx, kf64(LOG2E), kf64(MAGIC));
-    const vs = i64x2.shl(vn, 52);
-    vn = f64x2.sub(vn, kf64(MAGIC));
-    let vt = vmadd<f64>(vn, kf64(MINUS_LN2_HI), vx);
-    vt = vmadd<f64>(vn, kf64(MINUS_LN2_LO), vt);
-    let vp = vmadd<f64>(kf64(C1 + 10), vt, kf64(C1 + 9));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 8));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 7));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 6));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 5));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 4));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 3));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 2));
-    vp = vmadd<f64>(vp, vt, kf64(C1 + 1));
-    vp = vmadd<f64>(vp, vt, kf64(ONE));
-    vt = f64x2.mul(vt, vs);
-    const vf = vmadd<f64>(vt, vp, vs);
+    const vf = vexp_k64(vx, kf64(MAGIC));
     return cutoff ? v128.andnot(vf, f64x2.lt(vx, kf64(CUTOFF))) : vf;
   }
+}
+
+/** The f64 form of vexp_k: exp(vi - K*ln2/64) of each f64 lane of vi, with vmagic =
+ *  splat(KMAGIC64(K)) for an integer K (K = 0: vexp<f64>), every vi - K*ln2/64 in [-708.39, 0.01]
+ *  (so the scale below is a normal number) and |vi| <= KSHIFT64_MAX_ABS + 709. The magic-bias
+ *  addition leaves n - K in the low bits (n = round(vi * 64/ln2)), which pick the table entry and
+ *  the exponent: 2^((n-K)/64). t = vi - n*ln2/64 is reduced from vi itself: n*ln2_hi/64 is exact
+ *  for |n| < 2^32, and vi - n*ln2_hi/64 is exact (the two are within a factor 2), so t carries
+ *  only the rounding of n*ln2_lo/64 (~2^-53 |t|), where exp(vi - max) also carries the rounding of
+ *  vi - max (2^-53 |vi - max| relative: 5 ulp at vi - max = -10). */
+// @ts-ignore: decorator
+@inline export function vexp_k64(vi: v128, vmagic: v128): v128 {
+  let vn = vmadd<f64>(vi, kf64(LOG2E), vmagic);
+  // 2^((n-K)/64): the table entries of both lanes' j plus (n-K) << 46 (see F64_EXP_TABLE).
+  let vs = v128.load64_zero(F64_EXP_TABLE + exp_table_offset(i32x4.extract_lane(vn, 0)));
+  vs = v128.load64_lane(F64_EXP_TABLE + exp_table_offset(i32x4.extract_lane(vn, 2)), vs, 1);
+  vs = i64x2.add(vs, i64x2.shl(vn, 52 - F64_TABLE_BITS));
+  vn = f64x2.sub(vn, vmagic);
+  let vt = vmadd<f64>(vn, kf64(MINUS_LN2_HI), vi);
+  vt = vmadd<f64>(vn, kf64(MINUS_LN2_LO), vt);
+  let vp = vmadd<f64>(kf64(C1 + 4), vt, kf64(C1 + 3));
+  vp = vmadd<f64>(vp, vt, kf64(C1 + 2));
+  vp = vmadd<f64>(vp, vt, kf64(C1 + 1));
+  vp = vmadd<f64>(vp, vt, kf64(ONE));
+  vt = f64x2.mul(vt, vs);
+  return vmadd<f64>(vt, vp, vs);
+}
+
+/** One lane of vexp_k64 (magic: KMAGIC64(K)), with the same bits. */
+// @ts-ignore: decorator
+@inline export function sexp_k64(x: f64, magic: f64): f64 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.extract_lane(vexp_k64(f64x2.splat(x), f64x2.splat(magic)), 0);
+  return sexp_k64_ops(x, magic);
+}
+
+/** vexp_k64's operations (unfused) on one value. */
+// @ts-ignore: decorator
+@inline function sexp_k64_ops(x: f64, magic: f64): f64 {
+  let n = x * F64_64_LOG2E + magic;
+  const nb = reinterpret<u64>(n);
+  const s = reinterpret<f64>(load<u64>(F64_EXP_TABLE + exp_table_offset(<i32>nb)) + (nb << (52 - F64_TABLE_BITS)));
+  n -= magic;
+  let t = n * F64_MINUS_LN2_HI_64 + x;
+  t = n * F64_MINUS_LN2_LO_64 + t;
+  let p = F64_C5 * t + F64_C4;
+  p = p * t + F64_C3;
+  p = p * t + F64_C2;
+  p = p * t + 1.0;
+  t *= s;
+  return t * p + s;
+}
+
+/** The magic bias of vexp_k64 for the shift K (in steps of ln2/64): 1.5*2^52 - K, exact for
+ *  |K| < 2^51. */
+// @ts-ignore: decorator
+@inline export function KMAGIC64(K: f64): f64 {
+  return F64_MAGIC - K;
+}
+
+/** The shift of a k-shift exp pass for a row of max `max`: k = round(max/ln2) for f32 (vexp_k),
+ *  K = round(max * 64/ln2) for f64 (vexp_k64). */
+// @ts-ignore: decorator
+@inline export function kshift_of<T>(max: T): T {
+  return sizeof<T>() == 4 ? <T>nearest<f64>(<f64>max * Math.LOG2E) : <T>nearest<f64>(<f64>max * F64_64_LOG2E);
+}
+
+/** The magic bias of the k-shift exp for the shift k of kshift_of<T>. */
+// @ts-ignore: decorator
+@inline export function kmagic<T>(k: T): T {
+  return sizeof<T>() == 4 ? <T>KMAGIC(<f32>k) : <T>KMAGIC64(<f64>k);
+}
+
+/** vexp_k or vexp_k64 by the lane type (vmagic: splat(kmagic<T>(k))). */
+// @ts-ignore: decorator
+@inline export function vexp_kt<T>(vi: v128, vmagic: v128, rr1: bool = false): v128 {
+  return sizeof<T>() == 4 ? vexp_k(vi, vmagic, rr1) : vexp_k64(vi, vmagic);
+}
+
+/** sexp_k or sexp_k64 by the type (magic: kmagic<T>(k)). */
+// @ts-ignore: decorator
+@inline export function sexp_kt<T>(x: T, magic: T, rr1: bool = false): T {
+  return sizeof<T>() == 4 ? <T>sexp_k(<f32>x, <f32>magic, rr1) : <T>sexp_k64(<f64>x, <f64>magic);
 }
 
 /** The f32 exp of rows that need no flush to zero (raddexpminusmax's k-shift path, reduce.ts):
@@ -249,23 +346,7 @@ const F64_CONSTS: usize = memory.data<f64>([F64_LOG2E, F64_MINUS_LN2_HI, F64_MIN
     return <T>(xf < F32_CUTOFF ? <f32>0 : sexp_k_ops(xf, F32_MAGIC));
   } else {
     const xd = <f64>x;
-    let n = xd * F64_LOG2E + F64_MAGIC;
-    const s = reinterpret<f64>(reinterpret<u64>(n) << 52);
-    n -= F64_MAGIC;
-    let t = n * F64_MINUS_LN2_HI + xd;
-    t = n * F64_MINUS_LN2_LO + t;
-    let p = F64_C11 * t + F64_C10;
-    p = p * t + F64_C9;
-    p = p * t + F64_C8;
-    p = p * t + F64_C7;
-    p = p * t + F64_C6;
-    p = p * t + F64_C5;
-    p = p * t + F64_C4;
-    p = p * t + F64_C3;
-    p = p * t + F64_C2;
-    p = p * t + 1.0;
-    t *= s;
-    const f = t * p + s;
+    const f = sexp_k64_ops(xd, F64_MAGIC);
     return <T>(xd < F64_CUTOFF ? 0.0 : f);
   }
 }

@@ -1,7 +1,9 @@
 // `npm run accuracy`: worst and mean error of every float32 operation against float64 references,
 // per input family (issue 19's edges: wide spans, subnormal outputs, confident rows, offsets), for
 // our three builds and for the peers installed in the bench's folder (bench/node_modules; skipped
-// when absent). Prints a markdown table (the README's accuracy table is this output).
+// when absent); then the same for float64 inputs against double-double references
+// (bench/baselines/reference-dd.mjs), our builds only. Prints markdown tables (the README's
+// accuracy tables are this output).
 //
 // Errors, each against the float64 value of the same float32 inputs:
 //   softmax     ulp of the reference (2^(floor(log2 |ref|) - 23)), outputs >= 2^-126; subnormal
@@ -25,6 +27,7 @@ if (Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includ
 
 const { ours, loadBaselines, BASELINE_IDS } = await import('../../bench/lib/impls.mjs');
 const { mulberry32 } = await import('../../bench/baselines/reference64.mjs');
+const DD = await import('../../bench/baselines/reference-dd.mjs');
 const lib = await import('../../dist/index.js');
 
 /** The bench's seeded generator (mulberry32), so every run measures the same inputs. */
@@ -48,10 +51,13 @@ export const FAMILIES = {
   'offset +1e4 C=13': { rows: 256, C: 13, gen: (r) => 1e4 + 3 * normal(r) },
 };
 
-export function makeFamily(name, seed = 19) {
+/** The float64 table's families (FAMILIES' generators, with float64 logits). */
+export const FAMILIES64 = ['normal', 'wide [-80,20]', 'dominant C=10', 'confident C=10', 'confident C=1001', 'offset +1e4', 'offset -1e4', 'offset +1e4 C=13'];
+
+export function makeFamily(name, seed = 19, Type = Float32Array) {
   const f = FAMILIES[name];
   const r = rng(seed + name.length * 7919);
-  const x = new Float32Array(f.rows * f.C);
+  const x = new Type(f.rows * f.C);
   const labels = new Int32Array(f.rows);
   for (let i = 0; i < f.rows; i++) {
     labels[i] = Math.floor(r() * f.C);
@@ -157,6 +163,61 @@ export function errors(ref, got, rows) {
   return out;
 }
 
+/** The double-double references of a float64 family, rounded to float64 where an error is taken
+ *  in ulps, kept double-double where a difference could cancel (the loss, p - 1). */
+export function references64({ rows, C, x, labels }) {
+  const out = { p: [], lp: [], lse: [], grad: [] };
+  let loss = DD.dd(0);
+  for (let i = 0; i < rows; i++) {
+    const row = DD.softmaxRow(x.subarray(i * C, (i + 1) * C));
+    const t = labels[i];
+    out.p.push(...row.p);
+    out.lp.push(...row.logp);
+    out.lse.push(row.lse);
+    loss = DD.add(loss, DD.add(row.logS, DD.neg(row.d[t])));
+    for (let c = 0; c < C; c++) {
+      const g = c === t ? DD.add(row.p[c], DD.dd(-1)) : row.p[c];
+      out.grad.push(DD.toNumber(g) / rows);
+    }
+  }
+  out.loss = DD.toNumber(loss) / rows;
+  return out;
+}
+
+/** errors() for float64 results against references64: ulps of float64. */
+export function errors64(ref, got, rows) {
+  const out = {};
+  const softmax = new Stat(), lsm = new Stat(), lsmNear0 = new Stat(), lse = new Stat();
+  for (let i = 0; i < ref.p.length; i++) if (ref.p[i].hi >= 2 ** -1022) softmax.add(DD.ulps64(got.softmax[i], ref.p[i]));
+  for (let i = 0; i < ref.lp.length; i++) {
+    const e = DD.toNumber(ref.lp[i]);
+    if (Math.abs(e) >= 2 ** -10) lsm.add(DD.ulps64(got.logSoftmax[i], ref.lp[i]));
+    else if (e !== 0) lsmNear0.add(Math.abs(got.logSoftmax[i] - e) / Math.abs(e));
+  }
+  for (let i = 0; i < ref.lse.length; i++) lse.add(DD.ulps64(got.logSumExp[i], ref.lse[i]));
+  out.softmax = softmax;
+  out.logSoftmax = lsm;
+  if (lsmNear0.n) out['logSoftmax near 0 (rel)'] = lsmNear0;
+  out.logSumExp = lse;
+  const loss = new Stat();
+  loss.add(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss));
+  out['crossEntropy (rel)'] = loss;
+  const grad = new Stat();
+  for (let i = 0; i < ref.grad.length; i++) grad.add(Math.abs(got.grad[i] - ref.grad[i]) * rows);
+  out['gradient (abs x N)'] = grad;
+  return out;
+}
+
+/** Our float64 results on a family, with the given build. */
+async function run64(fam, backend) {
+  await lib.init({ backend });
+  const o = { classes: fam.C };
+  return {
+    softmax: lib.softmax(fam.x, o), logSoftmax: lib.logSoftmax(fam.x, o), logSumExp: lib.logSumExp(fam.x, o),
+    loss: Number(lib.crossEntropy(fam.x, fam.labels, o)), grad: lib.crossEntropyWithGrad(fam.x, fam.labels, o).grad,
+  };
+}
+
 /** Runs one bench implementation (bench/lib/impls.mjs interface) on a family. */
 async function runImpl(impl, fam, backend) {
   const got = {};
@@ -205,8 +266,24 @@ async function main() {
     }
   }
   for (const p of peers) p.impl.dispose?.();
-  const head = `worst / mean error per operation and family, float32 against float64 references (${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}${peers.length ? '' : '; peers not installed'}):`;
-  console.log(`${head}\n\n${lines.join('\n')}`);
+  const date = new Date().toISOString().slice(0, 10);
+  const head = `worst / mean error per operation and family, float32 against float64 references (${date}, Node ${process.versions.node}${peers.length ? '' : '; peers not installed'}):`;
+  const builds = impls.map((i) => i.name);
+  const lines64 = [`| family | operation | ${builds.join(' | ')} |`, `| --- | --- | ${builds.map(() => '---:').join(' | ')} |`];
+  for (const name of arg ? names.filter((n) => FAMILIES64.includes(n)) : FAMILIES64) {
+    const fam = makeFamily(name, 19, Float64Array);
+    const ref = references64(fam);
+    const cols = [];
+    for (const b of builds) cols.push(errors64(ref, await run64(fam, b), fam.rows));
+    for (const op of Object.keys(cols[0])) {
+      const rel = op.includes('rel') || op.includes('x N');
+      const fmt = (s) => (!s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`);
+      lines64.push(`| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => fmt(c[op])).join(' | ')} |`);
+    }
+  }
+  const head64 = `float64: worst / mean error in ulps of float64 (relative or x N where marked), against double-double references (${date}, Node ${process.versions.node}):`;
+  const text = `${head}\n\n${lines.join('\n')}\n\n${head64}\n\n${lines64.join('\n')}`;
+  console.log(text);
   // --readme: the table also replaces the README's, between its markers
   if (process.argv.includes('--readme')) {
     const { readFileSync, writeFileSync } = await import('node:fs');
@@ -214,7 +291,7 @@ async function main() {
     const readme = readFileSync(file, 'utf8');
     const [a, b] = ['<!-- accuracy:start -->', '<!-- accuracy:end -->'].map((m) => readme.indexOf(m));
     if (a < 0 || b < a) throw new Error('accuracy: README.md has no <!-- accuracy:start --> ... <!-- accuracy:end --> markers');
-    writeFileSync(file, `${readme.slice(0, a)}<!-- accuracy:start -->\n${head}\n\n${lines.join('\n')}\n${readme.slice(b)}`);
+    writeFileSync(file, `${readme.slice(0, a)}<!-- accuracy:start -->\n${text}\n${readme.slice(b)}`);
   }
 }
 
