@@ -21,9 +21,9 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_AUX: usize = 16;
 // @ts-ignore: decorator
 @inline export const TMP_AUX2: usize = 24;
-/** Where an f64 row's exp-sum pass (expsum_body) leaves the sum of its terms other than those of
- *  the max (f64) and the number of elements equal to the max (i32). (The short-row groups' bytes:
- *  f64 rows are never short.) */
+/** Where an f64 row's exp-sum pass (expsum_body) leaves the sum of its terms other than those
+ *  equal to the max's own (f64) and the number of those (i32). (The short-row groups' bytes: f64
+ *  rows are never short.) */
 // @ts-ignore: decorator
 @inline export const TMP_EXP_MASS: usize = 32;
 // @ts-ignore: decorator
@@ -104,10 +104,11 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   return (<f64>max - load<f64>(tmp + TMP_MIN)) * <f64>beta <= <f64>NO_CUTOFF_RANGE<T>();
 }
 
-/** f32: raddexpminusmax() stores at tmp + TMP_EXP_UNIT the value its exp gave the row's max: 1 unless it took
- *  the k-shift path (rows with cutoff = false, beta = 1, C >= KSHIFT_MIN_N, |max| <=
- *  KSHIFT_MAX_ABS, not constant). That path sums exp(x - k*ln2), not exp(x - max) (see
- *  vexp_k), so log_expsum() takes log(sum / unit) for log(sum exp(x - max)). Dividing by
+/** raddexpminusmax() stores at tmp + TMP_EXP_UNIT the value its exp gave the row's max: 1 unless it
+ *  took the k-shift path (rows with cutoff = false, beta = 1, |max| <= KSHIFT_MAX_ABS (f32) or
+ *  KSHIFT64_MAX_ABS (f64), not constant; f32 rows also C >= KSHIFT_MIN_N). That path sums
+ *  exp(x - k*ln2), not exp(x - max) (see vexp_k), so log_expsum() takes log(sum / unit) for
+ *  log(sum exp(x - max)). Dividing by
  *  the computed value rather than adding the exact shift cancels the max element's own
  *  rounding: a row whose max dominates gets log(1 + rest) exactly as with exp(0) = 1 (a
  *  constant row of C gives exactly log(C), a single-class row exactly 0). The stored exp values
@@ -285,7 +286,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
   // the package (its size budget). f64 rows come here only where they cannot take the k-shift (an
   // exp below 2^-1022, |max| above KSHIFT64_MAX_ABS, a constant row): they take the `scaled`
   // loops, whose multiplication by beta = 1 is exact, for two functions fewer.
-  const flush = cutoff || sizeof<T>() == 8 || ASC_FEATURE_RELAXED_SIMD;
+  const flush = cutoff || ASC_FEATURE_RELAXED_SIMD;
   scaled = scaled || sizeof<T>() == 8;
   if (keep) {
     return scaled ? expsum_store_scaled<T>(x, y, n, max, beta, ahead, tmp)
@@ -384,13 +385,12 @@ function expsum_wide(x: usize, y: usize, n: i32, k: f32, sub: f32): f64 {
  *  and each exp is vexp_kt(x[i]) = exp(x[i] - k*ln2) (f32; f64: k*ln2/64). Each SIMD iteration
  *  (64 bytes) of a storing pass also touches the line `ahead` bytes further (touch_line).
  *
- *  f64 rows sum the terms equal to the max's own term (the unit) apart: they are counted, and the
- *  others summed, so that a sum near its max term is
- *  the max term plus a mass summed without it (the max term's lane would otherwise round each
- *  addition to 2^-53 of 1: 6.5 ulp of the softmax over 1000 classes, and the log of a confident
- *  row's sum off by 1e-8 relative). It returns maxima * unit + mass (the unit: the max's own
- *  term: tmp + TMP_EXP_UNIT with `kshift`, else 1), rounded once, and leaves the mass and the
- *  count at tmp + TMP_EXP_MASS, TMP_EXP_MAXIMA (unless tmp is 0) for log_expsum. */
+ *  f64 rows keep the terms equal to the max's own (the unit) apart: they are counted, the others
+ *  summed (the mass). Summed together, the max term's lane rounds each addition to 2^-53 of 1:
+ *  up to 32 ulp of the softmax and 1.6e-6 relative in the log of a confident row's sum (measured
+ *  at 1001 classes). It returns maxima * unit + mass, rounded once (the unit: tmp +
+ *  TMP_EXP_UNIT with `kshift`, else 1), and leaves the mass and the count at tmp + TMP_EXP_MASS
+ *  and TMP_EXP_MAXIMA (unless tmp is 0) for log_expsum. */
 // @ts-ignore: decorator
 @inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, ahead: usize, kshift: bool = false, rr1: bool = false, tmp: usize = 0): f64 {
   const split = sizeof<T>() == 8;
