@@ -157,7 +157,7 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
  *  only the rounding of n*ln2_lo/64 (~2^-53 |t|), where exp(vi - max) also carries the rounding of
  *  vi - max (2^-53 |vi - max| relative: 5 ulp at vi - max = -10). */
 // @ts-ignore: decorator
-@inline export function vexp_k64(vi: v128, vmagic: v128): v128 {
+@inline function vexp_k64(vi: v128, vmagic: v128): v128 {
   let vn = vmadd<f64>(vi, kf64(LOG2E), vmagic);
   // 2^((n-K)/64): the table entries of both lanes' j plus (n-K) << 46 (see F64_EXP_TABLE).
   let vs = v128.load64_zero(F64_EXP_TABLE + exp_table_offset(i32x4.extract_lane(vn, 0)));
@@ -176,7 +176,7 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
 
 /** One lane of vexp_k64 (magic: KMAGIC64(K)), with the same bits. */
 // @ts-ignore: decorator
-@inline export function sexp_k64(x: f64, magic: f64): f64 {
+@inline function sexp_k64(x: f64, magic: f64): f64 {
   if (ASC_FEATURE_RELAXED_SIMD) return f64x2.extract_lane(vexp_k64(f64x2.splat(x), f64x2.splat(magic)), 0);
   return sexp_k64_ops(x, magic);
 }
@@ -201,7 +201,7 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
 /** The magic bias of vexp_k64 for the shift K (in steps of ln2/64): 1.5*2^52 - K, exact for
  *  |K| < 2^51. */
 // @ts-ignore: decorator
-@inline export function KMAGIC64(K: f64): f64 {
+@inline function KMAGIC64(K: f64): f64 {
   return F64_MAGIC - K;
 }
 

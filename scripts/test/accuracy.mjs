@@ -218,6 +218,22 @@ async function run64(fam, backend) {
   };
 }
 
+/** The header lines of a markdown table with one column per implementation. */
+function tableHead(names) {
+  return [`| family | operation | ${names.join(' | ')} |`, `| --- | --- | ${names.map(() => '---:').join(' | ')} |`];
+}
+
+/** One table line per operation of a family: worst / mean of each implementation's errors (cols:
+ *  errors() or errors64() results, one per column; — where an implementation lacks it). */
+function tableRows(name, fam, cols) {
+  const ops = [...new Set(cols.flatMap((c) => Object.keys(c)))];
+  return ops.map((op) => {
+    const rel = op.includes('rel') || op.includes('x N');
+    const fmt = (s) => (!s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`);
+    return `| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => fmt(c[op])).join(' | ')} |`;
+  });
+}
+
 /** Runs one bench implementation (bench/lib/impls.mjs interface) on a family. */
 async function runImpl(impl, fam, backend) {
   const got = {};
@@ -250,36 +266,25 @@ async function main() {
     }
   } else console.error('accuracy: peers skipped (bench/node_modules is absent: `npm run bench:install`)');
   const all = [...impls, ...peers];
-  const lines = [];
-  lines.push(`| family | operation | ${all.map((i) => i.name).join(' | ')} |`);
-  lines.push(`| --- | --- | ${all.map(() => '---:').join(' | ')} |`);
+  const lines = tableHead(all.map((i) => i.name));
   for (const name of names) {
     const fam = makeFamily(name);
     const ref = references(fam);
     const cols = [];
     for (const { impl, backend } of all) cols.push(errors(ref, await runImpl(impl, fam, backend), fam.rows));
-    const opNames = [...new Set(cols.flatMap((c) => Object.keys(c)))];
-    for (const op of opNames) {
-      const rel = op.includes('rel') || op.includes('x N');
-      const fmt = (s) => (!s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`);
-      lines.push(`| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => fmt(c[op])).join(' | ')} |`);
-    }
+    lines.push(...tableRows(name, fam, cols));
   }
   for (const p of peers) p.impl.dispose?.();
   const date = new Date().toISOString().slice(0, 10);
   const head = `worst / mean error per operation and family, float32 against float64 references (${date}, Node ${process.versions.node}${peers.length ? '' : '; peers not installed'}):`;
   const builds = impls.map((i) => i.name);
-  const lines64 = [`| family | operation | ${builds.join(' | ')} |`, `| --- | --- | ${builds.map(() => '---:').join(' | ')} |`];
+  const lines64 = tableHead(builds);
   for (const name of arg ? names.filter((n) => FAMILIES64.includes(n)) : FAMILIES64) {
     const fam = makeFamily(name, 19, Float64Array);
     const ref = references64(fam);
     const cols = [];
     for (const b of builds) cols.push(errors64(ref, await run64(fam, b), fam.rows));
-    for (const op of Object.keys(cols[0])) {
-      const rel = op.includes('rel') || op.includes('x N');
-      const fmt = (s) => (!s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`);
-      lines64.push(`| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => fmt(c[op])).join(' | ')} |`);
-    }
+    lines64.push(...tableRows(name, fam, cols));
   }
   const head64 = `float64: worst / mean error in ulps of float64 (relative or x N where marked), against double-double references (${date}, Node ${process.versions.node}):`;
   const text = `${head}\n\n${lines.join('\n')}\n\n${head64}\n\n${lines64.join('\n')}`;
