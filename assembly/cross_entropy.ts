@@ -19,10 +19,10 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS,
+import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE,
   TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs, short_group4_logprod,
-  last_offset } from './short_rows';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
+  short_group4_logprod, short_group4_near1, last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS } from '../src/kernel-constants';
 
@@ -369,10 +369,10 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
  *  (ce_index_row's is scale * 0: -0 for a negative scale, which turns a -0 into +0). */
 // @ts-ignore: decorator
 @inline function ce_one_short_row<T>(x: usize, g: usize, loss: usize, lossT: usize, t: i32, C: i32, gradOutput: f64, b: f64, tmp: usize): f64 {
-  const m = short_rmax<T>(x, C);
+  const m = short_rmax<T>(x, C), u = tmp + TMP_GROUP_UNITS;
   const xt = <f64>load<T>(at<T>(x, t)); // read before the exp pass may overwrite x
-  const s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
-  const l = (<f64>m - xt) + ce_row_log(s, NEAR1_SUM_SHORT, <f64>m == xt, x, g, C, <f32>m, t, tmp);
+  const s = g ? short_raddexpminusmax(x, g, C, <f32>m, true, tmp, u) : short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u);
+  const l = (<f64>m - xt) + ce_short_row_log(s, load<f32>(u), <f64>m == xt, x, g, C, <f32>m, t, tmp);
   store<f64>(loss, l);
   if (lossT) store<T>(lossT, <T>l);
   if (g) {
@@ -383,12 +383,21 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
   return l;
 }
 
-/** log(r) for a row's exp-sum relative to its max term, r = s / unit; where the label t is a max
- *  (x[t] = m, so the loss is log(r) alone) and r < near1 (NEAR1_SUM in reduce.ts; NEAR1_SUM_SHORT
- *  for short rows), ce_log_expsum_near1 (g: the row's gradient, holding its exp values, or 0). */
+/** ce_row_log of a short row from its exp-sum s and unit u (short_raddexpminusmax): near 1 is
+ *  s < u * NEAR1_SUM_SHORT (exact in f64, no division), the test a group of four makes too
+ *  (short_group4_near1). */
 // @ts-ignore: decorator
-@inline function ce_row_log(r: f64, near1: f64, labelIsMax: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
-  if (labelIsMax && r < near1) return ce_log_expsum_near1(x, g, C, t, m, g != 0, near1 == NEAR1_SUM_SHORT, tmp);
+@inline function ce_short_row_log(s: f64, u: f32, labelIsMax: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
+  if (labelIsMax && s < <f64>u * NEAR1_SUM_SHORT) return ce_log_expsum_near1(x, g, C, t, m, g != 0, true, tmp);
+  return Math.log(short_ratio_of(s, u));
+}
+
+/** log(r) for a row's exp-sum relative to its max term, r = s / unit; where the label t is a max
+ *  (x[t] = m, so the loss is log(r) alone) and r < NEAR1_SUM (reduce.ts), ce_log_expsum_near1
+ *  (g: the row's gradient, holding its exp values, or 0). */
+// @ts-ignore: decorator
+@inline function ce_row_log(r: f64, labelIsMax: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
+  if (labelIsMax && r < NEAR1_SUM) return ce_log_expsum_near1(x, g, C, t, m, g != 0, false, tmp);
   return Math.log(r);
 }
 
@@ -400,8 +409,12 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
  *  chunks, so the loss has the same bits with and without the gradient. A short row (`short`)
  *  does the same in its vectors (short_mass_but). */
 export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32, stored: bool, short: bool, tmp: usize): f64 {
-  if (ASC_FEATURE_SIMD && short) return log1p_pos(short_mass_but(x, y, n, t, max, stored));
   const scratch = tmp + TMP_SCRATCH;
+  if (ASC_FEATURE_SIMD && short) {
+    // (computed again by the same pass into the scratch, its unit to the spare slot)
+    if (!stored) short_raddexpminusmax(x, scratch, n, max, true, tmp, tmp + TMP_UNIT_SPARE);
+    return short_log1p_mass_but(stored ? y : scratch, n, t);
+  }
   let nsum: f64 = 0, ncomp: f64 = 0, unit: f32 = 0;
   for (let i = 0; i < n; i += SCRATCH_N) {
     const len = min(SCRATCH_N, n - i);
@@ -425,31 +438,30 @@ export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32
 }
 
 /** The rows of a short group (maxima M, sums and x[t] in tmp) whose label is a max and whose
- *  exp-sum is below NEAR1_SUM_SHORT, as bits 0..3 (ce_row_log's case). */
+ *  exp-sum is below NEAR1_SUM_SHORT, as bits 0..3 (ce_short_row_log's case). */
 // @ts-ignore: decorator
 @inline function ce_group4_near1(M: v128, tmp: usize): i32 {
-  const near1 = f64x2.splat(NEAR1_SUM_SHORT);
   const m01 = f64x2.promote_low_f32x4(M), m23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(M, M, 2, 3, 0, 1));
-  const f01 = v128.and(f64x2.eq(v128.load(tmp + TMP_GROUP_XT), m01), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS), near1));
-  const f23 = v128.and(f64x2.eq(v128.load(tmp + TMP_GROUP_XT, 16), m23), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS, 16), near1));
+  const f01 = v128.and(f64x2.eq(v128.load(tmp + TMP_GROUP_XT), m01), short_group4_near1(tmp, 0));
+  const f23 = v128.and(f64x2.eq(v128.load(tmp + TMP_GROUP_XT, 16), m23), short_group4_near1(tmp, 1));
   return i64x2.bitmask(f01) | (i64x2.bitmask(f23) << 2);
 }
 
 /** The logs of a short group's four exp-sums at tmp + TMP_GROUP_LOGS (short_group4_logs), by
- *  ce_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0).
+ *  ce_short_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0).
  *  With `prod` (short_group4_logprod's case: only the sum of the losses is used), the other rows'
  *  logs go in as one log of their product, on the first row. */
 function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool, prod: bool, tmp: usize): void {
   let p: f64 = 1;
   for (let k = 0; k < 4; k++) {
     const t = load<i32>(labels + (<usize>k << 2)), o = <usize>k * stride;
-    const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
+    const r = short_ratio(load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3)), tmp + TMP_GROUP_UNITS + (<usize>k << 2));
     let l: f64 = 0;
     // (an ignored row's loss is 0 whatever its log: its label may lie outside the row)
     if (((rows >> k) & 1) && !(hasIgnore && t == ignore)) {
       l = ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp);
-    } else if (prod) p *= s;
-    else l = Math.log(s);
+    } else if (prod) p *= r;
+    else l = Math.log(r);
     store<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3), l);
   }
   if (prod && p != 1) store<f64>(tmp + TMP_GROUP_LOGS, load<f64>(tmp + TMP_GROUP_LOGS) + Math.log(p));
@@ -546,10 +558,12 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         if (smooth) {
           s = g ? ce_short_pass2(x, 0, g, C, <f32>m, w, 0, 0, false, true, tmp) : ce_short_pass2(x, 0, 0, C, <f32>m, w, 0, 0, false, false, tmp);
           d = load<f64>(tmp + TMP_AUX);
+          logs = Math.log(s);
         } else {
-          s = g ? short_raddexpminusmax<T>(x, g, C, m, true) : short_raddexpminusmax<T>(x, 0, C, m, false);
+          const u = tmp + TMP_GROUP_UNITS;
+          s = g ? short_raddexpminusmax(x, g, C, <f32>m, true, tmp, u) : short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u);
+          logs = ce_short_row_log(s, load<f32>(u), <f64>m == xt, x, g, C, <f32>m, t, tmp);
         }
-        logs = smooth ? Math.log(s) : ce_row_log(s, NEAR1_SUM_SHORT, <f64>m == xt, x, g, C, <f32>m, t, tmp);
       } else if (smooth) {
         s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
         d = load<f64>(tmp + TMP_AUX);
@@ -560,7 +574,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
           const ahead = row_ahead(r, rows, stride);
           s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp, ahead) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp, ahead);
         } else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
-        logs = sizeof<T>() == 4 && <f64>m == xt ? ce_row_log(s / load<f64>(tmp + TMP_EXP_UNIT), NEAR1_SUM, true, x, g, C, <f32>m, t, tmp) : log_expsum<T>(s, tmp);
+        logs = sizeof<T>() == 4 && <f64>m == xt ? ce_row_log(s / load<f64>(tmp + TMP_EXP_UNIT), true, x, g, C, <f32>m, t, tmp) : log_expsum<T>(s, tmp);
       }
       ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, s, logs, d, short);
     }
@@ -587,9 +601,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   const d01 = f64x2.sub(m01, v128.load(tmp + TMP_GROUP_XT)), d23 = f64x2.sub(m23, v128.load(tmp + TMP_GROUP_XT, 16));
   // ce_group4_near1's test on the values at hand (m - x[t] = 0: the label is a max); its rare
   // rows have their logs taken again (ce_group4_near1_logs) over the ones just taken.
-  const near1 = f64x2.splat(NEAR1_SUM_SHORT), zero = f64x2.splat(0);
-  const f01 = v128.and(f64x2.eq(d01, zero), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS), near1));
-  const f23 = v128.and(f64x2.eq(d23, zero), f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS, 16), near1));
+  const zero = f64x2.splat(0);
+  const f01 = v128.and(f64x2.eq(d01, zero), short_group4_near1(tmp, 0));
+  const f23 = v128.and(f64x2.eq(d23, zero), short_group4_near1(tmp, 1));
   if (v128.any_true(v128.or(f01, f23))) ce_group4_near1_logs(i64x2.bitmask(f01) | (i64x2.bitmask(f23) << 2), x, g, labels, stride, C, 0, false, groupLogs, tmp);
   const l01 = f64x2.add(d01, v128.load(tmp + TMP_GROUP_LOGS));
   const l23 = f64x2.add(d23, v128.load(tmp + TMP_GROUP_LOGS, 16));

@@ -331,6 +331,24 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
   return F32_MAGIC - k;
 }
 
+/** The shift k = round(max * log2e) of vexp_k for a short row's max (short_rows.ts), with the
+ *  product rounded to f32: one vector operation more for four rows, and a lane of vkshift has the
+ *  bits of skshift. The rounding of the product (<= 2^-24 * 370) keeps |max - k*ln2| below 0.35,
+ *  inside vexp_k's range. */
+// @ts-ignore: decorator
+@inline export function vkshift(vmax: v128): v128 {
+  return f32x4.nearest(f32x4.mul(vmax, kf32(LOG2E)));
+}
+// @ts-ignore: decorator
+@inline export function skshift(max: f32): f32 {
+  return nearest<f32>(max * F32_LOG2E);
+}
+/** KMAGIC of each lane of vk. */
+// @ts-ignore: decorator
+@inline export function vkmagic(vk: v128): v128 {
+  return f32x4.sub(kf32(MAGIC), vk);
+}
+
 /** A bound on max - min below which every exp argument of a row is above the flush-to-zero
  *  cutoff, so the row may use vexp(.., false). A little inside ln(smallest normal). */
 // @ts-ignore: decorator

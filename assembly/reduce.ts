@@ -54,6 +54,16 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_GROUP_MAX: usize = 64;
 // @ts-ignore: decorator
 @inline export const TMP_GROUP_LOGS: usize = 80;
+/** The four rows' exp units (f32: the exp their pass gave the row's max, see log_expsum), and a
+ *  spare one for a short row's pass computed again (ce_log_expsum_near1). */
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_UNITS: usize = 384;
+// @ts-ignore: decorator
+@inline export const TMP_UNIT_SPARE: usize = 400;
+/** The tmp of the general passes a short row takes where it cannot take the k-shift (its first
+ *  124 bytes): inside TMP_SCRATCH, past the 64 bytes a short row's exp values use there. */
+// @ts-ignore: decorator
+@inline export const TMP_SHORT_GENERAL: usize = TMP_SCRATCH + 64;
 
 /** max over the slice, and its min stored (as f64) at tmp + TMP_MIN; NaN elements are passed over (a NaN still
  *  poisons the row through the exp-sum that follows, which is where the caller gets its NaN).
@@ -219,16 +229,18 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
  *  ln2_hi's 15 significant bits leave |n| < 2^9, and rows in that path have x >= max - 87, so
  *  |n| <= (256 + 87) * log2(e) + 1 = 496. */
 // @ts-ignore: decorator
-@inline function KSHIFT_MAX_ABS(): f64 {
+@inline export function KSHIFT_MAX_ABS(): f64 {
   return ASC_FEATURE_RELAXED_SIMD ? 16384 : 256;
 }
 /** Row length from which the k-shift path pays for its set-up (the exp unit, and the division in
  *  log_expsum on the way to the log). Measured with Node 20 on x64: without this limit the simd
  *  build's loss and log_softmax are 3-13% slower at C = 32..100 and even at C = 256, and 3-9%
- *  faster above; the relaxed-simd build's k-shift loops (rr1, fused sum) gain at every C. */
+ *  faster above; the relaxed-simd build's k-shift loops (rr1, fused sum) gain at every C, and so
+ *  does the scalar build (its exp is per element anyway: 0.84-0.89x the time at C = 100, level at
+ *  C = 10 and 1000). Short rows (C <= 16) of the SIMD builds take the k-shift in short_rows.ts. */
 // @ts-ignore: decorator
 @inline function KSHIFT_MIN_N(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 0 : 256;
+  return ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? 256 : 0;
 }
 /** |max| up to which a wide f32 row (max - min > NO_CUTOFF_RANGE) takes the k-shift of
  *  expsum_wide: its arguments reach down to WIDE_LO(k) = k*ln2 - 172, so unfused |n| <= (176 + 172.5) *
@@ -299,10 +311,10 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
 // inlined into the row loops: V8 (TurboFan) allocates registers for the exp loop better when it
 // is alone in its function than beside the other passes and the other versions of the loop.
 export function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true, ahead, false, false, tmp); }
-function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true, ahead, false, false, tmp); }
+export function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true, ahead, false, false, tmp); }
 function expsum_store<T>(x: usize, y: usize, n: i32, max: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false, ahead, false, false, tmp); }
 function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true, 0, false, false, tmp); }
-function expsum_flush<T>(x: usize, n: i32, max: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true, 0, false, false, tmp); }
+export function expsum_flush<T>(x: usize, n: i32, max: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true, 0, false, false, tmp); }
 function expsum<T>(x: usize, n: i32, max: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false, 0, false, false, tmp); }
 function expsum_store_k<T>(x: usize, y: usize, n: i32, k: T, ahead: usize, tmp: usize, top: T): f64 { return expsum_body<T>(x, y, n, k, 1, true, false, false, ahead, true, false, tmp, top); }
 function expsum_k<T>(x: usize, n: i32, k: T, tmp: usize, top: T): f64 { return expsum_body<T>(x, 0, n, k, 1, false, false, false, 0, true, false, tmp, top); }
@@ -314,7 +326,7 @@ function expsum_k1(x: usize, n: i32, k: f32): f64 { return expsum_body<f32>(x, 0
  *  the row's k-shift, or the shift by max itself where |max| is too large for its reduction
  *  (x - max is then exact down to x = max/2, and below that, x < max - 88, its rounding moves the
  *  subnormal result by far less than 2^-149); the unit and the form to tmp. */
-function expsum_wide_row(x: usize, y: usize, n: i32, max: f32, tmp: usize): f64 {
+export function expsum_wide_row(x: usize, y: usize, n: i32, max: f32, tmp: usize): f64 {
   const big = Math.abs(<f64>max) > KSHIFT_WIDE_MAX_ABS();
   const k = big ? <f32>0 : kshift_of<f32>(max), sub = big ? max : <f32>0;
   if (!big) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(max, KMAGIC(k)));

@@ -4,17 +4,25 @@
 // of such a row in loop set-up, horizontal reductions of unused accumulators and scalar tails.
 // Here the row is whole vectors at 0, LANES, 2 * LANES, ... below C - LANES, and one last vector
 // moved back to end exactly at C, which repeats some elements of the one before: a repeated
-// element does not change a max, a sum masks out the lanes already counted, and a store of a
-// repeated element writes the value computed from the same input. The last vector is loaded
-// before anything is stored, so y may be x. Each element goes through the same operations as in
-// the general passes (the same x - max, the same vexp), so the exp values are bit-identical; only
-// the order in which the sum adds them differs. Rows also go four at a time (short_group4_store,
-// short_group4_sum), with the same bits as one at a time. The backward passes' sums (short_vsum,
-// short_group4_rsum) and writes take the same shape.
+// element does not change a max or a min, a sum masks out the lanes already counted, and a store
+// of a repeated element writes the value computed from the same input. The last vector is loaded
+// before anything is stored, so y may be x.
+//
+// The exp pass is the k-shift (vexp_k, exp.ts): exp(x - k*ln2) with k = round(max * log2e), so
+// x - max is never rounded (in f32 it was: 15.6 ulp of softmax on confident 10-class rows). It
+// needs every exp at or above 2^-126 (max - min <= 87) and |max| within KSHIFT_MAX_ABS; a row
+// outside that (spans past 87 with their subnormal results, |max| > 256 in the simd build, -Inf
+// or +Inf entries, a constant row) takes the general passes instead (short_expsum_general). The
+// sum is then in units of the max's own exp, the unit (at TMP_GROUP_UNITS), which the softmax and
+// the gradient cancel and the logs divide out (r = s / unit, as log_expsum). Rows also go four at
+// a time (short_group4_store, short_group4_sum), with the same bits as one at a time: the same
+// operations on each value. The backward passes' sums (short_vsum, short_group4_rsum) and writes
+// take the same shape.
 
 import { LANES, vhmax, vhsum, log1p_pos, uncounted_lanes } from './simd';
-import { vexp } from './exp';
-import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS, NEAR1_SUM_SHORT, log_expsum_near1 } from './reduce';
+import { vexp, vexp_k, sexp_k, vkshift, skshift, vkmagic, KMAGIC, NO_CUTOFF_RANGE } from './exp';
+import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_SHORT_GENERAL, TMP_EXP_UNIT, NEAR1_SUM_SHORT, KSHIFT_MAX_ABS,
+  log_expsum_near1, rmax, in_exp_range, expsum_wide_row, expsum_store_flush, expsum_flush } from './reduce';
 import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
 
 /** Whether a row of C elements of T takes the short-row passes. */
@@ -46,52 +54,142 @@ import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
   return m;
 }
 
-/** sum of exp(x - max) over a short row, in f64; with `keep`, also stores the exp values to y. */
+/** The lane-wise min of a short row's vectors (as short_vmax: pmin passes over NaN the same way). */
 // @ts-ignore: decorator
-@inline export function short_raddexpminusmax<T>(x: usize, y: usize, C: i32, max: T, keep: bool): f64 {
-  return vhsum<T>(short_vexpsum<T>(x, y, C, v128.splat<T>(max), keep));
+@inline function short_vmin(x: usize, C: i32): v128 {
+  let m = f32x4.pmin(f32x4.splat(Infinity), v128.load(x + last_offset<f32>(C)));
+  const end = last_offset<f32>(C);
+  for (let o: usize = 0; o < end; o += 16) m = f32x4.pmin(m, v128.load(x + o));
+  return m;
 }
 
-/** The lanes of short_raddexpminusmax's sum before its horizontal step (vmax: the max in every lane). */
+/** The lanes of short rows of maxima vm and minima vn that take the k-shift: not constant (its
+ *  exp values are then exactly 1, and its sum C), every exp at or above 2^-126 (vm - vn <=
+ *  NO_CUTOFF_RANGE) and |vm| <= KSHIFT_MAX_ABS (false for an infinite max, and for a row of NaN,
+ *  whose max stays -Infinity). Lane for lane the same test as short_kshift_row. */
 // @ts-ignore: decorator
-@inline function short_vexpsum<T>(x: usize, y: usize, C: i32, vmax: v128, keep: bool): v128 {
-  const end = last_offset<T>(C);
-  const last = v128.sub<T>(v128.load(x + end), vmax);
-  let sum = v128.splat<T>(0);
+@inline function short_kshift_lanes(vm: v128, vn: v128): v128 {
+  // 0 < vm - vn <= NO_CUTOFF_RANGE as one unsigned comparison of the bits of vm - vn minus 1 (a
+  // positive float's bits order as it does; 0 wraps around, and NaN and negative bits are above).
+  const span = i32x4.sub(f32x4.sub(vm, vn), i32x4.splat(1));
+  return v128.and(i32x4.lt_u(span, i32x4.splat(reinterpret<i32>(NO_CUTOFF_RANGE<f32>()))),
+    f32x4.le(f32x4.abs(vm), f32x4.splat(<f32>KSHIFT_MAX_ABS())));
+}
+/** Whether the short row at x of max m takes the k-shift (short_kshift_lanes' test on it, with its min). */
+// @ts-ignore: decorator
+@inline function short_kshift_row(x: usize, C: i32, m: f32): bool {
+  const vn = short_vmin(x, C);
+  let n = f32x4.pmin(vn, v128.shuffle<f32>(vn, vn, 2, 3, 0, 1));
+  n = f32x4.pmin(n, v128.shuffle<f32>(n, n, 1, 0, 3, 2));
+  return reinterpret<u32>(m - f32x4.extract_lane(n, 0)) - 1 < reinterpret<u32>(NO_CUTOFF_RANGE<f32>()) && abs<f32>(m) <= <f32>KSHIFT_MAX_ABS();
+}
+
+/** sum of exp(x - k*ln2) over a short f32 row of max m (k = skshift(m): vexp_k), in f64; with
+ *  `keep`, also stores the exp values to y. The unit (the exp the pass gives m) goes to unitAt.
+ *  A row the k-shift cannot take (short_kshift_row) takes the general passes. */
+// @ts-ignore: decorator
+@inline export function short_raddexpminusmax(x: usize, y: usize, C: i32, m: f32, keep: bool, tmp: usize, unitAt: usize): f64 {
+  return keep ? short_expsum_store(x, y, C, m, tmp, unitAt) : short_expsum(x, C, m, tmp, unitAt);
+}
+
+/** short_raddexpminusmax with and without `keep`: functions of their own (a group of four whose
+ *  rows cannot all take the k-shift calls them too). */
+function short_expsum_store(x: usize, y: usize, C: i32, m: f32, tmp: usize, unitAt: usize): f64 { return short_expsum_body(x, y, C, m, true, tmp, unitAt); }
+function short_expsum(x: usize, C: i32, m: f32, tmp: usize, unitAt: usize): f64 { return short_expsum_body(x, 0, C, m, false, tmp, unitAt); }
+
+// @ts-ignore: decorator
+@inline function short_expsum_body(x: usize, y: usize, C: i32, m: f32, keep: bool, tmp: usize, unitAt: usize): f64 {
+  if (!short_kshift_row(x, C, m)) return short_expsum_general(x, y, C, m, tmp, unitAt);
+  const magic = KMAGIC(skshift(m));
+  store<f32>(unitAt, sexp_k(m, magic));
+  return vhsum<f32>(short_vexpsum_k(x, y, C, f32x4.splat(magic), keep));
+}
+
+/** A short row the k-shift cannot take, over the general passes (in tmp + TMP_SHORT_GENERAL): a
+ *  span past 87, the wide k-shift with subnormal results (expsum_wide_row); else (|max| beyond
+ *  KSHIFT_MAX_ABS, where x - max is exact for the x >= max / 2 a span <= 87 leaves, or a constant
+ *  row) exp(x - max) with unit 1. The exp values to y unless y is 0, the unit to unitAt. */
+function short_expsum_general(x: usize, y: usize, C: i32, m: f32, tmp: usize, unitAt: usize): f64 {
+  const t = tmp + TMP_SHORT_GENERAL;
+  rmax<f32>(x, C, t); // the min, for in_exp_range
+  store<f64>(t + TMP_EXP_UNIT, 1);
+  let s: f64;
+  if (!in_exp_range<f32>(m, 1, t)) s = expsum_wide_row(x, y, C, m, t);
+  else s = y ? expsum_store_flush<f32>(x, y, C, m, 0, t) : expsum_flush<f32>(x, C, m, t);
+  store<f32>(unitAt, <f32>load<f64>(t + TMP_EXP_UNIT));
+  return s;
+}
+
+/** The lanes of short_raddexpminusmax's sum before its horizontal step (vmagic: KMAGIC(k) in every lane). */
+// @ts-ignore: decorator
+@inline function short_vexpsum_k(x: usize, y: usize, C: i32, vmagic: v128, keep: bool): v128 {
+  const end = last_offset<f32>(C);
+  const last = v128.load(x + end);
+  let sum = f32x4.splat(0);
   let o: usize = 0;
   for (; o < end; o += 16) {
-    const e = vexp<T>(v128.sub<T>(v128.load(x + o), vmax));
+    const e = vexp_k(v128.load(x + o), vmagic);
     if (keep) v128.store(y + o, e);
-    sum = v128.add<T>(sum, e);
+    sum = f32x4.add(sum, e);
   }
-  const e = vexp<T>(last);
+  const e = vexp_k(last, vmagic);
   if (keep) v128.store(y + end, e);
-  return v128.add<T>(sum, v128.and(e, uncounted_lanes(<i32>(o - end) >> alignof<T>())));
+  return f32x4.add(sum, v128.and(e, uncounted_lanes(<i32>(o - end) >> 2)));
 }
 
-/** log(s) of a short row's exp-sum s (from its max m; x intact): near 1 (NEAR1_SUM_SHORT in
- *  reduce.ts), log_expsum_near1. */
+/** r = s / unit: a short row's exp-sum relative to its max term (the unit stored at unitAt), as
+ *  s * (1 / unit): the reciprocal does not wait for s, and a multiplication on the way to the log
+ *  is shorter than a division (a one-row call is a chain of latencies). Groups take the same. */
 // @ts-ignore: decorator
-@inline export function short_log_expsum(s: f64, x: usize, C: i32, m: f32): f64 {
-  return s < NEAR1_SUM_SHORT ? log_expsum_near1(x, C, m) : Math.log(s);
+@inline export function short_ratio(s: f64, unitAt: usize): f64 {
+  return short_ratio_of(s, load<f32>(unitAt));
+}
+// @ts-ignore: decorator
+@inline export function short_ratio_of(s: f64, u: f32): f64 {
+  return s * (1.0 / <f64>u);
 }
 
-/** The mass of a short f32 row whose element t is its max m (exp(0) = 1, the unit): the sum of its
- *  other exp values, in f64, from the exp values stored at y (`stored`), or computed again from x
- *  by the same vexp(x - m) as short_raddexpminusmax, summed in the same lanes either way (the
- *  cross-entropy's log1p of it then has the same bits with and without the gradient). */
-export function short_mass_but(x: usize, y: usize, C: i32, t: i32, m: f32, stored: bool): f64 {
-  const vm = f32x4.splat(m), vt = i32x4.splat(t);
+/** log(r) of a short row's exp-sum relative to its max term, r = s / unit (short_ratio; from its
+ *  max m and unit u; x intact): near 1 (NEAR1_SUM_SHORT in reduce.ts), short_log_expsum_near1. */
+// @ts-ignore: decorator
+@inline export function short_log_expsum(r: f64, u: f32, x: usize, C: i32, m: f32): f64 {
+  return r < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, C, m, u) : Math.log(r);
+}
+
+/** log_expsum_near1 of a short row (x intact; its max m, its unit u; r < NEAR1_SUM_SHORT, so m is
+ *  its only max): log1p(mass / u), the mass summed apart over the exp values of the row's own
+ *  pass (vexp_k, every one at or above 2^-126) but the max's. A row the k-shift cannot take,
+ *  log_expsum_near1 itself. */
+function short_log_expsum_near1(x: usize, C: i32, m: f32, u: f32): f64 {
+  if (!short_kshift_row(x, C, m)) return log_expsum_near1(x, C, m);
+  const vmagic = f32x4.splat(KMAGIC(skshift(m))), vm = f32x4.splat(m);
   const end = last_offset<f32>(C);
   let acc = f32x4.splat(0);
   let o: usize = 0;
   for (; o < end; o += 16) {
-    const e = stored ? v128.load(y + o) : vexp<f32>(f32x4.sub(v128.load(x + o), vm));
-    acc = f32x4.add(acc, v128.andnot(e, i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(o >> 2))), vt)));
+    const v = v128.load(x + o);
+    acc = f32x4.add(acc, v128.andnot(vexp_k(v, vmagic), f32x4.eq(v, vm)));
   }
-  const e = stored ? v128.load(y + end) : vexp<f32>(f32x4.sub(v128.load(x + end), vm));
+  const v = v128.load(x + end);
+  acc = f32x4.add(acc, v128.andnot(vexp_k(v, vmagic), v128.or(f32x4.eq(v, vm), v128.not(uncounted_lanes(<i32>(o - end) >> 2)))));
+  return log1p_pos(vhsum<f32>(acc) / <f64>u);
+}
+
+/** The log of a short f32 row's exp-sum relative to its max term, log1p(mass / unit), for a row
+ *  whose element t is its max: the unit is e[t], the mass the sum of its other exp values, in f64,
+ *  from the exp values e of the row (short_raddexpminusmax's, stored or computed again: the same
+ *  bits, summed in the same lanes either way, so the cross-entropy's loss has the same bits with
+ *  and without the gradient). */
+export function short_log1p_mass_but(e: usize, C: i32, t: i32): f64 {
+  const vt = i32x4.splat(t);
+  const end = last_offset<f32>(C);
+  let acc = f32x4.splat(0);
+  let o: usize = 0;
+  for (; o < end; o += 16) {
+    acc = f32x4.add(acc, v128.andnot(v128.load(e + o), i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(o >> 2))), vt)));
+  }
   const keep = v128.andnot(uncounted_lanes(<i32>(o - end) >> 2), i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(end >> 2))), vt));
-  return vhsum<f32>(f32x4.add(acc, v128.and(e, keep)));
+  return log1p_pos(vhsum<f32>(f32x4.add(acc, v128.and(v128.load(e + end), keep))) / <f64>load<f32>(e + (<usize>t << 2)));
 }
 
 /** The lanes of sum(x * y) (`dot`) or of sum(x) over a short f32 row, before the horizontal step:
@@ -138,27 +236,69 @@ export function short_mass_but(x: usize, y: usize, C: i32, t: i32, m: f32, store
 /** Four short f32 rows at once (row r at x + r * stride, and at y + r * stride for `keep`): the
  *  passes of short_rmax and short_raddexpminusmax on each, with their horizontal steps done for
  *  the four rows together, so the rows' dependency chains (max, exp, sum) overlap. Returns the
- *  maxima (lane r: row r) and stores them at g + TMP_GROUP_MAX and the sums (f64) at
- *  g + TMP_GROUP_SUMS; g is the caller's tmp (reduce.ts). Each result has the same bits as the
- *  one-row passes give: the same operations on each value, in the same order. */
+ *  maxima (lane r: row r) and stores them at g + TMP_GROUP_MAX, the sums (f64) at
+ *  g + TMP_GROUP_SUMS and the units at g + TMP_GROUP_UNITS; g is the caller's tmp (reduce.ts).
+ *  Each result has the same bits as the one-row passes give: the same operations on each value,
+ *  in the same order. A group with a row the k-shift cannot take goes one row at a time. */
 // @ts-ignore: decorator
 @inline function short_group4_body(x: usize, y: usize, stride: usize, C: i32, keep: bool, g: usize): v128 {
-  const m0 = short_vmax<f32>(x, C), m1 = short_vmax<f32>(x + stride, C);
-  const m2 = short_vmax<f32>(x + 2 * stride, C), m3 = short_vmax<f32>(x + 3 * stride, C);
-  // vhmax of each, transposed: pmax(v, v[2, 3, 0, 1]), then pmax(m, m[1, 0, 3, 2]).
-  const t0 = f32x4.pmax(v128.shuffle<f32>(m0, m1, 0, 4, 1, 5), v128.shuffle<f32>(m0, m1, 2, 6, 3, 7));
-  const t1 = f32x4.pmax(v128.shuffle<f32>(m2, m3, 0, 4, 1, 5), v128.shuffle<f32>(m2, m3, 2, 6, 3, 7));
-  const M = f32x4.pmax(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  // The lane-wise max and min of the four rows (short_vmax, short_vmin) in one loop.
+  const end = last_offset<f32>(C);
+  const x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
+  const l0 = v128.load(x + end), l1 = v128.load(x1 + end), l2 = v128.load(x2 + end), l3 = v128.load(x3 + end);
+  const lo = f32x4.splat(-Infinity), hi = f32x4.splat(Infinity);
+  let m0 = f32x4.pmax(lo, l0), m1 = f32x4.pmax(lo, l1), m2 = f32x4.pmax(lo, l2), m3 = f32x4.pmax(lo, l3);
+  let n0 = f32x4.pmin(hi, l0), n1 = f32x4.pmin(hi, l1), n2 = f32x4.pmin(hi, l2), n3 = f32x4.pmin(hi, l3);
+  for (let o: usize = 0; o < end; o += 16) {
+    const v0 = v128.load(x + o), v1 = v128.load(x1 + o), v2 = v128.load(x2 + o), v3 = v128.load(x3 + o);
+    m0 = f32x4.pmax(m0, v0); m1 = f32x4.pmax(m1, v1); m2 = f32x4.pmax(m2, v2); m3 = f32x4.pmax(m3, v3);
+    n0 = f32x4.pmin(n0, v0); n1 = f32x4.pmin(n1, v1); n2 = f32x4.pmin(n2, v2); n3 = f32x4.pmin(n3, v3);
+  }
+  const M = vtranspose_hmax(m0, m1, m2, m3, true), N = vtranspose_hmax(n0, n1, n2, n3, false);
   v128.store(g + TMP_GROUP_MAX, M);
-  // The four exp passes written out: as a loop over the rows (through memory) the group gained
-  // half as much (the overlap of the rows' chains is the point).
-  const s0 = short_vexpsum<f32>(x, y, C, v128.shuffle<f32>(M, M, 0, 0, 0, 0), keep);
-  const s1 = short_vexpsum<f32>(x + stride, y + stride, C, v128.shuffle<f32>(M, M, 1, 1, 1, 1), keep);
-  const s2 = short_vexpsum<f32>(x + 2 * stride, y + 2 * stride, C, v128.shuffle<f32>(M, M, 2, 2, 2, 2), keep);
-  const s3 = short_vexpsum<f32>(x + 3 * stride, y + 3 * stride, C, v128.shuffle<f32>(M, M, 3, 3, 3, 3), keep);
+  if (!i32x4.all_true(short_kshift_lanes(M, N))) {
+    for (let k = 0; k < 4; k++) {
+      const o = <usize>k * stride;
+      store<f64>(g + TMP_GROUP_SUMS + (<usize>k << 3), short_raddexpminusmax(x + o, y + o, C, load<f32>(g + TMP_GROUP_MAX + (<usize>k << 2)), keep, g, g + TMP_GROUP_UNITS + (<usize>k << 2)));
+    }
+    return M;
+  }
+  const vmagic = vkmagic(vkshift(M));
+  v128.store(g + TMP_GROUP_UNITS, vexp_k(M, vmagic));
+  // The four exp passes in one loop (the overlap of the rows' chains is the point).
+  const k0 = v128.shuffle<f32>(vmagic, vmagic, 0, 0, 0, 0), k1 = v128.shuffle<f32>(vmagic, vmagic, 1, 1, 1, 1);
+  const k2 = v128.shuffle<f32>(vmagic, vmagic, 2, 2, 2, 2), k3 = v128.shuffle<f32>(vmagic, vmagic, 3, 3, 3, 3);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let o: usize = 0;
+  for (; o < end; o += 16) {
+    const e0 = vexp_k(v128.load(x + o), k0), e1 = vexp_k(v128.load(x1 + o), k1);
+    const e2 = vexp_k(v128.load(x2 + o), k2), e3 = vexp_k(v128.load(x3 + o), k3);
+    if (keep) {
+      v128.store(y + o, e0); v128.store(y + stride + o, e1); v128.store(y + 2 * stride + o, e2); v128.store(y + 3 * stride + o, e3);
+    }
+    s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1); s2 = f32x4.add(s2, e2); s3 = f32x4.add(s3, e3);
+  }
+  const fresh = uncounted_lanes(<i32>(o - end) >> 2);
+  const e0 = vexp_k(l0, k0), e1 = vexp_k(l1, k1), e2 = vexp_k(l2, k2), e3 = vexp_k(l3, k3);
+  if (keep) {
+    v128.store(y + end, e0); v128.store(y + stride + end, e1); v128.store(y + 2 * stride + end, e2); v128.store(y + 3 * stride + end, e3);
+  }
+  s0 = f32x4.add(s0, v128.and(e0, fresh)); s1 = f32x4.add(s1, v128.and(e1, fresh));
+  s2 = f32x4.add(s2, v128.and(e2, fresh)); s3 = f32x4.add(s3, v128.and(e3, fresh));
   v128.store(g + TMP_GROUP_SUMS, vhsum_pair(s0, s1));
   v128.store(g + TMP_GROUP_SUMS, vhsum_pair(s2, s3), 16);
   return M;
+}
+
+/** The horizontal max (`max`) or min of each of four f32 vectors, as the lanes of one: each
+ *  vhmax's steps (pmax(v, v[2, 3, 0, 1]), then pmax(m, m[1, 0, 3, 2])), transposed. */
+// @ts-ignore: decorator
+@inline function vtranspose_hmax(m0: v128, m1: v128, m2: v128, m3: v128, max: bool): v128 {
+  const a0 = v128.shuffle<f32>(m0, m1, 0, 4, 1, 5), b0 = v128.shuffle<f32>(m0, m1, 2, 6, 3, 7);
+  const a1 = v128.shuffle<f32>(m2, m3, 0, 4, 1, 5), b1 = v128.shuffle<f32>(m2, m3, 2, 6, 3, 7);
+  const t0 = max ? f32x4.pmax(a0, b0) : f32x4.pmin(a0, b0), t1 = max ? f32x4.pmax(a1, b1) : f32x4.pmin(a1, b1);
+  const a = v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), b = v128.shuffle<f32>(t0, t1, 2, 3, 6, 7);
+  return max ? f32x4.pmax(a, b) : f32x4.pmin(a, b);
 }
 
 /** short_group4 that stores the exp values to y (may be x), and the one that does not: functions
@@ -166,25 +306,44 @@ export function short_mass_but(x: usize, y: usize, C: i32, t: i32, m: f32, store
 export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, true, tmp); }
 export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, 0, stride, C, false, tmp); }
 
-/** The logs of the four exp-sums a short_group4_* call left in tmp, stored at tmp + TMP_GROUP_LOGS.
- *  (Four calls of Math.log: a vector log (fdlibm's, with its division) had a longer dependency
- *  chain than the four calls, and made a row alone slower; a row alone must take the same log.) */
+/** r = s / unit (short_ratio) of rows 2h and 2h + 1 of the group a short_group4_* call left in tmp. */
+// @ts-ignore: decorator
+@inline export function short_group4_ratios(tmp: usize, h: i32): v128 {
+  const units = f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + (<usize>h << 3)));
+  return f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.div(f64x2.splat(1.0), units));
+}
+
+/** The lanes of rows 2h and 2h + 1 of a group whose r = s / unit is below NEAR1_SUM_SHORT, tested
+ *  as s < unit * NEAR1_SUM_SHORT (exact in f64: no division). */
+// @ts-ignore: decorator
+@inline export function short_group4_near1(tmp: usize, h: i32): v128 {
+  const units = f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + (<usize>h << 3)));
+  return f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.mul(units, f64x2.splat(NEAR1_SUM_SHORT)));
+}
+
+/** The logs of the four rows' r (short_group4_ratios) a short_group4_* call left in tmp, stored
+ *  at tmp + TMP_GROUP_LOGS. (Four calls of Math.log: a vector log (fdlibm's, with its division)
+ *  had a longer dependency chain than the four calls, and made a row alone slower; a row alone
+ *  must take the same log.) */
 // @ts-ignore: decorator
 @inline export function short_group4_logs(tmp: usize): void {
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS)));
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 8)), 8);
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 16)), 16);
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(load<f64>(tmp + TMP_GROUP_SUMS, 24)), 24);
+  const r01 = short_group4_ratios(tmp, 0), r23 = short_group4_ratios(tmp, 1);
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r01, 0)));
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r01, 1)), 8);
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r23, 0)), 16);
+  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r23, 1)), 24);
 }
 
 /** In place of short_group4_logs where only the four rows' sum of losses is used: log of the
- *  product of the four exp-sums at tmp + TMP_GROUP_LOGS, then 0, 0, 0 (each sum is in [1, 16],
- *  or NaN: the product cannot overflow, and log((s0 s1)(s2 s3)) = sum of the logs to ~3 ulp). */
+ *  product of the four rows' r at tmp + TMP_GROUP_LOGS, then 0, 0, 0, as the log of the product
+ *  of the sums over that of the units (each sum is in [0.7, 16 * 1.42] or NaN, each unit in [0.7,
+ *  1.42]: the products cannot overflow, and the log is the sum of the four logs to ~3 ulp). */
 // @ts-ignore: decorator
 @inline export function short_group4_logprod(tmp: usize): void {
-  const s01 = load<f64>(tmp + TMP_GROUP_SUMS) * load<f64>(tmp + TMP_GROUP_SUMS, 8);
-  const s23 = load<f64>(tmp + TMP_GROUP_SUMS, 16) * load<f64>(tmp + TMP_GROUP_SUMS, 24);
-  v128.store(tmp + TMP_GROUP_LOGS, f64x2.replace_lane(f64x2.splat(0), 0, Math.log(s01 * s23)));
+  const s = f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS), v128.load(tmp + TMP_GROUP_SUMS, 16));
+  const u = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS)), f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + 8)));
+  const p = (f64x2.extract_lane(s, 0) * f64x2.extract_lane(s, 1)) / (f64x2.extract_lane(u, 0) * f64x2.extract_lane(u, 1));
+  v128.store(tmp + TMP_GROUP_LOGS, f64x2.replace_lane(f64x2.splat(0), 0, Math.log(p)));
   v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
 }
 

@@ -6,9 +6,9 @@
 
 import { LANES, at, vhsum } from './simd';
 import { vexp, sexp } from './exp';
-import { TMP_GROUP_SUMS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_log_expsum, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
-  short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
+import { TMP_GROUP_SUMS, TMP_GROUP_UNITS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
+  short_group4_ratios, short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
 export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
@@ -29,8 +29,7 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
       y += 4 * stride;
     }
     for (; r < rows; r++) {
-      const m = short_rmax<T>(x, C);
-      const s = short_raddexpminusmax<T>(x, y, C, m, true);
+      const s = short_raddexpminusmax(x, y, C, short_rmax<f32>(x, C), true, tmp, tmp + TMP_GROUP_UNITS);
       short_vscale<T>(y, y, C, <T>(1.0 / s));
       x += stride;
       y += stride;
@@ -58,11 +57,12 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
   if (ASC_FEATURE_SIMD && short) {
     // Four rows at a time (short_group4_*: the same bits as one at a time, below).
     for (; r <= rows - 4; r += 4) {
-      const M = short_group4_sum(x, stride, C, tmp);
-      short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS), x, C, f32x4.extract_lane(M, 0)));
-      short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS, 8), x + stride, C, f32x4.extract_lane(M, 1)));
-      short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS, 16), x + 2 * stride, C, f32x4.extract_lane(M, 2)));
-      short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(load<f64>(tmp + TMP_GROUP_SUMS, 24), x + 3 * stride, C, f32x4.extract_lane(M, 3)));
+      const M = short_group4_sum(x, stride, C, tmp), U = v128.load(tmp + TMP_GROUP_UNITS);
+      const r01 = short_group4_ratios(tmp, 0), r23 = short_group4_ratios(tmp, 1);
+      short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0)));
+      short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1)));
+      short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2)));
+      short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3)));
       x += 4 * stride;
       y += 4 * stride;
     }
@@ -71,7 +71,8 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
     let m: T, logs: T;
     if (ASC_FEATURE_SIMD && short) {
       m = short_rmax<T>(x, C);
-      logs = <T>short_log_expsum(short_raddexpminusmax<T>(x, 0, C, m, false), x, C, <f32>m);
+      const u = tmp + TMP_GROUP_UNITS;
+      logs = <T>short_log_expsum(short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u), load<f32>(u), x, C, <f32>m);
     } else {
       m = rmax<T>(x, C, tmp);
       const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp, 0)
@@ -114,16 +115,17 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
   if (ASC_FEATURE_SIMD && is_short_row<T>(C)) {
     // Four rows at a time, then one at a time (short_group4_sum: the same bits either way).
     for (; r <= rows - 4; r += 4) {
-      const M = short_group4_sum(x, stride, C, tmp);
-      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), load<f64>(tmp + TMP_GROUP_SUMS)));
-      store<T>(at<T>(out, r + 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), load<f64>(tmp + TMP_GROUP_SUMS, 8)));
-      store<T>(at<T>(out, r + 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), load<f64>(tmp + TMP_GROUP_SUMS, 16)));
-      store<T>(at<T>(out, r + 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), load<f64>(tmp + TMP_GROUP_SUMS, 24)));
+      const M = short_group4_sum(x, stride, C, tmp), U = v128.load(tmp + TMP_GROUP_UNITS);
+      const r01 = short_group4_ratios(tmp, 0), r23 = short_group4_ratios(tmp, 1);
+      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0)));
+      store<T>(at<T>(out, r + 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1)));
+      store<T>(at<T>(out, r + 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2)));
+      store<T>(at<T>(out, r + 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3)));
       x += 4 * stride;
     }
     for (; r < rows; r++) {
-      const m = short_rmax<T>(x, C);
-      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, short_raddexpminusmax<T>(x, 0, C, m, false)));
+      const m = short_rmax<T>(x, C), u = tmp + TMP_GROUP_UNITS;
+      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u), load<f32>(u)));
       x += stride;
     }
     return;
@@ -143,11 +145,11 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
   }
 }
 
-/** logsumexp of a short row from its max m and exp-sum s, with the infinite maxima of
- *  logsumexp_rows. */
+/** logsumexp of a short row from its max m, its exp-sum relative to the max term r (short_ratio)
+ *  and its unit u, with the infinite maxima of logsumexp_rows. */
 // @ts-ignore: decorator
-@inline function short_logsumexp<T>(x: usize, C: i32, m: T, s: f64): T {
-  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(s, x, C, <f32>m)) : rhasnan<T>(x, C) ? <T>NaN : m;
+@inline function short_logsumexp<T>(x: usize, C: i32, m: T, r: f64, u: f32): T {
+  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(r, u, x, C, <f32>m)) : rhasnan<T>(x, C) ? <T>NaN : m;
 }
 
 /** dx = y * (g - sum(g * y)) per row: the vector-Jacobian product of softmax. */

@@ -42,6 +42,7 @@ export const FAMILIES = {
   'wide [-80,20]': { rows: 64, C: 1003, gen: (r) => -80 + 100 * r() },
   'wide [-200,50]': { rows: 64, C: 1003, gen: (r) => -200 + 250 * r() },
   'subnormal': { rows: 64, C: 1003, gen: (r) => -104 + 16 * r(), lead: 0 },
+  'wide [-80,20] C=10': { rows: 256, C: 10, gen: (r) => -80 + 100 * r() },
   'dominant C=10': { rows: 256, C: 10, gen: (r) => normal(r), lead: 8 },
   'confident C=10': { rows: 256, C: 10, gen: (r) => normal(r), lead: 19 },
   'confident C=1001': { rows: 32, C: 1001, gen: (r) => normal(r), lead: 25 },
