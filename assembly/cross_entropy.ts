@@ -407,7 +407,8 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
  *  over x); else they are computed again from x, by the form the row's exp-sum pass took (tmp +
  *  TMP_EXP_FORM), chunk by chunk into tmp + TMP_SCRATCH. Both sum the same values in the same
  *  chunks, so the loss has the same bits with and without the gradient. A short row (`short`)
- *  does the same in its vectors (short_mass_but). */
+ *  does the same in its vectors (short_log1p_mass_but), the values computed again by its own pass
+ *  (short_raddexpminusmax) into the scratch. */
 export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32, stored: bool, short: bool, tmp: usize): f64 {
   const scratch = tmp + TMP_SCRATCH;
   if (ASC_FEATURE_SIMD && short) {
