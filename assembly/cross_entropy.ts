@@ -575,7 +575,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
           const ahead = row_ahead(r, rows, stride);
           s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp, ahead) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp, ahead);
         } else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
-        logs = sizeof<T>() == 4 && <f64>m == xt ? ce_row_log(s / load<f64>(tmp + TMP_EXP_UNIT), true, x, g, C, <f32>m, t, tmp) : log_expsum<T>(s, tmp);
+        logs = sizeof<T>() == 4 && <f64>m == xt ? ce_row_log(s * (1.0 / load<f64>(tmp + TMP_EXP_UNIT)), true, x, g, C, <f32>m, t, tmp) : log_expsum<T>(s, tmp);
       }
       ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, s, logs, d, short);
     }

@@ -114,7 +114,8 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   return (<f64>max - load<f64>(tmp + TMP_MIN)) * <f64>beta <= <f64>NO_CUTOFF_RANGE<T>();
 }
 
-/** raddexpminusmax() stores at tmp + TMP_EXP_UNIT the value its exp gave the row's max: 1 unless it
+/** raddexpminusmax() stores at tmp + TMP_EXP_UNIT the value its exp gave the row's max (unless its
+ *  caller says it does not use it, `unit` false: softmax): 1 unless it
  *  took the k-shift path (rows with cutoff = false, beta = 1, |max| <= KSHIFT_MAX_ABS (f32) or
  *  KSHIFT64_MAX_ABS (f64), not constant; f32 rows also C >= KSHIFT_MIN_N). That path sums
  *  exp(x - k*ln2), not exp(x - max) (see vexp_k), so log_expsum() takes log(sum / unit) for
@@ -133,8 +134,8 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
     // sum near 1 is log1p of the mass: exact to rounding for confident rows too.
     return log1p_pos(<f64>(load<i32>(tmp + TMP_EXP_MAXIMA) - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
   }
-  // (s / 1 is s: skip the division's latency on rows of the other paths)
-  return unit != 1 ? Math.log(s / unit) : Math.log(s);
+  // (s / 1 is s; s / unit as s * (1 / unit): the reciprocal does not wait for the pass's sum)
+  return unit != 1 ? Math.log(s * (1.0 / unit)) : Math.log(s);
 }
 
 /** The log of an f32 row's exp-sum relative to its max term, r = s / unit >= 1, loses the low bits
@@ -155,7 +156,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
 @inline export function log_expsum_row<T>(s: f64, tmp: usize, x: usize, n: i32, max: T): f64 {
   if (sizeof<T>() == 8) return log_expsum<T>(s, tmp);
   const unit = load<f64>(tmp + TMP_EXP_UNIT);
-  const r = unit != 1 ? s / unit : s;
+  const r = unit != 1 ? s * (1.0 / unit) : s;
   return r < NEAR1_SUM ? log_expsum_near1(x, n, <f32>max) : Math.log(r);
 }
 
@@ -232,15 +233,16 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
 @inline export function KSHIFT_MAX_ABS(): f64 {
   return ASC_FEATURE_RELAXED_SIMD ? 16384 : 256;
 }
-/** Row length from which the k-shift path pays for its set-up (the exp unit, and the division in
- *  log_expsum on the way to the log). Measured with Node 20 on x64: without this limit the simd
- *  build's loss and log_softmax are 3-13% slower at C = 32..100 and even at C = 256, and 3-9%
- *  faster above; the relaxed-simd build's k-shift loops (rr1, fused sum) gain at every C, and so
- *  does the scalar build (its exp is per element anyway: 0.84-0.89x the time at C = 100, level at
- *  C = 10 and 1000). Short rows (C <= 16) of the SIMD builds take the k-shift in short_rows.ts. */
+/** Row length from which the k-shift path pays for its set-up in the simd build (the exp unit, and
+ *  its reciprocal on the way to the log; softmax skips the unit). Measured with Node 20 on x64
+ *  against the plain loops: 1.02-1.10x the time of the log passes and the loss at C = 17 and 32,
+ *  0.98-1.04x at 64, 0.98-1.02x at 96 and 100, 0.97-0.99x at 200. The relaxed-simd build's k-shift
+ *  loops (rr1, fused sum) gain at every C, and so does the scalar build (its exp is per element
+ *  anyway: 0.84-0.89x the time at C = 100, level at C = 10 and 1000). Short rows (C <= 16) of the
+ *  SIMD builds take the k-shift in short_rows.ts. */
 // @ts-ignore: decorator
 @inline function KSHIFT_MIN_N(): i32 {
-  return ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? 256 : 0;
+  return ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? 96 : 0;
 }
 /** |max| up to which a wide f32 row (max - min > NO_CUTOFF_RANGE) takes the k-shift of
  *  expsum_wide: its arguments reach down to WIDE_LO(k) = k*ln2 - 172, so unfused |n| <= (176 + 172.5) *
@@ -256,12 +258,13 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
  *  exp value to y[i] (y may be x). `tmp` holds the row's min (from rmax) and receives, for f32,
- *  the exp unit (see log_expsum). `keep`, `scaled` (beta != 1) and `cutoff` (some argument may
- *  be below the flush-to-zero cutoff: see in_exp_range) are constants at every call site; each
+ *  the exp unit (see log_expsum; not where `unit` is false: softmax). `keep`, `scaled` (beta != 1)
+ *  and `cutoff` (some argument may be below the flush-to-zero cutoff: see in_exp_range) are
+ *  constants at every call site; each
  *  combination is its own function below (see expsum_body). With `keep`, while it computes, the
  *  pass loads the lines of the n elements at x + ahead (row_ahead: the next row) into cache. */
 // @ts-ignore: decorator
-@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize, ahead: usize): f64 {
+@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize, ahead: usize, unit: bool = true): f64 {
   store<f64>(tmp + TMP_EXP_UNIT, 1);
   if (sizeof<T>() == 4) {
     store<i32>(tmp + TMP_EXP_FORM, EXP_PLAIN);
@@ -272,7 +275,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
     if (!scaled && !cutoff && n >= KSHIFT_MIN_N() && Math.abs(<f64>max) <= KSHIFT_MAX_ABS() && <f64>max != lo) {
       const k = kshift_of<f32>(<f32>max);
       const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - lo <= RR1_RANGE;
-      store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
+      if (unit) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
       store<i32>(tmp + TMP_EXP_FORM, rr1 ? EXP_K1 : EXP_K);
       store<f32>(tmp + TMP_EXP_K, k);
       if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);

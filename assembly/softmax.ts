@@ -40,7 +40,7 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
     const m = rmax<T>(x, C, tmp);
     const ahead = row_ahead(r, rows, stride);
     const s = beta != 1 ? raddexpminusmax<T>(x, y, C, m, beta, true, true, true, tmp, ahead)
-      : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false, tmp, ahead)
+      : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, y, C, m, 1, true, false, false, tmp, ahead, false)
       : raddexpminusmax<T>(x, y, C, m, 1, true, false, true, tmp, ahead);
     vscale<T>(y, y, C, <T>(1.0 / s));
     x += stride;
