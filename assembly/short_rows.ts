@@ -66,7 +66,7 @@ import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
 /** The lanes of short rows of maxima vm and minima vn that take the k-shift: not constant (its
  *  exp values are then exactly 1, and its sum C), every exp at or above 2^-126 (vm - vn <=
  *  NO_CUTOFF_RANGE) and |vm| <= KSHIFT_MAX_ABS (false for an infinite max, and for a row of NaN,
- *  whose max stays -Infinity). Lane for lane the same test as short_kshift_row. */
+ *  whose max stays -Infinity). short_kshift_row takes it for one row. */
 // @ts-ignore: decorator
 @inline function short_kshift_lanes(vm: v128, vn: v128): v128 {
   // 0 < vm - vn <= NO_CUTOFF_RANGE as one unsigned comparison of the bits of vm - vn minus 1 (a
@@ -75,13 +75,14 @@ import { SHORT_ROW_MAX_C } from '../src/kernel-constants';
   return v128.and(i32x4.lt_u(span, i32x4.splat(reinterpret<i32>(NO_CUTOFF_RANGE<f32>()))),
     f32x4.le(f32x4.abs(vm), f32x4.splat(<f32>KSHIFT_MAX_ABS())));
 }
-/** Whether the short row at x of max m takes the k-shift (short_kshift_lanes' test on it, with its min). */
+/** Whether the short row at x of max m takes the k-shift: short_kshift_lanes' test itself, on m
+ *  and the row's min (in lane 0). */
 // @ts-ignore: decorator
 @inline function short_kshift_row(x: usize, C: i32, m: f32): bool {
   const vn = short_vmin(x, C);
   let n = f32x4.pmin(vn, v128.shuffle<f32>(vn, vn, 2, 3, 0, 1));
   n = f32x4.pmin(n, v128.shuffle<f32>(n, n, 1, 0, 3, 2));
-  return reinterpret<u32>(m - f32x4.extract_lane(n, 0)) - 1 < reinterpret<u32>(NO_CUTOFF_RANGE<f32>()) && abs<f32>(m) <= <f32>KSHIFT_MAX_ABS();
+  return i32x4.extract_lane(short_kshift_lanes(f32x4.splat(m), n), 0) != 0;
 }
 
 /** sum of exp(x - k*ln2) over a short f32 row of max m (k = skshift(m): vexp_k), in f64; with
@@ -306,19 +307,23 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32): f64 {
 export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, true, tmp); }
 export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, 0, stride, C, false, tmp); }
 
+/** The units of rows 2h and 2h + 1 of the group a short_group4_* call left in tmp, as f64. */
+// @ts-ignore: decorator
+@inline function short_group4_units(tmp: usize, h: i32): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + (<usize>h << 3)));
+}
+
 /** r = s / unit (short_ratio) of rows 2h and 2h + 1 of the group a short_group4_* call left in tmp. */
 // @ts-ignore: decorator
 @inline export function short_group4_ratios(tmp: usize, h: i32): v128 {
-  const units = f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + (<usize>h << 3)));
-  return f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.div(f64x2.splat(1.0), units));
+  return f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.div(f64x2.splat(1.0), short_group4_units(tmp, h)));
 }
 
 /** The lanes of rows 2h and 2h + 1 of a group whose r = s / unit is below NEAR1_SUM_SHORT, tested
  *  as s < unit * NEAR1_SUM_SHORT (exact in f64: no division). */
 // @ts-ignore: decorator
 @inline export function short_group4_near1(tmp: usize, h: i32): v128 {
-  const units = f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + (<usize>h << 3)));
-  return f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.mul(units, f64x2.splat(NEAR1_SUM_SHORT)));
+  return f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.mul(short_group4_units(tmp, h), f64x2.splat(NEAR1_SUM_SHORT)));
 }
 
 /** The logs of the four rows' r (short_group4_ratios) a short_group4_* call left in tmp, stored
@@ -341,7 +346,7 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
 // @ts-ignore: decorator
 @inline export function short_group4_logprod(tmp: usize): void {
   const s = f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS), v128.load(tmp + TMP_GROUP_SUMS, 16));
-  const u = f64x2.mul(f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS)), f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + 8)));
+  const u = f64x2.mul(short_group4_units(tmp, 0), short_group4_units(tmp, 1));
   const p = (f64x2.extract_lane(s, 0) * f64x2.extract_lane(s, 1)) / (f64x2.extract_lane(u, 0) * f64x2.extract_lane(u, 1));
   v128.store(tmp + TMP_GROUP_LOGS, f64x2.replace_lane(f64x2.splat(0), 0, Math.log(p)));
   v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
