@@ -19,135 +19,176 @@
 
 import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp } from './exp';
-import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE,
-  TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store } from './reduce';
+import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS,
+  TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store, index_of_f32, TMP_ROW_SUM } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
   short_group4_logprod, short_group4_near1, last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS } from '../src/kernel-constants';
 
-/** Pass 2 for class-index targets with label smoothing: returns s = sum exp(x - m) and stores
- *  sum_c w[c] * (m - x[c]) at tmp + TMP_AUX (the smoothing term needs it). `w` = 0 means no
- *  weights. `keep` stores e to y. */
+/** The target terms of a row's loss, from its max m, for label smoothing with class-index targets
+ *  (`prob` false: the term weights are the class weights w, or 1) and for probability targets
+ *  (`prob`: the weighted smoothed targets wq[c] = w[c] * (q[c] * keepScale + smoothAdd), whose sum
+ *  it stores at tmp + TMP_AUX2): returns d = sum_c weight[c] * (m - x[c]). A term of weight 0 adds
+ *  exactly 0, also where x[c] = -Infinity (a mask: its target mass is 0, the limit, where
+ *  0 * Infinity would be NaN). It runs before the row's exp pass, which may overwrite x. */
 // @ts-ignore: decorator
-@inline function ce_smooth_pass2<T>(x: usize, y: usize, n: i32, m: T, w: usize, keep: bool, tmp: usize): f64 {
-  let d: f64 = 0;
-  let nsum: f64 = 0, ncomp: f64 = 0;
+@inline function ce_target_terms<T>(x: usize, q: usize, n: i32, m: T, w: usize, keepScale: T, smoothAdd: T, prob: bool, tmp: usize): f64 {
+  let d: f64 = 0, sq: f64 = 0;
   let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const U = 2 * LANES<T>();
-    const vm = v128.splat<T>(m);
-    const zero = v128.splat<T>(0);
-    const nv = n - n % U;
-    while (i < nv) {
-      const end = min(i + BLOCK, nv);
-      let a0 = v128.splat<T>(0), a1 = a0, d0 = a0, d1 = a0;
-      for (; i < end; i += U) {
-        const p = at<T>(x, i);
-        const x0 = v128.sub<T>(v128.load(p), vm);
-        const x1 = v128.sub<T>(v128.load(p, 16), vm);
-        const e0 = vexp<T>(x0);
-        const e1 = vexp<T>(x1);
-        if (keep) {
-          const q = at<T>(y, i);
-          v128.store(q, e0);
-          v128.store(q, e1, 16);
-        }
-        a0 = v128.add<T>(a0, e0);
-        a1 = v128.add<T>(a1, e1);
-        if (w) {
-          // A class of weight 0 adds exactly 0, also when x[c] = -Infinity (a mask): its
-          // target mass is 0, so it has no contribution (the limit; 0 * Infinity would be NaN).
-          const w0 = v128.load(at<T>(w, i));
-          const w1 = v128.load(at<T>(w, i), 16);
-          d0 = v128.sub<T>(d0, v128.and(v128.mul<T>(w0, x0), v128.ne<T>(w0, zero)));
-          d1 = v128.sub<T>(d1, v128.and(v128.mul<T>(w1, x1), v128.ne<T>(w1, zero)));
-        } else {
-          d0 = v128.sub<T>(d0, x0);
-          d1 = v128.sub<T>(d1, x1);
+  if (ASC_FEATURE_SIMD && n >= LANES<T>()) {
+    const L = LANES<T>();
+    const vm = v128.splat<T>(m), vk = v128.splat<T>(keepScale), va = v128.splat<T>(smoothAdd), zero = v128.splat<T>(0);
+    while (i < n) {
+      // Lane sums over blocks of TERMS_BLOCK, each block's added in f64: a lane holding a target
+      // near 1 takes at most 4 more additions, so the small targets beside it (a one-hot target,
+      // smoothed) keep their bits to ~2^-23 of the sum.
+      const end = min(i + TERMS_BLOCK, n);
+      let d0 = zero, d1 = zero, d2 = zero, d3 = zero, s0 = zero, s1 = zero, s2 = zero, s3 = zero;
+      for (; i <= end - 4 * L; i += 4 * L) {
+        const o = <usize>i << alignof<T>();
+        const t0 = ce_term_weights<T>(q, w, o, vk, va, prob), t1 = ce_term_weights<T>(q, w, o + 16, vk, va, prob);
+        const t2 = ce_term_weights<T>(q, w, o + 32, vk, va, prob), t3 = ce_term_weights<T>(q, w, o + 48, vk, va, prob);
+        d0 = v128.sub<T>(d0, ce_term<T>(t0, v128.sub<T>(v128.load(x + o), vm), w, prob));
+        d1 = v128.sub<T>(d1, ce_term<T>(t1, v128.sub<T>(v128.load(x + o, 16), vm), w, prob));
+        d2 = v128.sub<T>(d2, ce_term<T>(t2, v128.sub<T>(v128.load(x + o, 32), vm), w, prob));
+        d3 = v128.sub<T>(d3, ce_term<T>(t3, v128.sub<T>(v128.load(x + o, 48), vm), w, prob));
+        if (prob) {
+          s0 = v128.add<T>(s0, t0);
+          s1 = v128.add<T>(s1, t1);
+          s2 = v128.add<T>(s2, t2);
+          s3 = v128.add<T>(s3, t3);
         }
       }
-      const block = vhsum<T>(v128.add<T>(a0, a1));
-      ncomp = neumaier_comp(nsum, ncomp, block);
-      nsum += block;
-      d += vhsum<T>(v128.add<T>(d0, d1));
-    }
-  }
-  while (i < n) {
-    const end = min(i + BLOCK, n);
-    let a: f64 = 0;
-    for (; i < end; i++) {
-      const xm = load<T>(at<T>(x, i)) - m;
-      const e = sexp<T>(xm);
-      if (keep) store<T>(at<T>(y, i), e);
-      a += <f64>e;
-      if (!w) d -= <f64>xm;
-      else {
-        const wi = load<T>(at<T>(w, i));
-        if (wi != 0) d -= <f64>wi * <f64>xm;
+      // The row's last < 4 vectors; f32 takes the last < 4 elements as the vector ending at n, its
+      // lanes already counted masked out (f64 leaves its last element to the loop below).
+      for (; i < end && (sizeof<T>() == 4 || i <= n - L); i += L) {
+        let o = <usize>i << alignof<T>(), keep = i32x4.splat(-1);
+        if (sizeof<T>() == 4 && i > n - L) {
+          o = <usize>(n - L) << 2;
+          keep = uncounted_lanes(i - (n - L));
+        }
+        const t0 = v128.and(ce_term_weights<T>(q, w, o, vk, va, prob), keep);
+        d0 = v128.sub<T>(d0, v128.and(ce_term<T>(t0, v128.sub<T>(v128.load(x + o), vm), w, prob), keep));
+        if (prob) s0 = v128.add<T>(s0, t0);
       }
+      d += vhsum<T>(v128.add<T>(v128.add<T>(d0, d1), v128.add<T>(d2, d3)));
+      if (prob) sq += vhsum<T>(v128.add<T>(v128.add<T>(s0, s1), v128.add<T>(s2, s3)));
+      if (i < end) break; // (f64: one element left)
     }
-    ncomp = neumaier_comp(nsum, ncomp, a);
-    nsum += a;
+    i = min(i, n);
   }
-  store<f64>(tmp + TMP_AUX, d);
-  return neumaier_result(nsum, ncomp);
+  for (; i < n; i++) {
+    const xm = load<T>(at<T>(x, i)) - m;
+    if (!prob && !w) {
+      d -= <f64>xm;
+      continue;
+    }
+    let wt: T = prob ? load<T>(at<T>(q, i)) * keepScale + smoothAdd : <T>1;
+    if (w) wt *= load<T>(at<T>(w, i));
+    if (prob) sq += <f64>wt;
+    if (wt != 0) d -= <f64>(wt * xm);
+  }
+  if (prob) store<f64>(tmp + TMP_AUX2, sq);
+  return d;
 }
 
-/** Pass 2 over a short f32 row (short_rows.ts: whole vectors, the last one moved back to end at C,
- *  its lanes the loop already took masked out of the sums), for ce_smooth_pass2 (`prob` false:
- *  the term weights are the class weights w, or 1) and for ce_prob_pass2 (`prob`: the weighted
- *  smoothed targets wq, whose sum it also stores at tmp + TMP_AUX2). The same terms as those, in
- *  lanes: returns sum exp(x - m) and stores -sum weight * (x - m) (0 where a weight is 0) at
- *  tmp + TMP_AUX. */
+/** ce_target_terms of a short f32 row (short_rows.ts: whole vectors, the last one moved back to
+ *  end at C, its lanes the loop already took masked out; at most 4 additions to a lane). */
 // @ts-ignore: decorator
-@inline function ce_short_pass2(x: usize, q: usize, y: usize, C: i32, m: f32, w: usize, keepScale: f32, smoothAdd: f32,
-                                prob: bool, keep: bool, tmp: usize): f64 {
-  const vm = f32x4.splat(m), vk = f32x4.splat(keepScale), va = f32x4.splat(smoothAdd), zero = f32x4.splat(0);
+@inline function ce_short_target_terms(x: usize, q: usize, C: i32, m: f32, w: usize, keepScale: f32, smoothAdd: f32, prob: bool, tmp: usize): f64 {
+  const vm = f32x4.splat(m), vk = f32x4.splat(keepScale), va = f32x4.splat(smoothAdd);
   const end = last_offset<f32>(C);
-  const xl = f32x4.sub(v128.load(x + end), vm); // loaded before any store (y may be x)
-  let a = zero, d = zero, sq = zero;
+  let d = f32x4.splat(0), sq = d;
   let o: usize = 0;
   for (; o < end; o += 16) {
-    const x0 = f32x4.sub(v128.load(x + o), vm);
-    const e0 = vexp<f32>(x0);
-    if (keep) v128.store(y + o, e0);
-    a = f32x4.add(a, e0);
-    const q0 = ce_short_term_weights(q, w, o, vk, va, prob);
-    if (prob) sq = f32x4.add(sq, q0);
-    d = f32x4.sub(d, ce_short_term(q0, x0, w, prob));
+    const t0 = ce_term_weights<f32>(q, w, o, vk, va, prob);
+    d = f32x4.sub(d, ce_term<f32>(t0, f32x4.sub(v128.load(x + o), vm), w, prob));
+    if (prob) sq = f32x4.add(sq, t0);
   }
-  const el = vexp<f32>(xl);
-  if (keep) v128.store(y + end, el);
   const fresh = uncounted_lanes(<i32>(o - end) >> 2);
-  const ql = v128.and(ce_short_term_weights(q, w, end, vk, va, prob), fresh);
-  a = f32x4.add(a, v128.and(el, fresh));
-  if (prob) sq = f32x4.add(sq, ql);
-  d = f32x4.sub(d, v128.and(ce_short_term(ql, xl, w, prob), fresh));
-  store<f64>(tmp + TMP_AUX, vhsum<f32>(d));
-  if (prob) store<f64>(tmp + TMP_AUX2, vhsum<f32>(sq));
-  return vhsum<f32>(a);
+  const tl = v128.and(ce_term_weights<f32>(q, w, end, vk, va, prob), fresh);
+  d = f32x4.sub(d, v128.and(ce_term<f32>(tl, f32x4.sub(v128.load(x + end), vm), w, prob), fresh));
+  if (prob) store<f64>(tmp + TMP_AUX2, vhsum<f32>(f32x4.add(sq, tl)));
+  return vhsum<f32>(d);
 }
 
-/** The term weights of ce_short_pass2 at byte offset o: wq = w * (q * keepScale + smoothAdd) of
- *  the f32 lanes (`prob`), else the class weights (unused without them). */
-// @ts-ignore: decorator
-@inline function ce_short_term_weights(q: usize, w: usize, o: usize, vk: v128, va: v128, prob: bool): v128 {
-  if (!prob) return w ? v128.load(w + o) : f32x4.splat(1);
-  const q0 = f32x4.add(f32x4.mul(v128.load(q + o), vk), va);
-  return w ? f32x4.mul(q0, v128.load(w + o)) : q0;
+/** The target terms of the four short f32 rows of a group (ce_short_target_terms, each from its
+ *  own max) to tmp + TMP_GROUP_TERMS and, for probabilities, TMP_GROUP_TSUMS: before the group's
+ *  exp pass, which may overwrite x. (A function of its own: inlined, it made the plain groups'
+ *  loop around it 2-4% slower.) */
+function ce_group4_terms(x: usize, q: usize, stride: usize, C: i32, w: usize, keepScale: f32, smoothAdd: f32, prob: bool, tmp: usize): void {
+  for (let k = 0; k < 4; k++) {
+    const xk = x + k * stride;
+    store<f64>(tmp + TMP_GROUP_TERMS + (<usize>k << 3), ce_short_target_terms(xk, prob ? q + k * stride : 0, C, short_rmax<f32>(xk, C), w, keepScale, smoothAdd, prob, tmp));
+    if (prob) store<f64>(tmp + TMP_GROUP_TSUMS + (<usize>k << 3), load<f64>(tmp + TMP_AUX2));
+  }
 }
 
-/** weight * (x - m) for ce_short_pass2, 0 where the weight is 0 (its target mass is 0, also when
- *  x = -Infinity, where 0 * Infinity would be NaN); x - m itself for smoothing without weights. */
+/** The target terms of a row (ce_target_terms), by the short form for a short row. */
 // @ts-ignore: decorator
-@inline function ce_short_term(q0: v128, x0: v128, w: usize, prob: bool): v128 {
-  if (!prob && !w) return x0;
-  return v128.and(f32x4.mul(q0, x0), f32x4.ne(q0, f32x4.splat(0)));
+@inline function ce_row_terms<T>(x: usize, q: usize, C: i32, m: T, w: usize, keepScale: T, smoothAdd: T, prob: bool, short: bool, tmp: usize): f64 {
+  if (ASC_FEATURE_SIMD && short) return ce_short_target_terms(x, q, C, <f32>m, w, <f32>keepScale, <f32>smoothAdd, prob, tmp);
+  return prob ? ce_prob_terms<T>(x, q, C, m, w, keepScale, smoothAdd, tmp) : ce_smooth_terms<T>(x, C, m, w);
+}
+
+/** ce_target_terms for label smoothing and for probability targets: functions of their own, each
+ *  with its `prob` a constant. */
+function ce_smooth_terms<T>(x: usize, n: i32, m: T, w: usize): f64 { return ce_target_terms<T>(x, 0, n, m, w, 0, 0, false, 0); }
+function ce_prob_terms<T>(x: usize, q: usize, n: i32, m: T, w: usize, keepScale: T, smoothAdd: T, tmp: usize): f64 { return ce_target_terms<T>(x, q, n, m, w, keepScale, smoothAdd, true, tmp); }
+
+/** ce_target_terms' block: 64 f32 elements, 4 additions to each lane of its 4 vector sums. */
+// @ts-ignore: decorator
+@inline const TERMS_BLOCK = 64;
+
+/** The term weights of ce_target_terms and ce_short_grad at byte offset o: wq = w * (q * keepScale
+ *  + smoothAdd) (`prob`), else the class weights (1 without them). */
+// @ts-ignore: decorator
+@inline function ce_term_weights<T>(q: usize, w: usize, o: usize, vk: v128, va: v128, prob: bool): v128 {
+  if (!prob) return w ? v128.load(w + o) : v128.splat<T>(1);
+  const q0 = v128.add<T>(v128.mul<T>(v128.load(q + o), vk), va);
+  return w ? v128.mul<T>(q0, v128.load(w + o)) : q0;
+}
+
+/** weight * (x - m) for ce_target_terms, 0 where the weight is 0; x - m itself for smoothing
+ *  without weights. */
+// @ts-ignore: decorator
+@inline function ce_term<T>(wt: v128, xm: v128, w: usize, prob: bool): v128 {
+  if (!prob && !w) return xm;
+  return v128.and(v128.mul<T>(wt, xm), v128.ne<T>(wt, v128.splat<T>(0)));
+}
+
+/** Pass 2 of one row from its max m (rmax or short_rmax just ran on it): s = sum exp(x - m)
+ *  relative to the row's exp unit (see log_expsum; a short row's at tmp + TMP_GROUP_UNITS), by
+ *  the row's exp-sum pass, with the exp values stored to g unless g is 0 (g may be x). `ahead`:
+ *  see raddexpminusmax. */
+// @ts-ignore: decorator
+@inline function ce_row_expsum<T>(x: usize, g: usize, C: i32, m: T, short: bool, ahead: usize, tmp: usize): f64 {
+  if (ASC_FEATURE_SIMD && short) {
+    const u = tmp + TMP_GROUP_UNITS;
+    return g ? short_raddexpminusmax(x, g, C, <f32>m, true, tmp, u) : short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u);
+  }
+  const fast = in_exp_range<T>(m, 1, tmp);
+  if (g) return fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp, ahead) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp, ahead);
+  return fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
+}
+
+/** log(sum exp(x - m)) of the row whose ce_row_expsum returned s. Where `near1` (the loss needs
+ *  this log to relative accuracy: the label t is a max, or the targets are probabilities, t = -1)
+ *  and s is near its unit, log1p of the off-max mass (ce_short_row_log, ce_row_log). f64 rows sum
+ *  their mass apart in the pass itself (log_expsum). The sum for the gradient goes to
+ *  tmp + TMP_ROW_SUM: s, or a general f32 row's formed again near 1. */
+// @ts-ignore: decorator
+@inline function ce_row_logs<T>(s: f64, x: usize, g: usize, C: i32, m: T, t: i32, near1: bool, short: bool, tmp: usize): f64 {
+  store<f64>(tmp + TMP_ROW_SUM, s);
+  if (sizeof<T>() == 8) return log_expsum<T>(s, tmp);
+  if (ASC_FEATURE_SIMD && short) return ce_short_row_log(s, load<f32>(tmp + TMP_GROUP_UNITS), near1, x, g, C, <f32>m, t, tmp);
+  const unit = load<f64>(tmp + TMP_EXP_UNIT);
+  return near1 ? ce_row_log(s * (1.0 / unit), true, x, g, C, <f32>m, t, <f32>unit, tmp) : log_expsum<T>(s, tmp);
 }
 
 /** The gradient's last pass over a short f32 row, in place: g = g * a - b * t, where t are
- *  ce_short_pass2's term weights: the weighted smoothed targets wq (`prob`: ce_prob_grad_pass3),
+ *  ce_term_weights: the weighted smoothed targets wq (`prob`: ce_prob_grad_pass3),
  *  or the class weights w (label smoothing with weights: ce_grad_pass3's weighted form). */
 // @ts-ignore: decorator
 @inline function ce_short_grad(g: usize, q: usize, C: i32, a: f32, b: f32, w: usize, k: f32, c: f32, prob: bool): void {
@@ -155,81 +196,9 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_
   const end = last_offset<f32>(C);
   const gl = v128.load(g + end);
   for (let o: usize = 0; o < end; o += 16) {
-    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_short_term_weights(q, w, o, vk, vc, prob))));
+    v128.store(g + o, f32x4.sub(f32x4.mul(v128.load(g + o), va), f32x4.mul(vb, ce_term_weights<f32>(q, w, o, vk, vc, prob))));
   }
-  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_short_term_weights(q, w, end, vk, vc, prob))));
-}
-
-/** Pass 2 for probability targets: returns s = sum exp(x - m); stores
- *  sum_c wq[c] * (m - x[c]) at tmp + TMP_AUX and sum_c wq[c] at tmp + TMP_AUX2, where
- *  wq[c] = w[c] * (q[c] * (1 - eps) + eps / C). A class with wq[c] = 0 adds exactly 0 even when
- *  x[c] = -Infinity (the limit, where 0 * Infinity would give NaN). */
-// @ts-ignore: decorator
-@inline function ce_prob_pass2<T>(x: usize, q: usize, y: usize, n: i32, m: T, w: usize,
-                                  keepScale: T, smoothAdd: T, keep: bool, tmp: usize): f64 {
-  let d: f64 = 0, sq: f64 = 0;
-  let nsum: f64 = 0, ncomp: f64 = 0;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const U = 2 * LANES<T>();
-    const vm = v128.splat<T>(m);
-    const vk = v128.splat<T>(keepScale), va = v128.splat<T>(smoothAdd);
-    const zero = v128.splat<T>(0);
-    const nv = n - n % U;
-    while (i < nv) {
-      const end = min(i + BLOCK, nv);
-      let a0 = zero, a1 = zero, d0 = zero, d1 = zero, s0 = zero, s1 = zero;
-      for (; i < end; i += U) {
-        const p = at<T>(x, i), pq = at<T>(q, i);
-        const x0 = v128.sub<T>(v128.load(p), vm);
-        const x1 = v128.sub<T>(v128.load(p, 16), vm);
-        const e0 = vexp<T>(x0);
-        const e1 = vexp<T>(x1);
-        if (keep) {
-          const py = at<T>(y, i);
-          v128.store(py, e0);
-          v128.store(py, e1, 16);
-        }
-        a0 = v128.add<T>(a0, e0);
-        a1 = v128.add<T>(a1, e1);
-        let q0 = v128.add<T>(v128.mul<T>(v128.load(pq), vk), va);
-        let q1 = v128.add<T>(v128.mul<T>(v128.load(pq, 16), vk), va);
-        if (w) {
-          q0 = v128.mul<T>(q0, v128.load(at<T>(w, i)));
-          q1 = v128.mul<T>(q1, v128.load(at<T>(w, i), 16));
-        }
-        s0 = v128.add<T>(s0, q0);
-        s1 = v128.add<T>(s1, q1);
-        // -(q * (x - m)), masked to 0 where q == 0
-        d0 = v128.sub<T>(d0, v128.and(v128.mul<T>(q0, x0), v128.ne<T>(q0, zero)));
-        d1 = v128.sub<T>(d1, v128.and(v128.mul<T>(q1, x1), v128.ne<T>(q1, zero)));
-      }
-      const block = vhsum<T>(v128.add<T>(a0, a1));
-      ncomp = neumaier_comp(nsum, ncomp, block);
-      nsum += block;
-      d += vhsum<T>(v128.add<T>(d0, d1));
-      sq += vhsum<T>(v128.add<T>(s0, s1));
-    }
-  }
-  while (i < n) {
-    const end = min(i + BLOCK, n);
-    let a: f64 = 0;
-    for (; i < end; i++) {
-      const xm = load<T>(at<T>(x, i)) - m;
-      const e = sexp<T>(xm);
-      if (keep) store<T>(at<T>(y, i), e);
-      a += <f64>e;
-      let qi = load<T>(at<T>(q, i)) * keepScale + smoothAdd;
-      if (w) qi *= load<T>(at<T>(w, i));
-      sq += <f64>qi;
-      if (qi != 0) d -= <f64>(qi * xm);
-    }
-    ncomp = neumaier_comp(nsum, ncomp, a);
-    nsum += a;
-  }
-  store<f64>(tmp + TMP_AUX, d);
-  store<f64>(tmp + TMP_AUX2, sq);
-  return neumaier_result(nsum, ncomp);
+  v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_term_weights<f32>(q, w, end, vk, vc, prob))));
 }
 
 /** Pass 3: g[i] = e[i] * a - b * (w ? w[i] : 1), in place over e. */
@@ -387,42 +356,50 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
  *  s < u * NEAR1_SUM_SHORT (exact in f64, no division), the test a group of four makes too
  *  (short_group4_near1). */
 // @ts-ignore: decorator
-@inline function ce_short_row_log(s: f64, u: f32, labelIsMax: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
-  if (labelIsMax && s < <f64>u * NEAR1_SUM_SHORT) return ce_log_expsum_near1(x, g, C, t, m, g != 0, true, tmp);
+@inline function ce_short_row_log(s: f64, u: f32, near1: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
+  if (near1 && s < <f64>u * NEAR1_SUM_SHORT) return ce_log_expsum_near1(x, g, C, t, u, m, g != 0, true, tmp);
   return Math.log(short_ratio_of(s, u));
 }
 
-/** log(r) for a row's exp-sum relative to its max term, r = s / unit; where the label t is a max
- *  (x[t] = m, so the loss is log(r) alone) and r < NEAR1_SUM (reduce.ts), ce_log_expsum_near1
- *  (g: the row's gradient, holding its exp values, or 0). */
+/** log(r) for a row's exp-sum relative to its max term, r = s / unit; where `near1` (the label t
+ *  is a max, x[t] = m, so the loss is log(r) alone; or probability targets, t = -1) and
+ *  r < NEAR1_SUM (reduce.ts), ce_log_expsum_near1 (g: the row's gradient, holding its exp values,
+ *  or 0). */
 // @ts-ignore: decorator
-@inline function ce_row_log(r: f64, labelIsMax: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
-  if (labelIsMax && r < NEAR1_SUM) return ce_log_expsum_near1(x, g, C, t, m, g != 0, false, tmp);
+@inline function ce_row_log(r: f64, near1: bool, x: usize, g: usize, C: i32, m: f32, t: i32, unit: f32, tmp: usize): f64 {
+  if (near1 && r < NEAR1_SUM) return ce_log_expsum_near1(x, g, C, t, unit, m, g != 0, false, tmp);
   return Math.log(r);
 }
 
-/** The cross-entropy's log(sum exp(x - max)) = log1p(mass) of an f32 row whose label t is a max,
- *  from the row's exp values: its y[t] is the unit, the mass the sum of the others. With
- *  `stored`, the exp values are at y (the gradient rows: the exp-sum pass may have written them
- *  over x); else they are computed again from x, by the form the row's exp-sum pass took (tmp +
- *  TMP_EXP_FORM), chunk by chunk into tmp + TMP_SCRATCH. Both sum the same values in the same
- *  chunks, so the loss has the same bits with and without the gradient. A short row (`short`)
- *  does the same in its vectors (short_log1p_mass_but), the values computed again by its own pass
+/** The cross-entropy's log(sum exp(x - max)) = log1p(mass) of an f32 row from its exp values: the
+ *  mass is the sum of all but one max term, the unit, which element t holds: the label where it
+ *  is a max, else (t = -1) the first element whose exp value equals `unit` (the exp pass gives
+ *  every max exactly the unit; another element of that value adds the same). With `stored`, the
+ *  exp values are at y (the gradient rows: the exp-sum pass may have written them over x); else
+ *  they are computed again from x, by the form the row's exp-sum pass took (tmp + TMP_EXP_FORM),
+ *  chunk by chunk into tmp + TMP_SCRATCH. Both sum the same values in the same chunks, so the loss
+ *  has the same bits with and without the gradient. A short row (`short`) does the same in its
+ *  vectors (short_log1p_mass_but), the values computed again by its own pass
  *  (short_raddexpminusmax) into the scratch. */
-export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32, stored: bool, short: bool, tmp: usize): f64 {
+export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, unit: f32, max: f32, stored: bool, short: bool, tmp: usize): f64 {
   const scratch = tmp + TMP_SCRATCH;
   if (ASC_FEATURE_SIMD && short) {
     // (computed again by the same pass into the scratch, its unit to the spare slot)
     if (!stored) short_raddexpminusmax(x, scratch, n, max, true, tmp, tmp + TMP_UNIT_SPARE);
-    return short_log1p_mass_but(stored ? y : scratch, n, t);
+    const e = stored ? y : scratch;
+    return short_log1p_mass_but(e, n, t < 0 ? index_of_f32(e, n, unit) : t, unit);
   }
-  let nsum: f64 = 0, ncomp: f64 = 0, unit: f32 = 0;
+  let nsum: f64 = 0, ncomp: f64 = 0;
   for (let i = 0; i < n; i += SCRATCH_N) {
     const len = min(SCRATCH_N, n - i);
     let c = at<f32>(y, i);
     if (!stored) {
       c = scratch;
       expsum_form_store(at<f32>(x, i), scratch, len, max, tmp);
+    }
+    if (t < 0) {
+      const j = index_of_f32(c, len, unit);
+      if (j >= 0) t = i + j;
     }
     let a: f64;
     if (t >= i && t < i + len) {
@@ -435,7 +412,10 @@ export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32
     ncomp = neumaier_comp(nsum, ncomp, a);
     nsum += a;
   }
-  return log1p_pos(neumaier_result(nsum, ncomp) / <f64>unit);
+  // (no element holds the unit: the plain log of the whole sum)
+  const mass = neumaier_result(nsum, ncomp);
+  store<f64>(tmp + TMP_ROW_SUM, t >= 0 ? <f64>unit + mass : mass);
+  return t >= 0 ? log1p_pos(mass / <f64>unit) : Math.log(mass / <f64>unit);
 }
 
 /** The rows of a short group (maxima M, sums and x[t] in tmp) whose label is a max and whose
@@ -449,18 +429,19 @@ export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, max: f32
 }
 
 /** The logs of a short group's four exp-sums at tmp + TMP_GROUP_LOGS (short_group4_logs), by
- *  ce_short_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0).
+ *  ce_short_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0;
+ *  labels 0: probability targets, whose flagged rows find a max by its exp value).
  *  With `prod` (short_group4_logprod's case: only the sum of the losses is used), the other rows'
  *  logs go in as one log of their product, on the first row. */
 function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool, prod: bool, tmp: usize): void {
   let p: f64 = 1;
   for (let k = 0; k < 4; k++) {
-    const t = load<i32>(labels + (<usize>k << 2)), o = <usize>k * stride;
+    const t = labels ? load<i32>(labels + (<usize>k << 2)) : -1, o = <usize>k * stride;
     const r = short_ratio(load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3)), tmp + TMP_GROUP_UNITS + (<usize>k << 2));
     let l: f64 = 0;
     // (an ignored row's loss is 0 whatever its log: its label may lie outside the row)
     if (((rows >> k) & 1) && !(hasIgnore && t == ignore)) {
-      l = ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp);
+      l = ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_UNITS + (<usize>k << 2)), load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp);
     } else if (prod) p *= r;
     else l = Math.log(r);
     store<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3), l);
@@ -506,16 +487,17 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   const epsC = eps / <f64>C;
   // Rows whose loss is (m - x[t]) + log(s) and gradient e * (scale / s) - scale at t: their groups
   // take those in vectors (ce_index_group4_plain).
-  const plain = !w && zLoss == 0 && !scales;
+  const plain = !w && zLoss == 0 && !scales && !smooth;
   let r = 0;
-  if (ASC_FEATURE_SIMD && short && !smooth) {
+  if (ASC_FEATURE_SIMD && short) {
     // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
     for (; r <= rows - 4; r += 4) {
-      // Each row's x[t] is read before the exp pass may overwrite x with e.
+      // Each row's x[t], and its smoothing terms, are read before the exp pass may overwrite x with e.
       for (let k = 0; k < 4; k++) {
-        const t = load<i32>(at<i32>(labels, r + k));
-        store<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3), ce_label_logit<T>(x + k * stride, t, C, ignore, hasIgnore));
+        const t = load<i32>(at<i32>(labels, r + k)), xk = x + k * stride;
+        store<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3), ce_label_logit<T>(xk, t, C, ignore, hasIgnore));
       }
+      if (smooth) ce_group4_terms(x, 0, stride, C, w, 0, 0, false, tmp);
       const M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
       const plainGroup = plain && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
       // Where only the sum of the losses is used (groupLogs), a plain group's four log(s) go in
@@ -540,7 +522,8 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         }
         const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
         ce_index_row<T>(gk, loss, lossT, r + k, t, C, w, sumW, eps, epsC, zLoss, scale, scales,
-          <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)), 0, true);
+          <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)),
+          smooth ? load<f64>(tmp + TMP_GROUP_TERMS + (<usize>k << 3)) : 0, true);
       }
       x += 4 * stride;
       if (g) g += 4 * stride;
@@ -551,33 +534,14 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     if (hasIgnore && t == ignore) {
       ce_ignored_row<T>(g, loss, lossT, r, C);
     } else {
-      let s: f64, logs: f64, d: f64 = 0;
       const m: T = ASC_FEATURE_SIMD && short ? short_rmax<T>(x, C) : rmax<T>(x, C, tmp);
-      // x[t] read after the max pass has brought the row into cache, before pass 2 may overwrite x with e
+      // x[t] read after the max pass has brought the row into cache, and it and the smoothing's
+      // terms before pass 2 may overwrite x with e
       const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore);
-      if (ASC_FEATURE_SIMD && short) {
-        if (smooth) {
-          s = g ? ce_short_pass2(x, 0, g, C, <f32>m, w, 0, 0, false, true, tmp) : ce_short_pass2(x, 0, 0, C, <f32>m, w, 0, 0, false, false, tmp);
-          d = load<f64>(tmp + TMP_AUX);
-          logs = Math.log(s);
-        } else {
-          const u = tmp + TMP_GROUP_UNITS;
-          s = g ? short_raddexpminusmax(x, g, C, <f32>m, true, tmp, u) : short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u);
-          logs = ce_short_row_log(s, load<f32>(u), <f64>m == xt, x, g, C, <f32>m, t, tmp);
-        }
-      } else if (smooth) {
-        s = g ? ce_smooth_pass2<T>(x, g, C, m, w, true, tmp) : ce_smooth_pass2<T>(x, 0, C, m, w, false, tmp);
-        d = load<f64>(tmp + TMP_AUX);
-        logs = Math.log(s);
-      } else {
-        const fast = in_exp_range<T>(m, 1, tmp);
-        if (g) {
-          const ahead = row_ahead(r, rows, stride);
-          s = fast ? raddexpminusmax<T>(x, g, C, m, 1, true, false, false, tmp, ahead) : raddexpminusmax<T>(x, g, C, m, 1, true, false, true, tmp, ahead);
-        } else s = fast ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0) : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
-        logs = sizeof<T>() == 4 && <f64>m == xt ? ce_row_log(s * (1.0 / load<f64>(tmp + TMP_EXP_UNIT)), true, x, g, C, <f32>m, t, tmp) : log_expsum<T>(s, tmp);
-      }
-      ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, s, logs, d, short);
+      const d = smooth ? ce_row_terms<T>(x, 0, C, m, w, 0, 0, false, short, tmp) : 0.0;
+      const s = ce_row_expsum<T>(x, g, C, m, short, g ? row_ahead(r, rows, stride) : 0, tmp);
+      const logs = ce_row_logs<T>(s, x, g, C, m, t, <f64>m == xt, short, tmp);
+      ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, load<f64>(tmp + TMP_ROW_SUM), logs, d, short);
     }
     x += stride;
     if (g) g += stride;
@@ -646,7 +610,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
 
 /** The loss of row r with label t (not ignored) and its gradient row g (which holds the row's exp
  *  values), from the row's max m, x[t], its exp-sum s, log(sum exp(x - m)) and, with smoothing,
- *  the weighted sum d of m - x[c] (ce_smooth_pass2). */
+ *  the weighted sum d of m - x[c] (ce_target_terms). */
 // @ts-ignore: decorator
 @inline function ce_index_row<T>(g: usize, loss: usize, lossT: usize, r: i32, t: i32, C: i32, w: usize, sumW: f64, eps: f64,
                                  epsC: f64, zLoss: f64, scale: f64, scales: usize,
@@ -683,32 +647,74 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
   const stride = <usize>C << alignof<T>();
   const k = <T>(1 - eps), c = <T>(eps / <f64>C);
   const short = is_short_row<T>(C);
-  for (let r = 0; r < rows; r++) {
-    let m: T, s: f64;
-    if (ASC_FEATURE_SIMD && short) {
-      m = short_rmax<T>(x, C);
-      s = g ? ce_short_pass2(x, q, g, C, <f32>m, w, <f32>k, <f32>c, true, true, tmp) : ce_short_pass2(x, q, 0, C, <f32>m, w, <f32>k, <f32>c, true, false, tmp);
-    } else {
-      m = rmax<T>(x, C, tmp);
-      s = g ? ce_prob_pass2<T>(x, q, g, C, m, w, k, c, true, tmp) : ce_prob_pass2<T>(x, q, 0, C, m, w, k, c, false, tmp);
+  let r = 0;
+  if (ASC_FEATURE_SIMD && short) {
+    // Four short rows at a time, as ce_index_rows' groups (the same bits as one at a time, below).
+    for (; r <= rows - 4; r += 4) {
+      // (the terms before the exp pass, which may overwrite x)
+      ce_group4_terms(x, q, stride, C, w, <f32>k, <f32>c, true, tmp);
+      if (g) short_group4_store(x, g, stride, C, tmp);
+      else short_group4_sum(x, stride, C, tmp);
+      const near1 = i64x2.bitmask(v128.and(short_group4_near1(tmp, 0), ce_prob_needs_near1(tmp, 0)))
+        | (i64x2.bitmask(v128.and(short_group4_near1(tmp, 1), ce_prob_needs_near1(tmp, 1))) << 2);
+      if (near1) ce_group4_near1_logs(near1, x, g, 0, stride, C, 0, false, false, tmp);
+      else short_group4_logs(tmp);
+      for (let j = 0; j < 4; j++) {
+        const o = <usize>j << 3;
+        ce_prob_row<T>(g ? g + j * stride : 0, q + j * stride, loss, lossT, r + j, C, w, k, c, zLoss, scale, scales, <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>j << 2)),
+          load<f64>(tmp + TMP_GROUP_TERMS + o), load<f64>(tmp + TMP_GROUP_TSUMS + o), load<f64>(tmp + TMP_GROUP_SUMS + o), load<f64>(tmp + TMP_GROUP_LOGS + o), true);
+      }
+      x += 4 * stride;
+      q += 4 * stride;
+      if (g) g += 4 * stride;
     }
-    const d = load<f64>(tmp + TMP_AUX), S = load<f64>(tmp + TMP_AUX2);
-    const logs = Math.log(s);
-    // sum_c wq[c] * (lse - x[c]) = sum_c wq[c] * (m - x[c]) + log(s) * sum_c wq[c]
-    let l = d + logs * S;
-    const lse = <f64>m + logs;
-    if (zLoss != 0) l += zLoss * lse * lse;
-    store<f64>(at<f64>(loss, r), l);
-    if (lossT) store<T>(at<T>(lossT, r), <T>l);
-    if (g) {
-      const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
-      const zterm = zLoss != 0 ? 2 * zLoss * lse : 0.0;
-      if (ASC_FEATURE_SIMD && short) ce_short_grad(g, q, C, <f32>(sc * (S + zterm) / s), <f32>sc, w, <f32>k, <f32>c, true);
-      else ce_prob_grad_pass3<T>(g, q, C, <T>(sc * (S + zterm) / s), <T>sc, w, k, c);
-      g += stride;
-    }
+  }
+  for (; r < rows; r++) {
+    const m: T = ASC_FEATURE_SIMD && short ? short_rmax<T>(x, C) : rmax<T>(x, C, tmp);
+    // (the terms before the exp pass, which may overwrite x)
+    const d = ce_row_terms<T>(x, q, C, m, w, k, c, true, short, tmp), S = load<f64>(tmp + TMP_AUX2);
+    const s = ce_row_expsum<T>(x, g, C, m, short, g ? row_ahead(r, rows, stride) : 0, tmp);
+    const logs = ce_row_logs<T>(s, x, g, C, m, -1, d < PROB_NEAR1_TERMS * S, short, tmp);
+    ce_prob_row<T>(g, q, loss, lossT, r, C, w, k, c, zLoss, scale, scales, <f64>m, d, S, load<f64>(tmp + TMP_ROW_SUM), logs, short);
     x += stride;
     q += stride;
+    if (g) g += stride;
+  }
+}
+
+/** The loss of a row with probability targets, d + log(s) * S (ce_prob_row), needs log(s) to
+ *  relative accuracy near s = 1 (the near-1 log, ce_row_logs) where the target terms d are below
+ *  PROB_NEAR1_TERMS * S: where the target mass sits on the max (d = 0 for a one-hot target
+ *  there), or a smoothing of 1e-5 is all of d. Elsewhere the plain log's error, at most ~1e-6 *
+ *  S, is below 1.25e-7 of the loss. */
+// @ts-ignore: decorator
+@inline const PROB_NEAR1_TERMS: f64 = 8;
+
+/** The lanes of rows 2h and 2h + 1 of a short group with probability targets whose terms need the
+ *  near-1 log (PROB_NEAR1_TERMS). */
+// @ts-ignore: decorator
+@inline function ce_prob_needs_near1(tmp: usize, h: i32): v128 {
+  const o = <usize>h << 4;
+  return f64x2.lt(v128.load(tmp + TMP_GROUP_TERMS + o), f64x2.mul(v128.load(tmp + TMP_GROUP_TSUMS + o), f64x2.splat(PROB_NEAR1_TERMS)));
+}
+
+/** The loss of row r with probability targets q and its gradient row g (which holds the row's exp
+ *  values), from the row's max m, its target terms d and S (ce_target_terms), its exp-sum s and
+ *  log(sum exp(x - m)). */
+// @ts-ignore: decorator
+@inline function ce_prob_row<T>(g: usize, q: usize, loss: usize, lossT: usize, r: i32, C: i32, w: usize, k: T, c: T, zLoss: f64, scale: f64, scales: usize,
+                                m: f64, d: f64, S: f64, s: f64, logs: f64, short: bool): void {
+  // sum_c wq[c] * (lse - x[c]) = sum_c wq[c] * (m - x[c]) + log(s) * sum_c wq[c]
+  let l = d + logs * S;
+  const lse = m + logs;
+  if (zLoss != 0) l += zLoss * lse * lse;
+  store<f64>(at<f64>(loss, r), l);
+  if (lossT) store<T>(at<T>(lossT, r), <T>l);
+  if (g) {
+    const sc = scales ? load<f64>(at<f64>(scales, r)) : scale;
+    const zterm = zLoss != 0 ? 2 * zLoss * lse : 0.0;
+    if (ASC_FEATURE_SIMD && short) ce_short_grad(g, q, C, <f32>(sc * (S + zterm) / s), <f32>sc, w, <f32>k, <f32>c, true);
+    else ce_prob_grad_pass3<T>(g, q, C, <T>(sc * (S + zterm) / s), <T>sc, w, k, c);
   }
 }
 

@@ -28,6 +28,12 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_EXP_MASS: usize = 32;
 // @ts-ignore: decorator
 @inline export const TMP_EXP_MAXIMA: usize = 40;
+/** Where a general f32 row's cross-entropy leaves the exp-sum its gradient scales by (f64, in the
+ *  units of the pass's sum): the pass's own, or near 1 the unit plus the mass summed apart
+ *  (ce_log_expsum_near1). The pass's f32 lanes round each addition to the lane that holds the
+ *  max's term (up to 16 a block), ~2e-7 relative at worst: that much of a probability near 1. */
+// @ts-ignore: decorator
+@inline export const TMP_ROW_SUM: usize = 48;
 /** Where raddexpminusmax leaves the form of an f32 row's exp pass (EXP_*, i32), its shift k and the
  *  value subtracted first (f32), for ce_log_expsum_near1 to compute the same exp values again. */
 // @ts-ignore: decorator
@@ -60,6 +66,12 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_GROUP_UNITS: usize = 384;
 // @ts-ignore: decorator
 @inline export const TMP_UNIT_SPARE: usize = 400;
+/** The four rows' target terms of a group with loss options (cross_entropy.ts ce_target_terms):
+ *  d, and for probability targets S (f64 each). */
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_TERMS: usize = 448;
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_TSUMS: usize = 480;
 /** The tmp of the general passes a short row takes where it cannot take the k-shift (its first
  *  124 bytes): inside TMP_SCRATCH, past the 64 bytes a short row's exp values use there. */
 // @ts-ignore: decorator
@@ -204,6 +216,20 @@ export function log_expsum_near1(x: usize, n: i32, max: f32): f64 {
   }
   const unit = <f64>sexp_k_wide(max - sub, magic, lo);
   return log1p_pos(<f64>(ties - 1) + neumaier_result(nsum, ncomp) / unit);
+}
+
+/** The index of the first of n f32 values at p equal to v, or -1. */
+export function index_of_f32(p: usize, n: i32, v: f32): i32 {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(v);
+    for (; i <= n - 4; i += 4) {
+      const eq = i32x4.bitmask(f32x4.eq(v128.load(at<f32>(p, i)), vv));
+      if (eq) return i + ctz(eq);
+    }
+  }
+  for (; i < n; i++) if (load<f32>(at<f32>(p, i)) == v) return i;
+  return -1;
 }
 
 /** The exp values of n elements of an f32 row at x stored to y, by the form its exp-sum pass took

@@ -180,8 +180,9 @@ function short_log_expsum_near1(x: usize, C: i32, m: f32, u: f32): f64 {
  *  whose element t is its max: the unit is e[t], the mass the sum of its other exp values, in f64,
  *  from the exp values e of the row (short_raddexpminusmax's, stored or computed again: the same
  *  bits, summed in the same lanes either way, so the cross-entropy's loss has the same bits with
- *  and without the gradient). */
-export function short_log1p_mass_but(e: usize, C: i32, t: i32): f64 {
+ *  and without the gradient). t = -1 (no element found to hold the row's `unit`): the log of the
+ *  whole sum over `unit`. */
+export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   const vt = i32x4.splat(t);
   const end = last_offset<f32>(C);
   let acc = f32x4.splat(0);
@@ -190,7 +191,8 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32): f64 {
     acc = f32x4.add(acc, v128.andnot(v128.load(e + o), i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(o >> 2))), vt)));
   }
   const keep = v128.andnot(uncounted_lanes(<i32>(o - end) >> 2), i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(end >> 2))), vt));
-  return log1p_pos(vhsum<f32>(f32x4.add(acc, v128.and(v128.load(e + end), keep))) / <f64>load<f32>(e + (<usize>t << 2)));
+  const sum = vhsum<f32>(f32x4.add(acc, v128.and(v128.load(e + end), keep)));
+  return t >= 0 ? log1p_pos(sum / <f64>load<f32>(e + (<usize>t << 2))) : Math.log(sum / <f64>unit);
 }
 
 /** The lanes of sum(x * y) (`dot`) or of sum(x) over a short f32 row, before the horizontal step:

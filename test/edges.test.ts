@@ -203,6 +203,35 @@ function crossEntropyRef(x: Float32Array, labels: Int32Array, C: number): number
   return sum / labels.length;
 }
 
+/** float64 mean cross-entropy and its gradient with label smoothing eps and class weights w (or
+ *  none), for class indices or probability targets (PyTorch's formulas): each row's loss is
+ *  sum_c k[c] * (lse - x[c]), with k[c] = w[c] * (q[c] * (1 - eps) + eps / C) for probabilities
+ *  and (1 - eps) * w[t] * [c = t] + eps / C * w[c] for label t, formed as sum_c k[c] * (max - x[c])
+ *  + log1p(mass) * sum_c k[c]; its gradient is sum(k) * p - k, both over the mean's denominator
+ *  (the rows for probabilities, sum of w[t] for indices). */
+function lossOptionsRef(x: Float32Array, target: Int32Array | Float32Array, C: number, eps: number, w?: Float32Array) {
+  const { p, max, logS } = reference(x, C);
+  const rows = x.length / C, prob = target instanceof Float32Array;
+  const grad = new Float64Array(x.length);
+  let sum = 0, denominator = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * C, t = prob ? -1 : target[r]!;
+    const k = Array.from({ length: C }, (_, c) => {
+      const wc = w ? w[c]! : 1;
+      return prob ? wc * (target[o + c]! * (1 - eps) + eps / C) : (c === t ? (1 - eps) * wc : 0) + (eps / C) * wc;
+    });
+    const K = k.reduce((a, b) => a + b, 0);
+    for (let c = 0; c < C; c++) {
+      sum += k[c]! * (max[r]! - x[o + c]!);
+      grad[o + c] = K * p[o + c]! - k[c]!;
+    }
+    sum += logS[r]! * K;
+    denominator += prob ? 1 : w ? w[t]! : 1;
+  }
+  for (let i = 0; i < grad.length; i++) grad[i] = grad[i]! / denominator;
+  return { loss: sum / denominator, grad, denominator };
+}
+
 /** The confident families: [name, C, rows, lead, offset]. Leads from a 1e-3 loss to ~1e-13. */
 const CONFIDENT: [string, number, number, number, number][] = [
   ['C=10 lead 8', 10, 64, 8, 0], ['C=10 lead 19', 10, 64, 19, 0], ['C=10 lead 30', 10, 64, 30, 0],
@@ -239,6 +268,43 @@ describe.each(BACKENDS)('%s build: confident rows', (backend) => {
     }
     const inPlace = x.slice();
     expect(api.crossEntropyWithGrad(inPlace, labels, { classes: C, gradInto: inPlace }).loss).toBe(loss);
+  });
+
+  // The loss options take the same exp pass and the same near-1 log as the default loss
+  // (assembly/cross_entropy.ts ce_row_expsum, ce_row_logs), with their target terms summed in f64
+  // (ce_target_terms): a one-hot probability target on a confident row is a loss of ~1e-8 whose
+  // log(sum) must be log1p of the mass, and a smoothing of 1e-5 adds terms far below the 1 of the
+  // label's target.
+  it.each(CONFIDENT)('%s: label smoothing, weights and probability targets: loss relative 1e-6, gradient x N <= 2e-7', (_name, C, rows, lead, offset) => {
+    use(backend);
+    const { x, labels } = confidentRows(rows, C, lead, C + lead, offset);
+    const weight = Float32Array.from({ length: C }, (_, c) => 0.5 + (c % 3) * 0.25);
+    const oneHot = new Float32Array(rows * C);
+    labels.forEach((t, r) => (oneHot[r * C + t] = 1));
+    const soft = oneHot.map((v) => (v ? 0.99 : 0.01 / (C - 1)));
+    const cases: [string, Int32Array | Float32Array, { labelSmoothing?: number; weight?: Float32Array }][] = [
+      ['no options', labels, {}],
+      ['smoothing 1e-5', labels, { labelSmoothing: 1e-5 }],
+      ['smoothing 0.1', labels, { labelSmoothing: 0.1 }],
+      ['smoothing 1e-3, weight', labels, { labelSmoothing: 1e-3, weight }],
+      ['one-hot probabilities', oneHot, {}],
+      ['one-hot probabilities, smoothing 1e-3', oneHot, { labelSmoothing: 1e-3 }],
+      ['soft probabilities, weight', soft, { weight }],
+    ];
+    for (const [name, target, o] of cases) {
+      const want = lossOptionsRef(x, target, C, o.labelSmoothing ?? 0, o.weight);
+      const opts = { classes: C, ...o };
+      const loss = api.crossEntropy(x, target, opts) as number;
+      expect(Math.abs(loss - want.loss) / want.loss, name).toBeLessThanOrEqual(1e-6);
+      const { loss: loss2, grad } = api.crossEntropyWithGrad(x, target, opts);
+      expect(loss2, `${name}: the same bits with the gradient`).toBe(loss);
+      let g = 0;
+      for (let i = 0; i < grad.length; i++) g = Math.max(g, Math.abs(grad[i]! - want.grad[i]!) * want.denominator);
+      expect(g, `${name}: gradient`).toBeLessThanOrEqual(2e-7);
+      const inPlace = x.slice();
+      expect(api.crossEntropyWithGrad(inPlace, target, { ...opts, gradInto: inPlace }).loss, `${name}: in place`).toBe(loss);
+      expect(inPlace, `${name}: in place`).toEqual(grad);
+    }
   });
 
   // x - max is never rounded (the k-shift), except in the simd build's rows of 17 to 95 classes
