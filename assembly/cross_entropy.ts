@@ -115,15 +115,18 @@ import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_
 
 /** The target terms of the four short f32 rows of a group (ce_short_target_terms, each from its
  *  own max) to tmp + TMP_GROUP_TERMS and, for probabilities, TMP_GROUP_TSUMS: before the group's
- *  exp pass, which may overwrite x. (A function of its own: inlined, it made the plain groups'
- *  loop around it 2-4% slower.) */
-function ce_group4_terms(x: usize, q: usize, stride: usize, C: i32, w: usize, keepScale: f32, smoothAdd: f32, prob: bool, tmp: usize): void {
+ *  exp pass, which may overwrite x. */
+// @ts-ignore: decorator
+@inline function ce_group4_terms(x: usize, q: usize, stride: usize, C: i32, w: usize, keepScale: f32, smoothAdd: f32, prob: bool, tmp: usize): void {
   for (let k = 0; k < 4; k++) {
     const xk = x + k * stride;
     store<f64>(tmp + TMP_GROUP_TERMS + (<usize>k << 3), ce_short_target_terms(xk, prob ? q + k * stride : 0, C, short_rmax<f32>(xk, C), w, keepScale, smoothAdd, prob, tmp));
     if (prob) store<f64>(tmp + TMP_GROUP_TSUMS + (<usize>k << 3), load<f64>(tmp + TMP_AUX2));
   }
 }
+/** ce_group4_terms for label smoothing (class-index groups): a function of its own, since inlined
+ *  it made the plain groups' loop around it 2-4% slower. */
+function ce_group4_smooth_terms(x: usize, stride: usize, C: i32, w: usize, tmp: usize): void { ce_group4_terms(x, 0, stride, C, w, 0, 0, false, tmp); }
 
 /** The target terms of a row (ce_target_terms), by the short form for a short row. */
 // @ts-ignore: decorator
@@ -497,7 +500,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         const t = load<i32>(at<i32>(labels, r + k)), xk = x + k * stride;
         store<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3), ce_label_logit<T>(xk, t, C, ignore, hasIgnore));
       }
-      if (smooth) ce_group4_terms(x, 0, stride, C, w, 0, 0, false, tmp);
+      if (smooth) ce_group4_smooth_terms(x, stride, C, w, tmp);
       const M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
       const plainGroup = plain && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
       // Where only the sum of the losses is used (groupLogs), a plain group's four log(s) go in
