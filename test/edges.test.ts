@@ -291,18 +291,24 @@ describe.each(BACKENDS)('%s build: confident rows', (backend) => {
       ['one-hot probabilities, smoothing 1e-3', oneHot, { labelSmoothing: 1e-3 }],
       ['soft probabilities, weight', soft, { weight }],
     ];
+    // (one call per target type: the overloads take one or the other)
+    type Opts = api.CrossEntropyOptions<Float32Array> & { reduction?: 'mean' };
+    const loss1 = (z: Float32Array, t: Int32Array | Float32Array, o: Opts) =>
+      (t instanceof Int32Array ? api.crossEntropy(z, t, o) : api.crossEntropy(z, t, o)) as number;
+    const withGrad = (z: Float32Array, t: Int32Array | Float32Array, o: Opts) =>
+      t instanceof Int32Array ? api.crossEntropyWithGrad(z, t, o) : api.crossEntropyWithGrad(z, t, o);
     for (const [name, target, o] of cases) {
       const want = lossOptionsRef(x, target, C, o.labelSmoothing ?? 0, o.weight);
       const opts = { classes: C, ...o };
-      const loss = api.crossEntropy(x, target, opts) as number;
+      const loss = loss1(x, target, opts);
       expect(Math.abs(loss - want.loss) / want.loss, name).toBeLessThanOrEqual(1e-6);
-      const { loss: loss2, grad } = api.crossEntropyWithGrad(x, target, opts);
+      const { loss: loss2, grad } = withGrad(x, target, opts);
       expect(loss2, `${name}: the same bits with the gradient`).toBe(loss);
       let g = 0;
       for (let i = 0; i < grad.length; i++) g = Math.max(g, Math.abs(grad[i]! - want.grad[i]!) * want.denominator);
       expect(g, `${name}: gradient`).toBeLessThanOrEqual(2e-7);
       const inPlace = x.slice();
-      expect(api.crossEntropyWithGrad(inPlace, target, { ...opts, gradInto: inPlace }).loss, `${name}: in place`).toBe(loss);
+      expect(withGrad(inPlace, target, { ...opts, gradInto: inPlace }).loss, `${name}: in place`).toBe(loss);
       expect(inPlace, `${name}: in place`).toEqual(grad);
     }
   });
