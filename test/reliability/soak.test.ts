@@ -43,10 +43,18 @@ describe('soak', () => {
       expect(report.bad).toBeGreaterThan(0);
       // wasm memory: no growth after the warm-up of a pool (soak() throws otherwise), and small.
       expect(report.wasmMax).toBeLessThan((LONG ? 64 : 16) * MiB);
-      // RSS: no drift beyond garbage-collector slack.
-      expect(report.rssEnd - report.rssAfterWarmup).toBeLessThan((LONG ? 200 : 100) * MiB);
-      // The JS heap after a collection: what the calls keep alive. Flat, up to noise.
-      if (typeof (globalThis as { gc?: unknown }).gc === 'function') expect(report.heapEnd - report.heapAfterWarmup).toBeLessThan(16 * MiB);
+      // The JS heap after a collection, and the typed arrays' backing stores outside it: what the
+      // calls keep alive. Flat, up to noise.
+      if (typeof (globalThis as { gc?: unknown }).gc === 'function') {
+        expect(report.heapEnd - report.heapAfterWarmup).toBeLessThan(16 * MiB);
+        expect(report.arrayBuffersEnd - report.arrayBuffersAfterWarmup).toBeLessThan(16 * MiB);
+      }
+      // RSS: no drift beyond what the allocator and the engine keep. With the heap and the
+      // backing stores flat, Node 24 still grew 81-94 MiB over the first build's 100k calls (the
+      // same on the build before the last kernel change; slowing as it goes: 142, 171, 205, 212,
+      // 227 MiB at each 25k) and 101.6 MiB once under CI's load, against 100 allowed.
+      const rssSlack = Number(process.versions.node.split('.')[0]) >= 24 ? 160 : 100;
+      expect(report.rssEnd - report.rssAfterWarmup).toBeLessThan((LONG ? 200 : rssSlack) * MiB);
     });
   }
 });

@@ -28,6 +28,8 @@ export interface Sample {
   wasmBytes: number;
   rssBytes: number;
   heapBytes: number;
+  /** The memory of ArrayBuffers (typed arrays' backing stores, outside the JS heap). */
+  arrayBufferBytes: number;
 }
 
 export interface SoakReport {
@@ -45,6 +47,8 @@ export interface SoakReport {
   /** The JS heap in use (after a collection where gc is exposed) after the warm-up and at the end. */
   heapAfterWarmup: number;
   heapEnd: number;
+  arrayBuffersAfterWarmup: number;
+  arrayBuffersEnd: number;
   seconds: number;
   samples: Sample[];
   byFn: Record<string, number>;
@@ -95,7 +99,7 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
     // runs without it drifted past the RSS bound with a flat heap).
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    const s = { calls, seconds: (performance.now() - t0) / 1000, wasmBytes: rt.arena.byteLength, rssBytes: m.rss, heapBytes: m.heapUsed };
+    const s = { calls, seconds: (performance.now() - t0) / 1000, wasmBytes: rt.arena.byteLength, rssBytes: m.rss, heapBytes: m.heapUsed, arrayBufferBytes: m.arrayBuffers };
     samples.push(s);
     o.onSample?.(s);
     return s;
@@ -156,6 +160,7 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
   const end = samples[samples.length - 1]!;
   return {
     calls: o.calls, checked, bad, wasmAfterWarmup: warm.wasmBytes, wasmMax, phases, rssAfterWarmup: warm.rssBytes, rssMax, rssEnd: end.rssBytes, heapAfterWarmup: warm.heapBytes, heapEnd: end.heapBytes,
+    arrayBuffersAfterWarmup: warm.arrayBufferBytes, arrayBuffersEnd: end.arrayBufferBytes,
     seconds: (performance.now() - t0) / 1000, samples, byFn,
   };
 }
