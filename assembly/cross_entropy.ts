@@ -22,9 +22,9 @@ import { vexp, sexp } from './exp';
 import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS,
   TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store, index_of_f32, TMP_ROW_SUM } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
-  short_group4_logprod, short_group4_near1, last_offset } from './short_rows';
+  short_group4_ratio_product, short_group4_near1, last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
-import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS } from '../src/kernel-constants';
+import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS, LOG_SPAN_ROWS } from '../src/kernel-constants';
 
 /** The target terms of a row's loss, from its max m, for label smoothing with class-index targets
  *  (`prob` false: the term weights are the class weights w, or 1) and for probability targets
@@ -493,8 +493,18 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   const plain = !w && zLoss == 0 && !scales && !smooth;
   let r = 0;
   if (ASC_FEATURE_SIMD && short) {
+    // Where only the sum of the losses is used (groupLogs), the plain groups of a span of
+    // LOG_SPAN_ROWS rows (from a multiple of it: the chunks hold multiples of it) take one log of
+    // the product of their rows' r, on the span's first plain row: the logs were the most costly
+    // step of a 10-class row (one per group of four: 12-17% of the call).
+    let span: f64 = 1, spanRow = -1;
     // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
     for (; r <= rows - 4; r += 4) {
+      if (spanRow >= 0 && r % LOG_SPAN_ROWS == 0) {
+        store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + Math.log(span));
+        span = 1;
+        spanRow = -1;
+      }
       // Each row's x[t], and its smoothing terms, are read before the exp pass may overwrite x with e.
       for (let k = 0; k < 4; k++) {
         const t = load<i32>(at<i32>(labels, r + k)), xk = x + k * stride;
@@ -503,18 +513,21 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       if (smooth) ce_group4_smooth_terms(x, stride, C, w, tmp);
       const M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
       const plainGroup = plain && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
-      // Where only the sum of the losses is used (groupLogs), a plain group's four log(s) go in
-      // as one log of their product, on its first row: a quarter of the logs, the most costly
-      // step of a 10-class row.
+      // (rows whose label is a max and whose sum is near 1 take their logs apart, below)
+      const near1 = ce_group4_near1(M, tmp);
       if (plainGroup) {
-        if (groupLogs) short_group4_logprod(tmp);
-        else short_group4_logs(tmp);
-        ce_index_group4_plain(x, g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, groupLogs, tmp);
+        if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, groupLogs, tmp);
+        else if (groupLogs) {
+          span *= short_group4_ratio_product(tmp);
+          if (spanRow < 0) spanRow = r;
+          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0));
+          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
+        } else short_group4_logs(tmp);
+        ce_index_group4_plain(g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, tmp);
         x += 4 * stride;
         if (g) g += 4 * stride;
         continue;
       }
-      const near1 = ce_group4_near1(M, tmp);
       if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
       else short_group4_logs(tmp);
       for (let k = 0; k < 4; k++) {
@@ -531,6 +544,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       x += 4 * stride;
       if (g) g += 4 * stride;
     }
+    if (spanRow >= 0) store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + Math.log(span));
   }
   for (; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));
@@ -563,16 +577,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
  *  value as ce_index_row's, where its factors are 1 and its terms 0 (ct * lt = lt for ct = 1,
  *  scale * (1 + 0) / s = scale / s), so the same bits. */
 // @ts-ignore: decorator
-@inline function ce_index_group4_plain(x: usize, g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, M: v128, scale: f64,
-                                      groupLogs: bool, tmp: usize): void {
+@inline function ce_index_group4_plain(g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, M: v128, scale: f64, tmp: usize): void {
   const m01 = f64x2.promote_low_f32x4(M), m23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(M, M, 2, 3, 0, 1));
   const d01 = f64x2.sub(m01, v128.load(tmp + TMP_GROUP_XT)), d23 = f64x2.sub(m23, v128.load(tmp + TMP_GROUP_XT, 16));
-  // ce_group4_near1's test on the values at hand (m - x[t] = 0: the label is a max); its rare
-  // rows have their logs taken again (ce_group4_near1_logs) over the ones just taken.
-  const zero = f64x2.splat(0);
-  const f01 = v128.and(f64x2.eq(d01, zero), short_group4_near1(tmp, 0));
-  const f23 = v128.and(f64x2.eq(d23, zero), short_group4_near1(tmp, 1));
-  if (v128.any_true(v128.or(f01, f23))) ce_group4_near1_logs(i64x2.bitmask(f01) | (i64x2.bitmask(f23) << 2), x, g, labels, stride, C, 0, false, groupLogs, tmp);
   const l01 = f64x2.add(d01, v128.load(tmp + TMP_GROUP_LOGS));
   const l23 = f64x2.add(d23, v128.load(tmp + TMP_GROUP_LOGS, 16));
   v128.store(loss, l01);

@@ -341,17 +341,16 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
   store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r23, 1)), 24);
 }
 
-/** In place of short_group4_logs where only the four rows' sum of losses is used: log of the
- *  product of the four rows' r at tmp + TMP_GROUP_LOGS, then 0, 0, 0, as the log of the product
- *  of the sums over that of the units (each sum is in [0.7, 16 * 1.42] or NaN, each unit in [0.7,
- *  1.42]: the products cannot overflow, and the log is the sum of the four logs to ~3 ulp). */
+/** The product of the four rows' r (short_group4_ratios), as the product of the sums over that of
+ *  the units: where only the rows' sum of losses is used, a span of such groups takes one log of
+ *  the product of their products (cross_entropy.ts ce_index_rows; each sum is in [0.7, 16 * 1.42]
+ *  or NaN, each unit in [0.7, 1.42], so a group's product is below 1.2e6, two groups' below
+ *  1.5e12, far from overflow, and its log is the sum of the eight logs to ~1e-16 relative). */
 // @ts-ignore: decorator
-@inline export function short_group4_logprod(tmp: usize): void {
+@inline export function short_group4_ratio_product(tmp: usize): f64 {
   const s = f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS), v128.load(tmp + TMP_GROUP_SUMS, 16));
   const u = f64x2.mul(short_group4_units(tmp, 0), short_group4_units(tmp, 1));
-  const p = (f64x2.extract_lane(s, 0) * f64x2.extract_lane(s, 1)) / (f64x2.extract_lane(u, 0) * f64x2.extract_lane(u, 1));
-  v128.store(tmp + TMP_GROUP_LOGS, f64x2.replace_lane(f64x2.splat(0), 0, Math.log(p)));
-  v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
+  return (f64x2.extract_lane(s, 0) * f64x2.extract_lane(s, 1)) / (f64x2.extract_lane(u, 0) * f64x2.extract_lane(u, 1));
 }
 
 /** vhsum<f32> of a and of b, as the two lanes of an f64x2: (a0 + a1) + (a2 + a3) in f64. */
