@@ -17,8 +17,7 @@
 // The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
-import { BLOCK, LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
-import { vexp, sexp } from './exp';
+import { LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { rmax, raddexpminusmax, row_ahead, log_expsum, rsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS,
   TMP_SCRATCH, SCRATCH_N, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_form_store, index_of_f32, TMP_ROW_SUM } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
@@ -434,8 +433,8 @@ export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, unit: f3
 /** The logs of a short group's four exp-sums at tmp + TMP_GROUP_LOGS (short_group4_logs), by
  *  ce_short_row_log's near-1 form for the rows flagged by ce_group4_near1 (g: the gradient rows, or 0;
  *  labels 0: probability targets, whose flagged rows find a max by its exp value).
- *  With `prod` (short_group4_logprod's case: only the sum of the losses is used), the other rows'
- *  logs go in as one log of their product, on the first row. */
+ *  With `prod` (CE_GROUP_LOGS: only the sum of the losses is used), the other rows' logs go in
+ *  as one log of their product, on the first row. */
 function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool, prod: bool, tmp: usize): void {
   let p: f64 = 1;
   for (let k = 0; k < 4; k++) {

@@ -1,8 +1,9 @@
-// A reduced cross-entropy over short rows (C <= 16) sums each group of four rows' log-sums as
-// one log (assembly/short_rows.ts short_group4_logprod), so its result depends on which rows
-// form the groups. The groups are rows 4j..4j+3 of the call in every path: the chunks of a
-// streamed or pooled call hold multiples of four rows (src/plan.ts groupAligned). Checked here:
-// the streamed call in chunks of 1, 2, 3, 5 and 6 rows (each rounded up to a multiple of four)
+// A reduced cross-entropy over short rows (C <= 16) sums the log-sums of each span of eight rows
+// (two groups of four) as one log (assembly/cross_entropy.ts ce_index_rows, LOG_SPAN_ROWS), so
+// its result depends on which rows form the spans. The spans are rows 8j..8j+7 of the call in
+// every path: the chunks of a streamed or pooled call hold multiples of eight rows (src/plan.ts
+// groupAligned). Checked here: the streamed call in chunks of 1, 2, 3, 5 and 6 rows (each rounded
+// up to a multiple of eight)
 // gives the bits of the one-chunk call; both are within tolerance of the float64 reference; and
 // a Workspace (which sums its per-row losses) agrees to a few ulp of float64.
 
