@@ -83,6 +83,9 @@ function makePool(r: () => number, o: SoakOptions): Built[] {
   return Array.from({ length: o.pool }, () => build(randomParams(r, o.maxElems)));
 }
 
+/** At most this many collect-and-yield rounds before a memory sample (see `sample`). */
+const SETTLE_ROUNDS = 8;
+
 /** Lets the event loop run (vitest's worker answers its parent's heartbeats in between). */
 const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
 
@@ -93,12 +96,23 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
   const t0 = performance.now();
   const byFn: Record<string, number> = {};
   const samples: Sample[] = [];
-  const sample = (calls: number) => {
-    // A full collection first (vitest.config.ts gives the forks --expose-gc), so that the figures
+  const sample = async (calls: number) => {
+    // Full collections first (vitest.config.ts gives the forks --expose-gc), so that the figures
     // measure what the calls keep, not how far behind the collector happens to be (Node 24's
-    // runs without it drifted past the RSS bound with a flat heap).
-    (globalThis as { gc?: () => void }).gc?.();
-    const m = process.memoryUsage();
+    // runs without it drifted past the RSS bound with a flat heap). V8 frees typed arrays'
+    // backing stores on a background thread after the collection that found them dead, so one
+    // gc() can leave tens of MiB still counted (34.6 MiB once in CI): collect and yield until
+    // the count stops falling, at most SETTLE_ROUNDS times.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let m = process.memoryUsage();
+    for (let round = 0; gc && round < SETTLE_ROUNDS; round++) {
+      gc();
+      await new Promise<void>((r) => setTimeout(r, 10));
+      const next = process.memoryUsage();
+      const settled = round > 0 && next.arrayBuffers >= m.arrayBuffers;
+      m = next;
+      if (settled) break;
+    }
     const s = { calls, seconds: (performance.now() - t0) / 1000, wasmBytes: rt.arena.byteLength, rssBytes: m.rss, heapBytes: m.heapUsed, arrayBufferBytes: m.arrayBuffers };
     samples.push(s);
     o.onSample?.(s);
@@ -113,7 +127,7 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
   };
   let phaseBytes = warmUp();
   let phases = 1;
-  const warm = sample(0);
+  const warm = await sample(0);
   let wasmMax = warm.wasmBytes;
   let rssMax = warm.rssBytes;
   let checked = 0;
@@ -149,7 +163,7 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
       phases++;
     }
     if (i % o.sampleEvery === 0 || i === o.calls) {
-      const s = sample(i);
+      const s = await sample(i);
       wasmMax = Math.max(wasmMax, s.wasmBytes);
       rssMax = Math.max(rssMax, s.rssBytes);
     }
