@@ -253,13 +253,7 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
   let vn = vmadd<f32>(vi, kf32(LOG2E), vmagic);
   const vs = i32x4.shl(vn, 23);
   vn = f32x4.sub(vn, vmagic);
-  let vt: v128;
-  if (rr1) {
-    vt = vmadd<f32>(vn, kf32(MINUS_LN2), vi);
-  } else {
-    vt = vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi);
-    vt = vmadd<f32>(vn, kf32(MINUS_LN2_LO), vt);
-  }
+  let vt = vk_reduce(vi, vn, rr1);
   const vp = vpoly5(vt);
   if (accumulate) {
     // acc + exp: 2^n * (1 + t*p) rounds like s + (t*s)*p (s is a power of 2), and the addition
@@ -268,6 +262,13 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
   }
   vt = f32x4.mul(vt, vs);
   return vmadd<f32>(vt, vp, vs);
+}
+
+/** vexp_k's range reduction: t = vi - n*ln2 (vn: n), with two constants or, `rr1`, one. */
+// @ts-ignore: decorator
+@inline function vk_reduce(vi: v128, vn: v128, rr1: bool): v128 {
+  if (rr1) return vmadd<f32>(vn, kf32(MINUS_LN2), vi);
+  return vmadd<f32>(vn, kf32(MINUS_LN2_LO), vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi));
 }
 
 /** vexp_k for the rows whose exp values may fall below the smallest normal float (max - min >
@@ -287,9 +288,7 @@ const F64_EXP_TABLE: usize = F64_CONSTS + (F64_TABLE_AT << 3);
   const ve1 = i32x4.shr_s(ve, 1);
   const vs1 = i32x4.shl(i32x4.add(ve1, i32x4.splat(127)), 23);
   const vs2 = i32x4.shl(i32x4.add(i32x4.sub(ve, ve1), i32x4.splat(127)), 23);
-  vn = f32x4.sub(vn, vmagic);
-  let vt = vmadd<f32>(vn, kf32(MINUS_LN2_HI), vi);
-  vt = vmadd<f32>(vn, kf32(MINUS_LN2_LO), vt);
+  let vt = vk_reduce(vi, f32x4.sub(vn, vmagic), false);
   const vp = vpoly5(vt);
   vt = f32x4.mul(vt, vs1);
   return f32x4.mul(vmadd<f32>(vt, vp, vs1), vs2);

@@ -130,7 +130,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
 /** raddexpminusmax() stores at tmp + TMP_EXP_UNIT the value its exp gave the row's max (unless its
  *  caller says it does not use it, `unit` false: softmax): 1 unless it
  *  took the k-shift path (rows with cutoff = false, beta = 1, |max| <= KSHIFT_MAX_ABS (f32) or
- *  KSHIFT64_MAX_ABS (f64), not constant; f32 rows also C >= KSHIFT_MIN_N). That path sums
+ *  KSHIFT64_MAX_ABS (f64), not constant). That path sums
  *  exp(x - k*ln2), not exp(x - max) (see vexp_k), so log_expsum() takes log(sum / unit) for
  *  log(sum exp(x - max)). Dividing by
  *  the computed value rather than adding the exact shift cancels the max element's own
@@ -219,6 +219,58 @@ export function log_expsum_near1(x: usize, n: i32, max: f32): f64 {
   return log1p_pos(<f64>(ties - 1) + neumaier_result(nsum, ncomp) / unit);
 }
 
+/** The mass of an f32 row near 1: the sum of its exp values but the max terms, those equal to
+ *  `unit` (the exp pass gives every max exactly the unit; another element of that value is left
+ *  out the same way), in float64; how many were left out goes to tmp + TMP_AUX. With `stored`, the
+ *  exp values are at y; else they are computed again from x by the form the row's exp-sum pass
+ *  took (tmp + TMP_EXP_FORM), chunk by chunk into tmp + TMP_SCRATCH. Both sum the same values in
+ *  the same chunks, so a loss has the same bits with and without its gradient. One pass over the
+ *  values: the comparison and the sum together. */
+export function expsum_mass_but(x: usize, y: usize, n: i32, unit: f32, max: f32, stored: bool, tmp: usize): f64 {
+  const scratch = tmp + TMP_SCRATCH;
+  let nsum: f64 = 0, ncomp: f64 = 0, count = 0;
+  for (let i = 0; i < n; i += SCRATCH_N) {
+    const len = min(SCRATCH_N, n - i);
+    let c = at<f32>(y, i);
+    if (!stored) {
+      c = scratch;
+      expsum_form_store(at<f32>(x, i), scratch, len, max, tmp);
+    }
+    let a: f64 = 0;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vu = f32x4.splat(unit);
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, k = i32x4.splat(0);
+      for (; j <= len - 16; j += 16) {
+        const p = at<f32>(c, j);
+        const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+        const e0 = f32x4.eq(v0, vu), e1 = f32x4.eq(v1, vu), e2 = f32x4.eq(v2, vu), e3 = f32x4.eq(v3, vu);
+        a0 = f32x4.add(a0, v128.andnot(v0, e0));
+        a1 = f32x4.add(a1, v128.andnot(v1, e1));
+        a2 = f32x4.add(a2, v128.andnot(v2, e2));
+        a3 = f32x4.add(a3, v128.andnot(v3, e3));
+        k = i32x4.sub(k, i32x4.add(i32x4.add(e0, e1), i32x4.add(e2, e3)));
+      }
+      for (; j <= len - 4; j += 4) {
+        const v = v128.load(at<f32>(c, j)), e = f32x4.eq(v, vu);
+        a0 = f32x4.add(a0, v128.andnot(v, e));
+        k = i32x4.sub(k, e);
+      }
+      a = vhsum<f32>(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+      count += i32x4.extract_lane(k, 0) + i32x4.extract_lane(k, 1) + i32x4.extract_lane(k, 2) + i32x4.extract_lane(k, 3);
+    }
+    for (; j < len; j++) {
+      const v = load<f32>(at<f32>(c, j));
+      if (v == unit) count++;
+      else a += <f64>v;
+    }
+    ncomp = neumaier_comp(nsum, ncomp, a);
+    nsum += a;
+  }
+  store<i32>(tmp + TMP_AUX, count);
+  return neumaier_result(nsum, ncomp);
+}
+
 /** The index of the first of n f32 values at p equal to v, or -1. */
 export function index_of_f32(p: usize, n: i32, v: f32): i32 {
   let i = 0;
@@ -243,8 +295,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
     else expsum_body<f32>(x, y, n, max, 1, true, false, false, 0);
   } else if (ASC_FEATURE_RELAXED_SIMD && form == EXP_K1) expsum_store_k1(x, y, n, k, 0);
   else if (form == EXP_K) expsum_store_k<f32>(x, y, n, k, 0, 0, 0);
-  else if (ASC_FEATURE_RELAXED_SIMD) expsum_store_flush<f32>(x, y, n, max, 0, 0);
-  else expsum_store<f32>(x, y, n, max, 0, 0);
+  else expsum_store_flush<f32>(x, y, n, max, 0, 0);
 }
 
 /** |max| up to which an f64 row takes the k-shift path (vexp_k64): its arguments lie within
@@ -259,17 +310,6 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
 // @ts-ignore: decorator
 @inline export function KSHIFT_MAX_ABS(): f64 {
   return ASC_FEATURE_RELAXED_SIMD ? 16384 : 256;
-}
-/** Row length from which the k-shift path pays for its set-up in the simd build (the exp unit, and
- *  its reciprocal on the way to the log; softmax skips the unit). Measured with Node 20 on x64
- *  against the plain loops: 1.02-1.10x the time of the log passes and the loss at C = 17 and 32,
- *  0.98-1.04x at 64, 0.98-1.02x at 96 and 100, 0.97-0.99x at 200. The relaxed-simd build's k-shift
- *  loops (rr1, fused sum) gain at every C, and so does the scalar build (its exp is per element
- *  anyway: 0.84-0.89x the time at C = 100, level at C = 10 and 1000). Short rows (C <= 16) of the
- *  SIMD builds take the k-shift in short_rows.ts. */
-// @ts-ignore: decorator
-@inline function KSHIFT_MIN_N(): i32 {
-  return ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD ? 96 : 0;
 }
 /** |max| up to which a wide f32 row (max - min > NO_CUTOFF_RANGE) takes the k-shift of
  *  expsum_wide: its arguments reach down to WIDE_LO(k) = k*ln2 - 172, so unfused |n| <= (176 + 172.5) *
@@ -299,7 +339,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
     // Shift by k*ln2, k = round(max/ln2), instead of by max: see vexp_k. Not for a constant row
     // (max = the min of rmax, which always runs first): there every exp(x - max) = 1 exactly, and
     // its sum C and log(C) stay exact as before (a sum of C copies of one inexact exp would not).
-    if (!scaled && !cutoff && n >= KSHIFT_MIN_N() && Math.abs(<f64>max) <= KSHIFT_MAX_ABS() && <f64>max != lo) {
+    if (!scaled && !cutoff && Math.abs(<f64>max) <= KSHIFT_MAX_ABS() && <f64>max != lo) {
       const k = kshift_of<f32>(<f32>max);
       const rr1 = ASC_FEATURE_RELAXED_SIMD && <f64>max - lo <= RR1_RANGE;
       if (unit) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
@@ -320,21 +360,14 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
   }
   // The scalar build's loop is faster inlined (measured: x1.35-1.5 on softmax and cross-entropy).
   if (!ASC_FEATURE_SIMD) return expsum_body<T>(x, y, n, max, beta, keep, scaled, cutoff, 0, false, false, tmp);
-  // A row that needs no flush gets the same values from the flush loop (no lane is below the
-  // cutoff; a row holding a NaN gives NaN either way). The loops without the flush are kept only
-  // where they are timed: f32 in the simd build, where they run every row of C < KSHIFT_MIN_N.
-  // For relaxed-simd f32 (whose k-shift path takes all but constant rows and |max| >
-  // KSHIFT_MAX_ABS), the two operations per vector they save are not worth two more functions in
-  // the package (its size budget). f64 rows come here only where they cannot take the k-shift (an
-  // exp below 2^-1022, |max| above KSHIFT64_MAX_ABS, a constant row): they take the `scaled`
-  // loops, whose multiplication by beta = 1 is exact, for two functions fewer.
-  const flush = cutoff || ASC_FEATURE_RELAXED_SIMD;
-  scaled = scaled || sizeof<T>() == 8;
-  if (keep) {
-    return scaled ? expsum_store_scaled<T>(x, y, n, max, beta, ahead, tmp)
-      : flush ? expsum_store_flush<T>(x, y, n, max, ahead, tmp) : expsum_store<T>(x, y, n, max, ahead, tmp);
-  }
-  return scaled ? expsum_scaled<T>(x, n, max, beta, tmp) : flush ? expsum_flush<T>(x, n, max, tmp) : expsum<T>(x, n, max, tmp);
+  // f32 rows that come here without a flush cutoff (|max| above KSHIFT_MAX_ABS, where x - max is
+  // exact by Sterbenz's lemma for x >= max - 87, or constant rows) get the same values from the
+  // flush loop: no lane is below the cutoff, and a row holding a NaN gives NaN either way. f64
+  // rows come here only where they cannot take the k-shift (an exp below 2^-1022, |max| above
+  // KSHIFT64_MAX_ABS, a constant row): they take the `scaled` loops, whose multiplication by
+  // beta = 1 is exact, for two functions fewer.
+  if (scaled || sizeof<T>() == 8) return keep ? expsum_store_scaled<T>(x, y, n, max, beta, ahead, tmp) : expsum_scaled<T>(x, n, max, beta, tmp);
+  return keep ? expsum_store_flush<T>(x, y, n, max, ahead, tmp) : expsum_flush<T>(x, n, max, tmp);
 }
 
 // The versions of raddexpminusmax for the SIMD builds, each a function of its own rather than
@@ -342,10 +375,8 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
 // is alone in its function than beside the other passes and the other versions of the loop.
 export function expsum_store_scaled<T>(x: usize, y: usize, n: i32, max: T, beta: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, beta, true, true, true, ahead, false, false, tmp); }
 export function expsum_store_flush<T>(x: usize, y: usize, n: i32, max: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, true, ahead, false, false, tmp); }
-function expsum_store<T>(x: usize, y: usize, n: i32, max: T, ahead: usize, tmp: usize): f64 { return expsum_body<T>(x, y, n, max, 1, true, false, false, ahead, false, false, tmp); }
 function expsum_scaled<T>(x: usize, n: i32, max: T, beta: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, beta, false, true, true, 0, false, false, tmp); }
 export function expsum_flush<T>(x: usize, n: i32, max: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, true, 0, false, false, tmp); }
-function expsum<T>(x: usize, n: i32, max: T, tmp: usize): f64 { return expsum_body<T>(x, 0, n, max, 1, false, false, false, 0, false, false, tmp); }
 function expsum_store_k<T>(x: usize, y: usize, n: i32, k: T, ahead: usize, tmp: usize, top: T): f64 { return expsum_body<T>(x, y, n, k, 1, true, false, false, ahead, true, false, tmp, top); }
 function expsum_k<T>(x: usize, n: i32, k: T, tmp: usize, top: T): f64 { return expsum_body<T>(x, 0, n, k, 1, false, false, false, 0, true, false, tmp, top); }
 // The same with vexp_k's rr1 reduction, for rows of range <= RR1_RANGE.

@@ -50,6 +50,9 @@ export const FAMILIES = {
   'offset +1e4': { rows: 64, C: 1003, gen: (r) => 1e4 + 3 * normal(r) },
   'offset -1e4': { rows: 64, C: 1003, gen: (r) => -1e4 + 3 * normal(r) },
   'offset +1e4 C=13': { rows: 256, C: 13, gen: (r) => 1e4 + 3 * normal(r) },
+  'wide [-66,20] C=40': { rows: 256, C: 40, gen: (r) => -66 + 86 * r() },
+  'confident wrong C=1003': { rows: 64, C: 1003, gen: (r) => normal(r), lead: 7, wrong: true },
+  'confident wrong C=100': { rows: 256, C: 100, gen: (r) => normal(r), lead: 5, wrong: true },
 };
 
 /** The float64 table's families (FAMILIES' generators, with float64 logits). */
@@ -69,6 +72,8 @@ export function makeFamily(name, seed = 19, Type = Float32Array) {
       let m = -Infinity;
       for (let c = 0; c < f.C; c++) if (c !== labels[i]) m = Math.max(m, x[i * f.C + c]);
       x[i * f.C + labels[i]] = f.lead === 0 ? 0 : m + f.lead + r();
+      // 'wrong': the label is another class (a confident and wrong prediction)
+      if (f.wrong) labels[i] = (labels[i] + 1) % f.C;
     }
   }
   return { rows: f.rows, C: f.C, x, labels };
