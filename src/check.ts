@@ -90,6 +90,13 @@ export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: s
   // (maxByteLength: what a resizable buffer may grow to; its byteLength otherwise)
   const small = (b: ArrayBufferLike | undefined) => b === undefined || ((b as { maxByteLength?: number }).maxByteLength ?? b.byteLength) <= MEMO_MAX_BYTES;
   if (small(ob) && small(b1) && small(b2)) {
+    // (the last entry moves to the second: a program alternating two shapes keeps both)
+    memo.out2 = memo.out;
+    memo.v12 = memo.v1;
+    memo.v22 = memo.v2;
+    memo.n02 = memo.n0;
+    memo.n12 = memo.n1;
+    memo.n22 = memo.n2;
     memo.out = out;
     memo.v1 = k1;
     memo.v2 = k2;
@@ -104,7 +111,8 @@ export function disjoint(fn: string, arg: string, out: ArrayBufferView, name1: s
  *  a detached-buffer check once any buffer in the process has been detached. */
 export function knownDisjointViews(memo: DisjointMemo, out: ArrayBufferView, n0: number, v1: ArrayBufferView | null, n1: number,
   v2: ArrayBufferView | null, n2: number): boolean {
-  return memo.out === out && memo.v1 === v1 && memo.v2 === v2 && memo.n0 === n0 && memo.n1 === n1 && memo.n2 === n2;
+  return (memo.out === out && memo.v1 === v1 && memo.v2 === v2 && memo.n0 === n0 && memo.n1 === n1 && memo.n2 === n2) ||
+    (memo.out2 === out && memo.v12 === v1 && memo.v22 === v2 && memo.n02 === n0 && memo.n12 === n1 && memo.n22 === n2);
 }
 
 /** Buffers up to this size may be kept alive by a DisjointMemo (a bounded, small retention). */
@@ -124,6 +132,13 @@ export class DisjointMemo {
   n0 = -1;
   n1 = -1;
   n2 = -1;
+  // the entry before
+  out2: unknown = null;
+  v12: unknown = null;
+  v22: unknown = null;
+  n02 = -1;
+  n12 = -1;
+  n22 = -1;
 }
 
 function overlapCheck(fn: string, arg: string, out: ArrayBufferView, name: string, v: ArrayBufferView, allowSame: boolean): void {

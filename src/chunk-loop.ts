@@ -102,8 +102,8 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
         collected = c + 1;
         const u0 = c * per, n = Math.min(per, outer - u0);
         io.collect?.(rowRegions[s]!, slot + slotBytes - ownBytes, u0 * inner, n * inner);
-        if (elemOut && !ids?.[nIns]) copyOut(elemOut, u0 * C * inner, view, (slot + elemFrom * regionBytes) >>> shift, n * C * inner);
-        if (rowOut && !ids?.[nIns + 1]) copyOut(rowOut, u0 * inner, view, (slot + rowOutAt) >>> shift, n * inner);
+        if (elemOut && !ids?.[nIns]) copyOut(elemOut, u0 * C * inner, arena, view, (slot + elemFrom * regionBytes) >>> shift, n * C * inner);
+        if (rowOut && !ids?.[nIns + 1]) copyOut(rowOut, u0 * inner, arena, view, (slot + rowOutAt) >>> shift, n * inner);
       }
       if (i >= chunks) continue;
       const s = exec.slot(i), slot = base + s * slotBytes;
@@ -157,8 +157,8 @@ function runOneChunk(exec: Executor, arena: Arena, plan: ChunkPlan, base: number
   exec.wait(0, 0);
   exec.end(1, 1);
   io.collect?.(regions, own, 0, L.outer);
-  if (elemOut) copyOut(elemOut, 0, view, regions[io.elemFrom]! >>> shift, n);
-  if (rowOut) copyOut(rowOut, 0, view, rowPtr >>> shift, L.outer);
+  if (elemOut) copyOut(elemOut, 0, arena, view, regions[io.elemFrom]! >>> shift, n);
+  if (rowOut) copyOut(rowOut, 0, arena, view, rowPtr >>> shift, L.outer);
 }
 
 /** view[p..p+n) = src[0..n) (a loop for a few elements, where set()'s call costs more). */
@@ -169,7 +169,21 @@ export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number):
 
 /** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
  *  costs more than the copy. */
-export function copyOut(dst: FloatArray, d: number, view: FloatArray, p: number, n: number): void {
+export function copyOut(dst: FloatArray, d: number, arena: Arena, view: FloatArray, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
-  else dst.set(view.subarray(p, p + n), d);
+  else dst.set(outView(arena, view, p, n), d);
+}
+
+/** view.subarray(p, p + n) of one of the arena's views, made again only when the view, p or n
+ *  change (calls of one shape copy out of the same place in the scratch): a subarray made per
+ *  call was garbage on every call. */
+function outView(arena: Arena, view: FloatArray, p: number, n: number): FloatArray {
+  const c = arena.lastOut;
+  if (c.view !== view || c.p !== p || c.n !== n) {
+    c.sub = view.subarray(p, p + n);
+    c.view = view;
+    c.p = p;
+    c.n = n;
+  }
+  return c.sub!;
 }

@@ -409,7 +409,7 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   if (loss !== loss) return undefined;
   if (!withGrad) return loss;
   const grad = (gradInto as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
-  copyOut(grad, 0, view, xp >>> shift, n);
+  copyOut(grad, 0, rt.arena, view, xp >>> shift, n);
   return { loss, grad };
 }
 
@@ -448,7 +448,7 @@ export function runLoss<A extends FloatArray>(fn: string, a: LossArgs<A>, logits
     const xp = scratch.take(n * (1 << dt.shift));
     copyIn(view, xp >>> dt.shift, logits, n);
     loss = runWholeCall(fn, rt, call, xp, withGrad ? xp : 0, target as ArrayLike<unknown>);
-    if (grad) copyOut(grad, 0, view, xp >>> dt.shift, n);
+    if (grad) copyOut(grad, 0, rt.arena, view, xp >>> dt.shift, n);
   } else if (rows > 0 && C > 0) {
     const ins: FloatArray[] = probabilities ? [logits, target as A] : [logits];
     runChunks(exec, rt.arena, plan, scratch.take(plan.bytes), { ins, elemOut: grad, elemFrom: 0, rowOut: null }, lossChunk(call, withGrad));
@@ -456,7 +456,7 @@ export function runLoss<A extends FloatArray>(fn: string, a: LossArgs<A>, logits
     zeroClassLosses(rt, call);
   }
   if (lossOut) {
-    copyOut(lossOut, 0, dt.view(rt.arena), call.lossT >>> dt.shift, rows);
+    copyOut(lossOut, 0, rt.arena, dt.view(rt.arena), call.lossT >>> dt.shift, rows);
     return { loss: lossOut, grad };
   }
   return { loss: plan ? reducedLoss(rt, call) : loss, grad };

@@ -36,6 +36,9 @@ export class Arena {
   f64: Float64Array;
   i32: Int32Array;
   u8: Uint8Array;
+  /** The subarray of f32 or f64 the last large copy out of this memory read (chunk-loop.ts
+   *  outView): kept here, it lives as long as the memory does. */
+  readonly lastOut: { view: Float32Array | Float64Array | null; p: number; n: number; sub: Float32Array | Float64Array | null } = { view: null, p: -1, n: -1, sub: null };
 
   constructor(kernels: Kernels) {
     this.memory = kernels.memory;

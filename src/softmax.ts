@@ -80,7 +80,7 @@ function fastForward(kind: 0 | 1, x: unknown, options: unknown): FloatArray | un
   const pair = kind === 0 ? rt.table.softmax : rt.table.log_softmax;
   pair[f32 ? 0 : 1](p, p, n / C, C, 1, rt.tmp);
   const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
-  copyOut(out, 0, view, p >>> shift, n);
+  copyOut(out, 0, rt.arena, view, p >>> shift, n);
   return out;
 }
 

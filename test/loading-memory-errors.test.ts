@@ -96,6 +96,26 @@ describe('memory', () => {
     expect(Math.abs(s - 1)).toBeLessThan(1e-6);
   });
 
+  it('small calls with `into` leave no garbage on the JS heap, also alternating two shapes: no young-generation collection over 100k rounds', () => {
+    // A child process with --trace-gc counts the collections (the built package, as users load
+    // it). A new subarray per copy out of a [64, 10] result, and a call that fell off the fast
+    // path because the `into` check remembered one shape only, made 107 of them here.
+    const script = `
+      import { init, softmax, logSoftmax } from ${JSON.stringify(resolve(root, 'dist/index.js'))};
+      await init({ backend: 'simd' });
+      const x = Float32Array.from({ length: 640 }, (_, i) => Math.sin(i)), y = new Float32Array(640), y1 = new Float32Array(10);
+      const big = { classes: 10, into: y }, one = { classes: 10, into: y1 }, x1 = x.subarray(0, 10);
+      const round = () => { softmax(x, big); logSoftmax(x, big); softmax(x1, one); logSoftmax(x1, one); };
+      for (let i = 0; i < 20000; i++) round();
+      console.log('start');
+      for (let i = 0; i < 100000; i++) round();
+      console.log('end', y[0] + y1[0]);`;
+    const out = execFileSync(process.execPath, ['--trace-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out).toContain('end');
+    const timed = out.slice(out.indexOf('start'), out.indexOf('end'));
+    expect(timed.match(/Scavenge/g)?.length ?? 0).toBeLessThanOrEqual(2);
+  });
+
   it('memory grows for a larger call, then stays the same for repeated calls of any size', () => {
     api.initSync({ backend: 'simd' });
     const rt = getRuntime('test');
