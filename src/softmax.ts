@@ -50,13 +50,14 @@ export const LOG_SOFTMAX_BACKWARD: RowOp = {
 };
 
 /**
- * The common small softmax/logSoftmax call in the fewest steps (the inline executor; as fastCall
- * in cross-entropy.ts): a Float32Array/Float64Array with `classes` and no temperature, an `into`
- * that an earlier call already found disjoint from x (or x itself), the whole input within one
- * chunk. It only recognizes calls: anything else returns undefined and takes the checked path,
- * which throws every error.
+ * The common small softmax/logSoftmax/logSumExp call in the fewest steps (the inline executor; as
+ * fastCall in cross-entropy.ts): a Float32Array/Float64Array with `classes` and no temperature,
+ * an `into` that an earlier call already found disjoint from x (or x itself), the whole input
+ * within one chunk. It only recognizes calls: anything else returns undefined and takes the
+ * checked path, which throws every error. `kind`: 0 softmax, 1 logSoftmax, 2 logSumExp (one
+ * result per row, after the logits in the scratch).
  */
-function fastForward(kind: 0 | 1, x: unknown, options: unknown): FloatArray | undefined {
+function fastForward(kind: 0 | 1 | 2, x: unknown, options: unknown): FloatArray | undefined {
   const rt = currentRuntime();
   if (rt === null || options === null || typeof options !== 'object') return undefined;
   const o = options as Record<string, unknown>;
@@ -65,22 +66,27 @@ function fastForward(kind: 0 | 1, x: unknown, options: unknown): FloatArray | un
   const v = x as FloatArray;
   const f32 = v instanceof Float32Array;
   const n = v.length;
+  const m = kind === 2 ? n / C : n;
   const shift = f32 ? 2 : 3;
   const into = o.into;
   if (into !== undefined) {
     const sameType = f32 ? isTyped(into, Float32Array) : isTyped(into, Float64Array);
-    if (!sameType || (into as FloatArray).length !== n || !knownDisjointViews(SOFTMAX.memo, into as FloatArray, n, v, n, null, 0)) return undefined;
+    const memo = kind === 2 ? LOG_SUM_EXP.memo : SOFTMAX.memo;
+    if (!sameType || (into as FloatArray).length !== m || !knownDisjointViews(memo, into as FloatArray, m, v, n, null, 0)) return undefined;
   }
-  const bytes = regionSize(n << shift);
+  const inBytes = regionSize(n << shift);
+  const bytes = kind === 2 ? inBytes + regionSize(m << shift) : inBytes;
   if (!rt.scratch.fits(bytes)) return undefined;
   rt.scratch.begin(bytes, '');
   const p = rt.scratch.take(bytes);
+  const q = kind === 2 ? p + inBytes : p;
   const view = f32 ? rt.arena.f32 : rt.arena.f64;
   copyIn(view, p >>> shift, v, n);
-  const pair = kind === 0 ? rt.table.softmax : rt.table.log_softmax;
-  pair[f32 ? 0 : 1](p, p, n / C, C, 1, rt.tmp);
-  const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(n) : new Float64Array(n));
-  copyOut(out, 0, rt.arena, view, p >>> shift, n);
+  const k = f32 ? 0 : 1;
+  if (kind === 2) rt.table.logsumexp[k]!(p, q, m, C, rt.tmp);
+  else (kind === 0 ? rt.table.softmax : rt.table.log_softmax)[k]!(p, p, m / C, C, 1, rt.tmp);
+  const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(m) : new Float64Array(m));
+  copyOut(out, 0, rt.arena, view, q >>> shift, m);
   return out;
 }
 
@@ -126,7 +132,7 @@ export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A
  * ```
  */
 export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): A {
-  return rowOpCall(LOG_SUM_EXP, x, undefined, options);
+  return (fastForward(2, x, options) as A | undefined) ?? rowOpCall(LOG_SUM_EXP, x, undefined, options);
 }
 
 /**

@@ -10,7 +10,7 @@ import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
 import { sameBits } from './helpers/compare.js';
 import { rng } from './helpers/random.js';
-import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
+import { crossEntropy64, logSoftmax64, logSumExp64, maxErrRatio, softmax64 } from './helpers/reference.js';
 
 const WIDTHS = Array.from({ length: 20 }, (_, i) => i + 1); // around the short rows' 4..16
 const ROWS = [1, 3, 64];
@@ -141,6 +141,27 @@ describe.each(BACKENDS)('%s build', (backend) => {
       }
   });
 
+  it('logSumExp, fast call: equal to the checked path bit for bit (float32 and float64, with and without into), and to the float64 reference', () => {
+    use(backend);
+    const rand = rng(11);
+    for (const T of [Float32Array, Float64Array])
+      for (const C of [1, ...WIDTHS, 100])
+        for (const rows of ROWS) {
+          const x = new T(rows * C);
+          for (let i = 0; i < x.length; i++) x[i] = (rand() - 0.5) * 30;
+          if (C > 2) x[C - 1] = -Infinity;
+          const fast = api.logSumExp(x, { classes: C });
+          const into = new T(rows);
+          expect(api.logSumExp(x, { classes: C, into })).toBe(into);
+          // (a shape sends the call down the checked path)
+          const checked = api.logSumExp(x, { shape: [rows, C] });
+          sameBits(fast, checked, `C=${C} rows=${rows}`);
+          sameBits(into, checked, `into, C=${C} rows=${rows}`);
+          const ref = logSumExp64(x, { outer: rows, C, inner: 1 });
+          expect(maxErrRatio(fast, ref, T === Float32Array ? 1e-6 : 1e-14, T === Float32Array ? 1e-6 : 1e-14), `C=${C} rows=${rows}`).toBeLessThanOrEqual(1);
+        }
+  });
+
   it('a bad label on the fast path throws the checked path\'s RangeError, writes nothing, and the next call works', () => {
     use(backend);
     const x = new Float32Array(20).fill(1);
@@ -233,6 +254,21 @@ describe('the overlap check remembers only what it checked', () => {
     api.softmax(x, { classes: 10, into: out });
     api.softmax(x, { classes: 10, into: out });
     expect(() => api.softmax(x, { classes: 10, into: new Float32Array(buffer, 4, 20) })).toThrowError(/must be x itself/);
+  });
+
+  it('alternating two shapes (both remembered), a third into that partially overlaps is still refused', () => {
+    use('simd');
+    const buffer = new ArrayBuffer(128 * 4);
+    const x = new Float32Array(buffer, 0, 20), out = new Float32Array(buffer, 128, 20);
+    const x1 = new Float32Array(buffer, 256, 10), out1 = new Float32Array(buffer, 320, 10);
+    for (let i = 0; i < 3; i++) {
+      api.softmax(x, { classes: 10, into: out });
+      api.softmax(x1, { classes: 10, into: out1 });
+      api.logSumExp(x, { classes: 10, into: out.subarray(0, 2) });
+    }
+    expect(() => api.softmax(x, { classes: 10, into: new Float32Array(buffer, 4, 20) })).toThrowError(/must be x itself/);
+    expect(() => api.logSumExp(x, { classes: 10, into: new Float32Array(buffer, 4, 2) })).toThrowError(RangeError);
+    expect(Math.abs(api.softmax(x1, { classes: 10, into: out1 }).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-6);
   });
 
   it('a detached gradInto is refused although the same object passed before', () => {
