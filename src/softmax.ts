@@ -49,15 +49,19 @@ export const LOG_SOFTMAX_BACKWARD: RowOp = {
   run: (k, dt, r, _o, rows, C) => k.log_softmax_backward[dt.index](r[0]!, r[1]!, r[1]!, rows, C),
 };
 
+/** fastForward's operations: the forward passes, logSumExp (one result per row), the backward
+ *  passes (two inputs, y and gradOutput; the result over gradOutput's copy). */
+const enum Fast { Softmax, LogSoftmax, LogSumExp, SoftmaxBackward, LogSoftmaxBackward }
+
 /**
- * The common small softmax/logSoftmax/logSumExp call in the fewest steps (the inline executor; as
- * fastCall in cross-entropy.ts): a Float32Array/Float64Array with `classes` and no temperature,
- * an `into` that an earlier call already found disjoint from x (or x itself), the whole input
+ * The common small call of the softmax family in the fewest steps (the inline executor; as
+ * fastCall in cross-entropy.ts): a Float32Array/Float64Array (and for the backward passes a
+ * gradOutput of its type and length) with `classes` and no temperature, an `into` that an
+ * earlier call already found disjoint from the inputs (or one of them itself), the whole input
  * within one chunk. It only recognizes calls: anything else returns undefined and takes the
- * checked path, which throws every error. `kind`: 0 softmax, 1 logSoftmax, 2 logSumExp (one
- * result per row, after the logits in the scratch).
+ * checked path, which throws every error.
  */
-function fastForward(kind: 0 | 1 | 2, x: unknown, options: unknown): FloatArray | undefined {
+function fastForward(kind: Fast, x: unknown, g: unknown, options: unknown): FloatArray | undefined {
   const rt = currentRuntime();
   if (rt === null || options === null || typeof options !== 'object') return undefined;
   const o = options as Record<string, unknown>;
@@ -66,25 +70,30 @@ function fastForward(kind: 0 | 1 | 2, x: unknown, options: unknown): FloatArray 
   const v = x as FloatArray;
   const f32 = v instanceof Float32Array;
   const n = v.length;
-  const m = kind === 2 ? n / C : n;
+  const backward = kind >= Fast.SoftmaxBackward;
+  if (backward && (!(f32 ? isTyped(g, Float32Array) : isTyped(g, Float64Array)) || (g as FloatArray).length !== n)) return undefined;
+  const m = kind === Fast.LogSumExp ? n / C : n;
   const shift = f32 ? 2 : 3;
   const into = o.into;
   if (into !== undefined) {
     const sameType = f32 ? isTyped(into, Float32Array) : isTyped(into, Float64Array);
-    const memo = kind === 2 ? LOG_SUM_EXP.memo : SOFTMAX.memo;
-    if (!sameType || (into as FloatArray).length !== m || !knownDisjointViews(memo, into as FloatArray, m, v, n, null, 0)) return undefined;
+    const memo = kind === Fast.LogSumExp ? LOG_SUM_EXP.memo : backward ? SOFTMAX_BACKWARD.memo : SOFTMAX.memo;
+    if (!sameType || (into as FloatArray).length !== m || !knownDisjointViews(memo, into as FloatArray, m, v, n, backward ? (g as FloatArray) : null, backward ? n : 0)) return undefined;
   }
   const inBytes = regionSize(n << shift);
-  const bytes = kind === 2 ? inBytes + regionSize(m << shift) : inBytes;
+  const bytes = kind === Fast.LogSumExp ? inBytes + regionSize(m << shift) : backward ? 2 * inBytes : inBytes;
   if (!rt.scratch.fits(bytes)) return undefined;
   rt.scratch.begin(bytes, '');
   const p = rt.scratch.take(bytes);
-  const q = kind === 2 ? p + inBytes : p;
+  // (the result's region: after x for logSumExp, gradOutput's copy for the backward passes)
+  const q = kind === Fast.Softmax || kind === Fast.LogSoftmax ? p : p + inBytes;
   const view = f32 ? rt.arena.f32 : rt.arena.f64;
   copyIn(view, p >>> shift, v, n);
-  const k = f32 ? 0 : 1;
-  if (kind === 2) rt.table.logsumexp[k]!(p, q, m, C, rt.tmp);
-  else (kind === 0 ? rt.table.softmax : rt.table.log_softmax)[k]!(p, p, m / C, C, 1, rt.tmp);
+  if (backward) copyIn(view, q >>> shift, g as FloatArray, n);
+  const k = f32 ? 0 : 1, t = rt.table;
+  if (kind === Fast.LogSumExp) t.logsumexp[k]!(p, q, m, C, rt.tmp);
+  else if (backward) (kind === Fast.SoftmaxBackward ? t.softmax_backward : t.log_softmax_backward)[k]!(p, q, q, n / C, C);
+  else (kind === Fast.Softmax ? t.softmax : t.log_softmax)[k]!(p, p, n / C, C, 1, rt.tmp);
   const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(m) : new Float64Array(m));
   copyOut(out, 0, rt.arena, view, q >>> shift, m);
   return out;
@@ -103,7 +112,7 @@ function fastForward(kind: 0 | 1 | 2, x: unknown, options: unknown): FloatArray 
  * ```
  */
 export function softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): A {
-  return (fastForward(0, x, options) as A | undefined) ?? rowOpCall(SOFTMAX, x, undefined, options);
+  return (fastForward(Fast.Softmax, x, undefined, options) as A | undefined) ?? rowOpCall(SOFTMAX, x, undefined, options);
 }
 
 /**
@@ -117,7 +126,7 @@ export function softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>):
  * ```
  */
 export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): A {
-  return (fastForward(1, x, options) as A | undefined) ?? rowOpCall(LOG_SOFTMAX, x, undefined, options);
+  return (fastForward(Fast.LogSoftmax, x, undefined, options) as A | undefined) ?? rowOpCall(LOG_SOFTMAX, x, undefined, options);
 }
 
 /**
@@ -132,7 +141,7 @@ export function logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A
  * ```
  */
 export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): A {
-  return (fastForward(2, x, options) as A | undefined) ?? rowOpCall(LOG_SUM_EXP, x, undefined, options);
+  return (fastForward(Fast.LogSumExp, x, undefined, options) as A | undefined) ?? rowOpCall(LOG_SUM_EXP, x, undefined, options);
 }
 
 /**
@@ -148,7 +157,7 @@ export function logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<
  * ```
  */
 export function softmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): A {
-  return rowOpCall(SOFTMAX_BACKWARD, y, gradOutput, options);
+  return (fastForward(Fast.SoftmaxBackward, y, gradOutput, options) as A | undefined) ?? rowOpCall(SOFTMAX_BACKWARD, y, gradOutput, options);
 }
 
 /**
@@ -163,5 +172,5 @@ export function softmaxBackward<A extends FloatArray>(y: A, gradOutput: A, optio
  * ```
  */
 export function logSoftmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): A {
-  return rowOpCall(LOG_SOFTMAX_BACKWARD, y, gradOutput, options);
+  return (fastForward(Fast.LogSoftmaxBackward, y, gradOutput, options) as A | undefined) ?? rowOpCall(LOG_SOFTMAX_BACKWARD, y, gradOutput, options);
 }

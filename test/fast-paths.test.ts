@@ -10,7 +10,7 @@ import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
 import { sameBits } from './helpers/compare.js';
 import { rng } from './helpers/random.js';
-import { crossEntropy64, logSoftmax64, logSumExp64, maxErrRatio, softmax64 } from './helpers/reference.js';
+import { crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, maxErrRatio, softmax64, softmaxBackward64 } from './helpers/reference.js';
 
 const WIDTHS = Array.from({ length: 20 }, (_, i) => i + 1); // around the short rows' 4..16
 const ROWS = [1, 3, 64];
@@ -159,6 +159,40 @@ describe.each(BACKENDS)('%s build', (backend) => {
           sameBits(into, checked, `into, C=${C} rows=${rows}`);
           const ref = logSumExp64(x, { outer: rows, C, inner: 1 });
           expect(maxErrRatio(fast, ref, T === Float32Array ? 1e-6 : 1e-14, T === Float32Array ? 1e-6 : 1e-14), `C=${C} rows=${rows}`).toBeLessThanOrEqual(1);
+        }
+  });
+
+  it('softmaxBackward and logSoftmaxBackward, fast call: equal to the checked path bit for bit (float32 and float64, into, in place), and to the float64 reference', () => {
+    use(backend);
+    const rand = rng(13);
+    for (const T of [Float32Array, Float64Array])
+      for (const C of [1, ...WIDTHS, 100])
+        for (const rows of ROWS) {
+          const x = new T(rows * C), g = new T(rows * C);
+          for (let i = 0; i < x.length; i++) (x[i] = (rand() - 0.5) * 10), (g[i] = rand() - 0.5);
+          for (const [name, forward, backward, ref64] of [
+            ['softmaxBackward', api.softmax, api.softmaxBackward, softmaxBackward64],
+            ['logSoftmaxBackward', api.logSoftmax, api.logSoftmaxBackward, logSoftmaxBackward64],
+          ] as const) {
+            const y = forward(x, { classes: C });
+            const fast = backward(y, g, { classes: C });
+            // (a shape sends the call down the checked path)
+            const checked = backward(y, g, { shape: [rows, C] });
+            sameBits(fast, checked, `${name} C=${C} rows=${rows}`);
+            const into = new T(rows * C);
+            expect(backward(y, g, { classes: C, into })).toBe(into);
+            sameBits(into, checked, `${name} into, C=${C} rows=${rows}`);
+            // in place: the first call passes the overlap check, the second takes the fast path
+            const inPlace = g.slice();
+            for (let i = 0; i < 2; i++) {
+              inPlace.set(g);
+              backward(y, inPlace, { classes: C, into: inPlace });
+              sameBits(inPlace, checked, `${name} in place (${i}), C=${C} rows=${rows}`);
+            }
+            const ref = ref64(y, g, { outer: rows, C, inner: 1 });
+            const f32 = T === Float32Array;
+            expect(maxErrRatio(fast, ref, f32 ? 1e-6 : 1e-14, f32 ? 1e-5 : 1e-13), `${name} C=${C} rows=${rows}`).toBeLessThanOrEqual(1);
+          }
         }
   });
 
