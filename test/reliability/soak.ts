@@ -86,8 +86,8 @@ function makePool(r: () => number, o: SoakOptions): Built[] {
 /** At most this many collect-and-yield rounds before a memory sample (see `sample`). */
 const SETTLE_ROUNDS = 8;
 
-/** Lets the event loop run (vitest's worker answers its parent's heartbeats in between). */
-const breathe = () => new Promise<void>((r) => setTimeout(r, 0));
+/** Lets the event loop run for `ms` (vitest's worker answers its parent's heartbeats in between). */
+const breathe = (ms = 0) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs the soak on the current build; throws on the first deviation or unexpected error. */
 export async function soak(o: SoakOptions): Promise<SoakReport> {
@@ -107,7 +107,7 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
     let m = process.memoryUsage();
     for (let round = 0; gc && round < SETTLE_ROUNDS; round++) {
       gc();
-      await new Promise<void>((r) => setTimeout(r, 10));
+      await breathe(10);
       const next = process.memoryUsage();
       const settled = round > 0 && next.arrayBuffers >= m.arrayBuffers;
       m = next;
