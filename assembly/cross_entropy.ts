@@ -20,8 +20,8 @@
 import { LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS,
   TMP_SCRATCH, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_mass_but, index_of_f32, TMP_ROW_SUM } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_sum, short_group4_logs,
-  short_group4_ratio_product, short_group4_near1, last_offset } from './short_rows';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_vscale, short_group4_store, short_group4_sum, short_group4_logs,
+  short_group4_logs_of, short_group4_sums, short_group4_unit_lanes, short_group4_ratio_product, short_group4_near1, last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS, LOG_SPAN_ROWS } from '../src/kernel-constants';
 
@@ -494,48 +494,77 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     // the product of their rows' r, on the span's first plain row: the logs were the most costly
     // step of a 10-class row (one per group of four: 12-17% of the call).
     let span: f64 = 1, spanRow = -1;
+    // A plain group (the common one) finishes (its logs, losses and gradient) after the next
+    // group's exp pass: its finishing waits on the longest chain of its exp pass (max, k, exp, sum),
+    // which the next group's independent work then covers. Its state waits in these.
+    let pending = false, pr = 0, pg: usize = 0;
+    let pM = v128.splat<i32>(0), pXT01 = pM, pXT23 = pM, pS01 = pM, pS23 = pM, pU = pM;
     // Four short rows at a time (short_group4_*: the same bits as one at a time, below).
-    for (; r <= rows - 4; r += 4) {
-      if (spanRow >= 0 && r % LOG_SPAN_ROWS == 0) {
-        store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + Math.log(span));
-        span = 1;
-        spanRow = -1;
+    for (;; r += 4) {
+      const more = r <= rows - 4;
+      let M = v128.splat<i32>(0), XT = M;
+      if (more) {
+        // Each row's x[t], and its smoothing terms, are read before the exp pass may overwrite x with e.
+        XT = ce_group4_label_logits(x, labels + (<usize>r << 2), stride, C, ignore, hasIgnore);
+        v128.store(tmp + TMP_GROUP_XT, f64x2.promote_low_f32x4(XT));
+        v128.store(tmp + TMP_GROUP_XT, f64x2.promote_low_f32x4(v128.shuffle<f32>(XT, XT, 2, 3, 0, 1)), 16);
+        if (smooth) ce_group4_smooth_terms(x, stride, C, w, tmp);
+        M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
       }
-      // Each row's x[t], and its smoothing terms, are read before the exp pass may overwrite x with e.
-      for (let k = 0; k < 4; k++) {
-        const t = load<i32>(at<i32>(labels, r + k)), xk = x + k * stride;
-        store<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3), ce_label_logit<T>(xk, t, C, ignore, hasIgnore));
-      }
-      if (smooth) ce_group4_smooth_terms(x, stride, C, w, tmp);
-      const M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
-      const plainGroup = plain && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
-      // (rows whose label is a max and whose sum is near 1 take their logs apart, below)
-      const near1 = ce_group4_near1(M, tmp);
-      if (plainGroup) {
-        if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, groupLogs, tmp);
-        else if (groupLogs) {
-          span *= short_group4_ratio_product(tmp);
-          if (spanRow < 0) spanRow = r;
-          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0));
-          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
-        } else short_group4_logs(tmp);
-        ce_index_group4_plain(g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, M, scale, tmp);
-        x += 4 * stride;
-        if (g) g += 4 * stride;
-        continue;
-      }
-      if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
-      else short_group4_logs(tmp);
-      for (let k = 0; k < 4; k++) {
-        const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
-        if (hasIgnore && t == ignore) {
-          ce_ignored_row<T>(gk, loss, lossT, r + k, C);
-          continue;
+      if (pending) {
+        let logs01 = f64x2.splat(0), logs23 = logs01;
+        if (groupLogs) {
+          // (the spans are the aligned blocks of LOG_SPAN_ROWS rows)
+          if (spanRow >= 0 && pr / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
+            store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + Math.log(span));
+            span = 1;
+            spanRow = -1;
+          }
+          span *= short_group4_ratio_product(pS01, pS23, pU);
+          if (spanRow < 0) spanRow = pr;
+        } else {
+          short_group4_logs_of(pS01, pS23, pU, tmp + TMP_GROUP_LOGS);
+          logs01 = v128.load(tmp + TMP_GROUP_LOGS);
+          logs23 = v128.load(tmp + TMP_GROUP_LOGS, 16);
         }
-        const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
-        ce_index_row<T>(gk, loss, lossT, r + k, t, C, w, sumW, eps, epsC, zLoss, scale, scales,
-          <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)),
-          smooth ? load<f64>(tmp + TMP_GROUP_TERMS + (<usize>k << 3)) : 0, true);
+        ce_index_group4_plain(pg, loss + (<usize>pr << 3), lossT ? lossT + (<usize>pr << alignof<T>()) : 0, labels + (<usize>pr << 2), stride, C, scale,
+          pM, pXT01, pXT23, logs01, logs23, pS01, pS23);
+        pending = false;
+      }
+      if (!more) break;
+      const plainGroup = plain && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
+      // (rows whose label is a max and whose sum is near 1 take their logs apart, below; the
+      // test of the sums only where a label is a max)
+      const near1 = v128.any_true(f32x4.eq(XT, M)) ? ce_group4_near1(M, tmp) : 0;
+      if (plainGroup && !near1) {
+        pending = true;
+        pr = r;
+        pg = g;
+        pM = M;
+        pXT01 = v128.load(tmp + TMP_GROUP_XT);
+        pXT23 = v128.load(tmp + TMP_GROUP_XT, 16);
+        pS01 = short_group4_sums(tmp, 0);
+        pS23 = short_group4_sums(tmp, 1);
+        pU = short_group4_unit_lanes(tmp);
+      } else if (plainGroup) {
+        ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, groupLogs, tmp);
+        ce_index_group4_plain(g, loss + (<usize>r << 3), lossT ? lossT + (<usize>r << alignof<T>()) : 0, labels + (<usize>r << 2), stride, C, scale,
+          M, v128.load(tmp + TMP_GROUP_XT), v128.load(tmp + TMP_GROUP_XT, 16), v128.load(tmp + TMP_GROUP_LOGS), v128.load(tmp + TMP_GROUP_LOGS, 16),
+          short_group4_sums(tmp, 0), short_group4_sums(tmp, 1));
+      } else {
+        if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
+        else short_group4_logs(tmp);
+        for (let k = 0; k < 4; k++) {
+          const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
+          if (hasIgnore && t == ignore) {
+            ce_ignored_row<T>(gk, loss, lossT, r + k, C);
+            continue;
+          }
+          const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
+          ce_index_row<T>(gk, loss, lossT, r + k, t, C, w, sumW, eps, epsC, zLoss, scale, scales,
+            <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)),
+            smooth ? load<f64>(tmp + TMP_GROUP_TERMS + (<usize>k << 3)) : 0, true);
+        }
       }
       x += 4 * stride;
       if (g) g += 4 * stride;
@@ -561,6 +590,22 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   }
 }
 
+/** x[t] of four short f32 rows (row k at x + k * stride, its label t at labels + 4k, checked by
+ *  ce_check_labels), as the lanes of an f32x4; an ignored row's lane is its x[0] (its label may
+ *  lie outside the row, and its loss is 0 whatever the lane holds). */
+// @ts-ignore: decorator
+@inline function ce_group4_label_logits(x: usize, labels: usize, stride: usize, C: i32, ignore: i32, hasIgnore: bool): v128 {
+  let t = v128.load(labels);
+  if (hasIgnore) t = v128.andnot(t, i32x4.eq(t, i32x4.splat(ignore)));
+  // The one access the entry checks cannot bound (as ce_label_logit's).
+  assert(i32x4.all_true(i32x4.lt_u(t, i32x4.splat(C))), 'ce_group4_label_logits: label outside [0, C) (not checked by ce_check_labels)');
+  const o = i32x4.add(i32x4.shl(t, 2), i32x4.mul(i32x4(0, 1, 2, 3), i32x4.splat(<i32>stride)));
+  let v = f32x4.splat(load<f32>(x + <usize>i32x4.extract_lane(o, 0)));
+  v = f32x4.replace_lane(v, 1, load<f32>(x + <usize>i32x4.extract_lane(o, 1)));
+  v = f32x4.replace_lane(v, 2, load<f32>(x + <usize>i32x4.extract_lane(o, 2)));
+  return f32x4.replace_lane(v, 3, load<f32>(x + <usize>i32x4.extract_lane(o, 3)));
+}
+
 /** Whether one of the four labels at p is `ignore`. */
 // @ts-ignore: decorator
 @inline function ce_group4_has_label(p: usize, ignore: i32): bool {
@@ -573,23 +618,32 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
  *  value as ce_index_row's, where its factors are 1 and its terms 0 (ct * lt = lt for ct = 1,
  *  scale * (1 + 0) / s = scale / s), so the same bits. */
 // @ts-ignore: decorator
-@inline function ce_index_group4_plain(g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, M: v128, scale: f64, tmp: usize): void {
+@inline function ce_index_group4_plain(g: usize, loss: usize, lossT: usize, labels: usize, stride: usize, C: i32, scale: f64,
+                                       M: v128, xt01: v128, xt23: v128, logs01: v128, logs23: v128, s01: v128, s23: v128): void {
   const m01 = f64x2.promote_low_f32x4(M), m23 = f64x2.promote_low_f32x4(v128.shuffle<f32>(M, M, 2, 3, 0, 1));
-  const d01 = f64x2.sub(m01, v128.load(tmp + TMP_GROUP_XT)), d23 = f64x2.sub(m23, v128.load(tmp + TMP_GROUP_XT, 16));
-  const l01 = f64x2.add(d01, v128.load(tmp + TMP_GROUP_LOGS));
-  const l23 = f64x2.add(d23, v128.load(tmp + TMP_GROUP_LOGS, 16));
+  const d01 = f64x2.sub(m01, xt01), d23 = f64x2.sub(m23, xt23);
+  const l01 = f64x2.add(d01, logs01);
+  const l23 = f64x2.add(d23, logs23);
   v128.store(loss, l01);
   v128.store(loss, l23, 16);
   if (lossT) v128.store(lossT, v128.shuffle<f32>(f32x4.demote_f64x2_zero(l01), f32x4.demote_f64x2_zero(l23), 0, 1, 4, 5));
   if (!g) return;
   const vsc = f64x2.splat(scale);
-  const a = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(vsc, v128.load(tmp + TMP_GROUP_SUMS))),
-    f32x4.demote_f64x2_zero(f64x2.div(vsc, v128.load(tmp + TMP_GROUP_SUMS, 16))), 0, 1, 4, 5);
-  const b = <f32>(scale * 0.0); // ce_index_row's scale * epsC: -0 for a negative scale, which g * a - b turns into +0
-  short_vmulsubc<f32>(g, C, f32x4.extract_lane(a, 0), b);
-  short_vmulsubc<f32>(g + stride, C, f32x4.extract_lane(a, 1), b);
-  short_vmulsubc<f32>(g + 2 * stride, C, f32x4.extract_lane(a, 2), b);
-  short_vmulsubc<f32>(g + 3 * stride, C, f32x4.extract_lane(a, 3), b);
+  const a = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(vsc, s01)), f32x4.demote_f64x2_zero(f64x2.div(vsc, s23)), 0, 1, 4, 5);
+  if (scale < 0 || 1 / scale < 0) {
+    // ce_index_row's g * a - scale * epsC: b = -0 for a negative scale, which turns a -0 into +0
+    // (for b = +0, g * a - b is g * a, every value: the other branch)
+    const b = <f32>(scale * 0.0);
+    short_vmulsubc<f32>(g, C, f32x4.extract_lane(a, 0), b);
+    short_vmulsubc<f32>(g + stride, C, f32x4.extract_lane(a, 1), b);
+    short_vmulsubc<f32>(g + 2 * stride, C, f32x4.extract_lane(a, 2), b);
+    short_vmulsubc<f32>(g + 3 * stride, C, f32x4.extract_lane(a, 3), b);
+  } else {
+    short_vscale<f32>(g, g, C, f32x4.extract_lane(a, 0));
+    short_vscale<f32>(g + stride, g + stride, C, f32x4.extract_lane(a, 1));
+    short_vscale<f32>(g + 2 * stride, g + 2 * stride, C, f32x4.extract_lane(a, 2));
+    short_vscale<f32>(g + 3 * stride, g + 3 * stride, C, f32x4.extract_lane(a, 3));
+  }
   for (let k = 0; k < 4; k++) {
     const pt = at<f32>(g + k * stride, load<i32>(labels + (<usize>k << 2)));
     store<f32>(pt, <f32>(<f64>load<f32>(pt) - scale));

@@ -309,47 +309,59 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
 export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, true, tmp); }
 export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, 0, stride, C, false, tmp); }
 
-/** The units of rows 2h and 2h + 1 of the group a short_group4_* call left in tmp, as f64. */
+/** The units of rows 2h and 2h + 1 of a group (U: its four units, f32), as f64. */
 // @ts-ignore: decorator
-@inline function short_group4_units(tmp: usize, h: i32): v128 {
-  return f64x2.promote_low_f32x4(v128.load64_zero(tmp + TMP_GROUP_UNITS + (<usize>h << 3)));
+@inline function short_group4_units(U: v128, h: i32): v128 {
+  return f64x2.promote_low_f32x4(h ? v128.shuffle<f32>(U, U, 2, 3, 0, 1) : U);
 }
 
-/** r = s / unit (short_ratio) of rows 2h and 2h + 1 of the group a short_group4_* call left in tmp. */
+/** The group state a short_group4_* call left in tmp: its sums of rows 2h and 2h + 1 (f64), and
+ *  its four units (f32). */
 // @ts-ignore: decorator
-@inline export function short_group4_ratios(tmp: usize, h: i32): v128 {
-  return f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.div(f64x2.splat(1.0), short_group4_units(tmp, h)));
+@inline export function short_group4_sums(tmp: usize, h: i32): v128 { return v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)); }
+// @ts-ignore: decorator
+@inline export function short_group4_unit_lanes(tmp: usize): v128 { return v128.load(tmp + TMP_GROUP_UNITS); }
+
+/** r = s / unit (short_ratio) of rows 2h and 2h + 1 of a group (s: their sums, U: its units). */
+// @ts-ignore: decorator
+@inline export function short_group4_ratios_of(s: v128, U: v128, h: i32): v128 {
+  return f64x2.mul(s, f64x2.div(f64x2.splat(1.0), short_group4_units(U, h)));
 }
 
 /** The lanes of rows 2h and 2h + 1 of a group whose r = s / unit is below NEAR1_SUM_SHORT, tested
  *  as s < unit * NEAR1_SUM_SHORT (exact in f64: no division). */
 // @ts-ignore: decorator
 @inline export function short_group4_near1(tmp: usize, h: i32): v128 {
-  return f64x2.lt(v128.load(tmp + TMP_GROUP_SUMS + (<usize>h << 4)), f64x2.mul(short_group4_units(tmp, h), f64x2.splat(NEAR1_SUM_SHORT)));
+  return f64x2.lt(short_group4_sums(tmp, h), f64x2.mul(short_group4_units(short_group4_unit_lanes(tmp), h), f64x2.splat(NEAR1_SUM_SHORT)));
 }
 
-/** The logs of the four rows' r (short_group4_ratios) a short_group4_* call left in tmp, stored
- *  at tmp + TMP_GROUP_LOGS. (Four calls of Math.log: a vector log (fdlibm's, with its division)
- *  had a longer dependency chain than the four calls, and made a row alone slower; a row alone
- *  must take the same log.) */
+/** The logs of the four rows' r (short_group4_ratios_of; s01, s23 the sums, U the units), stored
+ *  at `out` (four f64). (Four calls of Math.log: a vector log (fdlibm's, with its division) had a
+ *  longer dependency chain than the four calls, and made a row alone slower; a row alone must take
+ *  the same log.) */
+// @ts-ignore: decorator
+@inline export function short_group4_logs_of(s01: v128, s23: v128, U: v128, out: usize): void {
+  const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
+  store<f64>(out, Math.log(f64x2.extract_lane(r01, 0)));
+  store<f64>(out, Math.log(f64x2.extract_lane(r01, 1)), 8);
+  store<f64>(out, Math.log(f64x2.extract_lane(r23, 0)), 16);
+  store<f64>(out, Math.log(f64x2.extract_lane(r23, 1)), 24);
+}
+/** short_group4_logs_of for the group a short_group4_* call left in tmp, to tmp + TMP_GROUP_LOGS. */
 // @ts-ignore: decorator
 @inline export function short_group4_logs(tmp: usize): void {
-  const r01 = short_group4_ratios(tmp, 0), r23 = short_group4_ratios(tmp, 1);
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r01, 0)));
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r01, 1)), 8);
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r23, 0)), 16);
-  store<f64>(tmp + TMP_GROUP_LOGS, Math.log(f64x2.extract_lane(r23, 1)), 24);
+  short_group4_logs_of(short_group4_sums(tmp, 0), short_group4_sums(tmp, 1), short_group4_unit_lanes(tmp), tmp + TMP_GROUP_LOGS);
 }
 
-/** The product of the four rows' r (short_group4_ratios), as the product of the sums over that of
- *  the units: where only the rows' sum of losses is used, a span of such groups takes one log of
- *  the product of their products (cross_entropy.ts ce_index_rows; each sum is in [0.7, 16 * 1.42]
- *  or NaN, each unit in [0.7, 1.42], so a group's product is below 1.2e6, two groups' below
+/** The product of the four rows' r (short_group4_ratios_of), as the product of the sums over that
+ *  of the units: where only the rows' sum of losses is used, a span of such groups takes one log
+ *  of the product of their products (cross_entropy.ts ce_index_rows; each sum is in [0.7, 16 *
+ *  1.42] or NaN, each unit in [0.7, 1.42], so a group's product is below 1.2e6, two groups' below
  *  1.5e12, far from overflow, and its log is the sum of the eight logs to ~1e-16 relative). */
 // @ts-ignore: decorator
-@inline export function short_group4_ratio_product(tmp: usize): f64 {
-  const s = f64x2.mul(v128.load(tmp + TMP_GROUP_SUMS), v128.load(tmp + TMP_GROUP_SUMS, 16));
-  const u = f64x2.mul(short_group4_units(tmp, 0), short_group4_units(tmp, 1));
+@inline export function short_group4_ratio_product(s01: v128, s23: v128, U: v128): f64 {
+  const s = f64x2.mul(s01, s23);
+  const u = f64x2.mul(short_group4_units(U, 0), short_group4_units(U, 1));
   return (f64x2.extract_lane(s, 0) * f64x2.extract_lane(s, 1)) / (f64x2.extract_lane(u, 0) * f64x2.extract_lane(u, 1));
 }
 

@@ -6,28 +6,27 @@
 
 import { LANES, at, vhsum } from './simd';
 import { vexp, sexp } from './exp';
-import { TMP_GROUP_SUMS, TMP_GROUP_UNITS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { TMP_GROUP_UNITS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
-  short_group4_ratios, short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
+  short_group4_ratios_of, short_group4_sums, short_group4_unit_lanes, short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
 export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
   const stride = <usize>C << alignof<T>();
   if (ASC_FEATURE_SIMD && is_short_row<T>(C) && beta == 1) {
     let r = 0;
+    // Software-pipelined: a group's scaling waits on its exp pass's longest chain (max, exp, sum,
+    // 1/s), so it runs after the next group's exp pass has been issued.
+    let s01 = f64x2.splat(0), s23 = s01, py: usize = 0;
     for (; r <= rows - 4; r += 4) {
       short_group4_store(x, y, stride, C, tmp);
-      // 1/s in f64 and rounded to f32, as <T>(1.0 / s) below.
-      const one = f64x2.splat(1.0), sums = tmp + TMP_GROUP_SUMS;
-      const inv = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(one, v128.load(sums))),
-        f32x4.demote_f64x2_zero(f64x2.div(one, v128.load(sums, 16))), 0, 1, 4, 5);
-      short_vscale<f32>(y, y, C, f32x4.extract_lane(inv, 0));
-      short_vscale<f32>(y + stride, y + stride, C, f32x4.extract_lane(inv, 1));
-      short_vscale<f32>(y + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(inv, 2));
-      short_vscale<f32>(y + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(inv, 3));
+      const n01 = short_group4_sums(tmp, 0), n23 = short_group4_sums(tmp, 1);
+      if (r > 0) short_group4_scale_inv(py, stride, C, s01, s23);
+      s01 = n01; s23 = n23; py = y;
       x += 4 * stride;
       y += 4 * stride;
     }
+    if (r > 0) short_group4_scale_inv(py, stride, C, s01, s23);
     for (; r < rows; r++) {
       const s = short_raddexpminusmax(x, y, C, short_rmax<f32>(x, C), true, tmp, tmp + TMP_GROUP_UNITS);
       short_vscale<T>(y, y, C, <T>(1.0 / s));
@@ -48,6 +47,40 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
   }
 }
 
+/** y = y / s over four short rows (row k at y + k * stride), s the f64 exp-sums (s01: rows 0, 1):
+ *  1/s in f64 and rounded to f32, as <T>(1.0 / s) in softmax_rows' one-row path. */
+// @ts-ignore: decorator
+@inline function short_group4_scale_inv(y: usize, stride: usize, C: i32, s01: v128, s23: v128): void {
+  const one = f64x2.splat(1.0);
+  const inv = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(one, s01)), f32x4.demote_f64x2_zero(f64x2.div(one, s23)), 0, 1, 4, 5);
+  short_vscale<f32>(y, y, C, f32x4.extract_lane(inv, 0));
+  short_vscale<f32>(y + stride, y + stride, C, f32x4.extract_lane(inv, 1));
+  short_vscale<f32>(y + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(inv, 2));
+  short_vscale<f32>(y + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(inv, 3));
+}
+
+/** log_softmax_rows' writes of four short rows (row k at x + k * stride and y + k * stride) from
+ *  their group's state: maxima M, sums s01 and s23 (f64), units U. */
+// @ts-ignore: decorator
+@inline function short_group4_log_softmax(x: usize, y: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
+  const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
+  short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0)));
+  short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1)));
+  short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2)));
+  short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3)));
+}
+
+/** logsumexp_rows' results of four short rows (row k at x + k * stride, its result at out + k)
+ *  from their group's state: maxima M, sums s01 and s23 (f64), units U. */
+// @ts-ignore: decorator
+@inline function short_group4_logsumexp<T>(x: usize, out: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
+  const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
+  store<T>(at<T>(out, 0), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0)));
+  store<T>(at<T>(out, 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1)));
+  store<T>(at<T>(out, 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2)));
+  store<T>(at<T>(out, 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3)));
+}
+
 /** y = log_softmax(x * beta) per row = (x - max) * beta - log(sum exp((x - max) * beta)).
  *  Two reading passes and one writing pass; exp values are not stored. */
 export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, tmp: usize): void {
@@ -55,17 +88,18 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
   const short = is_short_row<T>(C) && beta == 1;
   let r = 0;
   if (ASC_FEATURE_SIMD && short) {
-    // Four rows at a time (short_group4_*: the same bits as one at a time, below).
+    // Four rows at a time (short_group4_*: the same bits as one at a time, below), pipelined as
+    // softmax_rows' groups (a group's logs and writes after the next group's exp pass).
+    let pM = v128.splat<i32>(0), pU = pM, s01 = pM, s23 = pM, px: usize = 0, py: usize = 0;
     for (; r <= rows - 4; r += 4) {
-      const M = short_group4_sum(x, stride, C, tmp), U = v128.load(tmp + TMP_GROUP_UNITS);
-      const r01 = short_group4_ratios(tmp, 0), r23 = short_group4_ratios(tmp, 1);
-      short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0)));
-      short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1)));
-      short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2)));
-      short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3)));
+      const M = short_group4_sum(x, stride, C, tmp);
+      const n01 = short_group4_sums(tmp, 0), n23 = short_group4_sums(tmp, 1), U = short_group4_unit_lanes(tmp);
+      if (r > 0) short_group4_log_softmax(px, py, stride, C, pM, s01, s23, pU);
+      pM = M; pU = U; s01 = n01; s23 = n23; px = x; py = y;
       x += 4 * stride;
       y += 4 * stride;
     }
+    if (r > 0) short_group4_log_softmax(px, py, stride, C, pM, s01, s23, pU);
   }
   for (; r < rows; r++) {
     let m: T, logs: T;
@@ -113,16 +147,17 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
   const stride = <usize>C << alignof<T>();
   let r = 0;
   if (ASC_FEATURE_SIMD && is_short_row<T>(C)) {
-    // Four rows at a time, then one at a time (short_group4_sum: the same bits either way).
+    // Four rows at a time, then one at a time (short_group4_sum: the same bits either way),
+    // pipelined as softmax_rows' groups (a group's logs after the next group's exp pass).
+    let pM = v128.splat<i32>(0), pU = pM, s01 = pM, s23 = pM, px: usize = 0;
     for (; r <= rows - 4; r += 4) {
-      const M = short_group4_sum(x, stride, C, tmp), U = v128.load(tmp + TMP_GROUP_UNITS);
-      const r01 = short_group4_ratios(tmp, 0), r23 = short_group4_ratios(tmp, 1);
-      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0)));
-      store<T>(at<T>(out, r + 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1)));
-      store<T>(at<T>(out, r + 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2)));
-      store<T>(at<T>(out, r + 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3)));
+      const M = short_group4_sum(x, stride, C, tmp);
+      const n01 = short_group4_sums(tmp, 0), n23 = short_group4_sums(tmp, 1), U = short_group4_unit_lanes(tmp);
+      if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), stride, C, pM, s01, s23, pU);
+      pM = M; pU = U; s01 = n01; s23 = n23; px = x;
       x += 4 * stride;
     }
+    if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), stride, C, pM, s01, s23, pU);
     for (; r < rows; r++) {
       const m = short_rmax<T>(x, C), u = tmp + TMP_GROUP_UNITS;
       store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u), load<f32>(u)));

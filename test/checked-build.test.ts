@@ -95,6 +95,14 @@ describe('checked build: range assertions at the kernels\' entry', () => {
       .toBe(abortText('ce_index_rows: label outside [0, C) (not checked by ce_check_labels)', 'assembly/cross_entropy.ts', crossEntropySource));
   });
 
+  it('so does one in a group of four short float32 rows (their labels read as one vector)', () => {
+    const { k, heap } = checked();
+    const x = heap, labels = heap + 256, loss = heap + 320;
+    new Int32Array(k.memory.buffer).set([1, 2, 10, 0], labels >>> 2); // C = 10: the third is out of [0, C)
+    expect(thrown(() => k.ce_index_f32(x, labels, 0, loss, 0, 4, 10, 0, 10, 0, 0, -100, 1, 1, 0, heap + 384)))
+      .toBe(abortText('ce_group4_label_logits: label outside [0, C) (not checked by ce_check_labels)', 'assembly/cross_entropy.ts', crossEntropySource));
+  });
+
   it('in-range calls give the float64 reference within rounding, and the same bits as the simd build', () => {
     const { k } = checked();
     const simd = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes('simd') as BufferSource), { env: { abort() { throw new Error('abort'); } } })
