@@ -644,10 +644,17 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
     short_vscale<f32>(g + 2 * stride, g + 2 * stride, C, f32x4.extract_lane(a, 2));
     short_vscale<f32>(g + 3 * stride, g + 3 * stride, C, f32x4.extract_lane(a, 3));
   }
-  for (let k = 0; k < 4; k++) {
-    const pt = at<f32>(g + k * stride, load<i32>(labels + (<usize>k << 2)));
-    store<f32>(pt, <f32>(<f64>load<f32>(pt) - scale));
-  }
+  ce_sub_at_label(g, labels, scale);
+  ce_sub_at_label(g + stride, labels + 4, scale);
+  ce_sub_at_label(g + 2 * stride, labels + 8, scale);
+  ce_sub_at_label(g + 3 * stride, labels + 12, scale);
+}
+
+/** g[t] -= scale in f64, rounded once, for the row at g with its label at `label`. */
+// @ts-ignore: decorator
+@inline function ce_sub_at_label(g: usize, label: usize, scale: f64): void {
+  const pt = at<f32>(g, load<i32>(label));
+  store<f32>(pt, <f32>(<f64>load<f32>(pt) - scale));
 }
 
 /** An ignored row: loss 0, and a zero gradient row g (if any). */
