@@ -613,8 +613,9 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
 }
 
 /** ce_index_row for four short f32 rows without weights, smoothing, z-loss or per-row scales, none
- *  of them ignored (labels at `labels`, their x[t], exp-sums and logs in tmp from the group, M the
- *  maxima): the losses and the gradient scales two rows to a vector. The same operations on each
+ *  of them ignored (labels at `labels`; from the group: M the maxima, xt01 and xt23 the x[t], logs01
+ *  and logs23 the logs, s01 and s23 the exp-sums, in f64, two rows to a vector): the losses and
+ *  the gradient scales two rows to a vector. The same operations on each
  *  value as ce_index_row's, where its factors are 1 and its terms 0 (ct * lt = lt for ct = 1,
  *  scale * (1 + 0) / s = scale / s), so the same bits. */
 // @ts-ignore: decorator
