@@ -47,6 +47,12 @@ export function isTyped<T extends abstract new (...args: never[]) => ArrayBuffer
   return ArrayBuffer.isView(v) && v instanceof T;
 }
 
+/** Whether `v` is a Float32Array (`f32`) or a Float64Array (not `f32`): the fast paths' test that
+ *  an output or a second input has the first input's type. */
+export function isFloatOf(f32: boolean, v: unknown): v is FloatArray {
+  return f32 ? isTyped(v, Float32Array) : isTyped(v, Float64Array);
+}
+
 /** Checks a float input and returns its element type. */
 export function floatArray(fn: string, arg: string, v: unknown): ElementType {
   if (isTyped(v, Float32Array) || isTyped(v, Float64Array)) {

@@ -2,7 +2,7 @@
 // call per chunk of rows: see assembly/cross_entropy.ts for the passes and the formulas.
 
 import {
-  describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isTyped, newResult, NO_OPTIONS, numberIn, oneOf, optionsObject, sameType,
+  describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isFloatOf, isTyped, newResult, NO_OPTIONS, numberIn, oneOf, optionsObject, sameType,
   type FloatArray,
 } from './check.js';
 import { copyIn, copyOut, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
@@ -388,7 +388,7 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   if (reduction < 0 || (gradOutput !== undefined && typeof gradOutput !== 'number')) return undefined;
   const gradInto = o.gradInto;
   if (gradInto !== undefined) {
-    const sameType = withGrad && (f32 ? isTyped(gradInto, Float32Array) : isTyped(gradInto, Float64Array));
+    const sameType = withGrad && isFloatOf(f32, gradInto);
     if (!sameType || (gradInto as FloatArray).length !== n || !knownDisjointViews(GRAD_MEMO, gradInto as FloatArray, n, x, n, target, rows)) return undefined;
   }
 

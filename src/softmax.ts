@@ -1,6 +1,6 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
-import { DisjointMemo, isTyped, knownDisjointViews, type FloatArray } from './check.js';
+import { DisjointMemo, isFloatOf, knownDisjointViews, type FloatArray } from './check.js';
 import { copyIn, copyOut } from './chunk-loop.js';
 import { fastClasses, type LayoutOptions } from './layout.js';
 import { currentRuntime } from './load.js';
@@ -71,12 +71,12 @@ function fastForward(kind: Fast, x: unknown, g: unknown, options: unknown): Floa
   const f32 = v instanceof Float32Array;
   const n = v.length;
   const backward = kind >= Fast.SoftmaxBackward;
-  if (backward && (!(f32 ? isTyped(g, Float32Array) : isTyped(g, Float64Array)) || (g as FloatArray).length !== n)) return undefined;
+  if (backward && (!isFloatOf(f32, g) || g.length !== n)) return undefined;
   const m = kind === Fast.LogSumExp ? n / C : n;
   const shift = f32 ? 2 : 3;
   const into = o.into;
   if (into !== undefined) {
-    const sameType = f32 ? isTyped(into, Float32Array) : isTyped(into, Float64Array);
+    const sameType = isFloatOf(f32, into);
     const memo = kind === Fast.LogSumExp ? LOG_SUM_EXP.memo : backward ? SOFTMAX_BACKWARD.memo : SOFTMAX.memo;
     if (!sameType || (into as FloatArray).length !== m || !knownDisjointViews(memo, into as FloatArray, m, v, n, backward ? (g as FloatArray) : null, backward ? n : 0)) return undefined;
   }
