@@ -63,12 +63,13 @@ export interface LossParams {
   gradArray: ArrayLike<number> | null;
 }
 
-/** PyTorch's defaults: the parameters of a call without options (shared: nothing writes to a
- *  LossParams once made). */
+/** PyTorch's defaults: the parameters of a call without options (shared: nothing writes to it;
+ *  only a Workspace's own LossParams is written again, by each of its calls). */
 export const DEFAULT_LOSS_PARAMS: LossParams = { reduction: 'mean', weight: null, ignoreIndex: -100, eps: 0, zLoss: 0, gradScalar: 1, gradArray: null };
 
-/** Checks the loss options of a call on `rows` samples of C classes. */
-export function lossParams(fn: string, o: LossOptions, C: number, rows: number, probabilities: boolean): LossParams {
+/** Checks the loss options of a call on `rows` samples of C classes: into `out` if given (a
+ *  Workspace's, so that its calls allocate nothing), else a new LossParams. */
+export function lossParams(fn: string, o: LossOptions, C: number, rows: number, probabilities: boolean, out: LossParams | null = null): LossParams {
   if ((o as object) === NO_OPTIONS) return DEFAULT_LOSS_PARAMS;
   const reduction = o.reduction === undefined ? 'mean' : oneOf(fn, 'options.reduction', o.reduction, REDUCTIONS);
   let weight: ArrayLike<number> | null = null;
@@ -108,7 +109,15 @@ export function lossParams(fn: string, o: LossOptions, C: number, rows: number, 
       gradScalar = g;
     }
   }
-  return { reduction, weight, ignoreIndex, eps, zLoss, gradScalar, gradArray };
+  if (!out) return { reduction, weight, ignoreIndex, eps, zLoss, gradScalar, gradArray };
+  out.reduction = reduction;
+  out.weight = weight;
+  out.ignoreIndex = ignoreIndex;
+  out.eps = eps;
+  out.zLoss = zLoss;
+  out.gradScalar = gradScalar;
+  out.gradArray = gradArray;
+  return out;
 }
 
 /** How labels reach the kernel: which int32 value means "ignored", and whether any can. */

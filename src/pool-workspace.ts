@@ -15,7 +15,7 @@ import { prepare, reducedLoss, runRows, type LossOptions } from './cross-entropy
 import type { ElementType } from './dtype.js';
 import type { Runtime } from './load.js';
 import type { ChunkPlan } from './plan.js';
-import type { WorkspaceImpl, WorkspaceSoftmaxOptions, WorkspaceViews } from './workspace.js';
+import { workspaceName, type WorkspaceFn, type WorkspaceImpl, type WorkspaceSoftmaxOptions, type WorkspaceViews } from './workspace.js';
 
 /**
  * A workspace in a pool's shared memory ({@link Pool.createWorkspace}): the properties and views
@@ -85,14 +85,14 @@ export class PoolWorkspaceImpl {
 
   /** Runs `body` as this workspace's one pending call: after the caller's turn (so a second call
    *  made meanwhile sees this one pending), if neither the workspace nor the pool was disposed. */
-  private call<R>(fn: string, body: () => R): Promise<R> {
+  private call<R>(fn: WorkspaceFn, body: () => R): Promise<R> {
     const ready = () => {
-      this.pool.check(`Workspace.${fn}`);
+      this.pool.check(workspaceName(fn));
       this.ws.use(fn);
     };
     try {
       ready();
-      if (this.busy) throw new Error(`Workspace.${fn}: a call on this workspace is still pending (await it first)`);
+      if (this.busy) throw new Error(`${workspaceName(fn)}: a call on this workspace is still pending (await it first)`);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -115,7 +115,7 @@ export class PoolWorkspaceImpl {
     return this.pool.plan(ws.rows, ws.classes, ws.dt);
   }
 
-  private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): Promise<FloatArray> {
+  private forward(fn: WorkspaceFn, log: boolean, options: WorkspaceSoftmaxOptions | undefined): Promise<FloatArray> {
     return this.call(fn, () => {
       const ws = this.ws;
       const plan = this.plan();
@@ -137,14 +137,14 @@ export class PoolWorkspaceImpl {
     return this.forward('logSoftmax', true, options);
   }
 
-  private loss_(fn: string, options: LossOptions | undefined, withGrad: boolean): Promise<number | FloatArray> {
+  private loss_(fn: WorkspaceFn, options: LossOptions | undefined, withGrad: boolean): Promise<number | FloatArray> {
     return this.call(fn, () => {
       const ws = this.ws;
       const plan = this.plan();
       if (!plan) return ws.lossCall(fn, options, withGrad, null);
       return ws.lossCall(fn, options, withGrad, (call, labels) => {
         const rt = this.pool.rt;
-        prepare(`Workspace.${fn}`, rt, call, labels);
+        prepare(workspaceName(fn), rt, call, labels);
         const { C, dt, probabilities } = call;
         const ptr = ws.ptr;
         const rowBytes = C << dt.shift;

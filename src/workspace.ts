@@ -3,7 +3,7 @@
 // typed-array views and read results from them, so a call copies and allocates nothing.
 
 import { fail, integer, oneOf, optionsObject, positiveFinite, type FloatArray } from './check.js';
-import { DEFAULT_LOSS_PARAMS, lossParams, newCall, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, zeroClassLosses, type CeCall, type LossOptions } from './cross-entropy.js';
+import { DEFAULT_LOSS_PARAMS, lossParams, newCall, prepare, reducedLoss, runRows, runWholeCall, setIgnoreRule, zeroClassLosses, type CeCall, type LossOptions, type LossParams } from './cross-entropy.js';
 import { F32, F64, type ElementType } from './dtype.js';
 import type { KernelTable } from './kernels.js';
 import { currentRuntime, getRuntime, onSwitch, type Runtime } from './load.js';
@@ -74,6 +74,17 @@ export interface Workspace<A extends FloatArray = Float32Array, T extends Int32A
   dispose(): void;
 }
 
+/** The compute methods of a workspace. */
+export type WorkspaceFn = 'softmax' | 'logSoftmax' | 'crossEntropy' | 'crossEntropyWithGrad';
+
+/** A compute method's name in messages, 'Workspace.' + the method, as constants: built per call (a
+ *  template string the option checks receive), it was garbage on every cross-entropy call, and a
+ *  keyed lookup in a table cost a [1, 10] call 4-7 ns; these comparisons are of interned strings. */
+export function workspaceName(fn: WorkspaceFn): string {
+  return fn === 'crossEntropyWithGrad' ? 'Workspace.crossEntropyWithGrad' : fn === 'crossEntropy' ? 'Workspace.crossEntropy'
+    : fn === 'softmax' ? 'Workspace.softmax' : 'Workspace.logSoftmax';
+}
+
 const live = new Set<WorkspaceImpl>();
 let listening = false;
 
@@ -94,6 +105,8 @@ export class WorkspaceImpl {
   readonly ptr: { logits: number; target: number; output: number; grad: number; loss: number; losses: number; weights: number; scales: number };
   /** The record of this workspace's cross-entropy calls (lossCall resets it for each). */
   private readonly record: CeCall;
+  /** The loss parameters of its calls with options (lossCall fills them for each). */
+  private readonly params: LossParams = { ...DEFAULT_LOSS_PARAMS };
   private cache: { view: Float32Array | null; rows: number; logits?: FloatArray; target?: Int32Array | FloatArray; output?: FloatArray; grad?: FloatArray; loss?: FloatArray } = { view: null, rows: -1 };
 
   /** `pooled`: a pool's workspace (in its shared memory, over its runtime). */
@@ -191,14 +204,14 @@ export class WorkspaceImpl {
   }
 
   /** Checks a softmax call's options: 1/temperature as the kernels take it. */
-  forwardBeta(fn: string, options: WorkspaceSoftmaxOptions | undefined): number {
+  forwardBeta(fn: WorkspaceFn, options: WorkspaceSoftmaxOptions | undefined): number {
     this.use(fn);
-    const name = `Workspace.${fn}`;
+    const name = workspaceName(fn);
     const opts = optionsObject<WorkspaceSoftmaxOptions>(name, options, false);
     return opts.temperature === undefined ? 1 : beta(positiveFinite(name, 'options.temperature', opts.temperature), this.dt);
   }
 
-  private forward(fn: string, log: boolean, options: WorkspaceSoftmaxOptions | undefined): FloatArray {
+  private forward(fn: WorkspaceFn, log: boolean, options: WorkspaceSoftmaxOptions | undefined): FloatArray {
     const b = this.forwardBeta(fn, options);
     const ptr = this.ptr;
     (log ? this.logSoftmaxKernel : this.softmaxKernel)(ptr.logits, ptr.output, this.active, this.classes, b, this.rt.tmp);
@@ -219,13 +232,13 @@ export class WorkspaceImpl {
    * this thread, or hands it to `onPool` (src/pool-workspace.ts: the same record, run on a pool's
    * workers; `labels` is the view of ws.target, null for probability targets).
    */
-  lossCall<R>(fn: string, options: LossOptions | undefined, withGrad: boolean, onPool: ((call: CeCall, labels: Int32Array | null) => R) | null): R | number | FloatArray {
+  lossCall<R>(fn: WorkspaceFn, options: LossOptions | undefined, withGrad: boolean, onPool: ((call: CeCall, labels: Int32Array | null) => R) | null): R | number | FloatArray {
     this.use(fn);
-    const name = `Workspace.${fn}`;
+    const name = workspaceName(fn);
     const opts = optionsObject<LossOptions>(name, options, false);
     const C = this.classes;
     const rows = this.active;
-    const p = lossParams(name, opts, C, rows, this.probabilities);
+    const p = lossParams(name, opts, C, rows, this.probabilities, this.params);
     // This workspace's one record, reset for the call: a call allocates nothing (a record made
     // per call cost a [1, 10] call 5-9% on Node 20 and 11-17% on Node 24). Calls cannot overlap:
     // a pooled workspace rejects a second call until the first settles.
