@@ -78,8 +78,7 @@ export interface Workspace<A extends FloatArray = Float32Array, T extends Int32A
 export type WorkspaceFn = 'softmax' | 'logSoftmax' | 'crossEntropy' | 'crossEntropyWithGrad';
 
 /** A compute method's name in messages, 'Workspace.' + the method, as constants: built per call (a
- *  template string the option checks receive), it was garbage on every cross-entropy call, and a
- *  keyed lookup in a table cost a [1, 10] call 4-7 ns; these comparisons are of interned strings. */
+ *  template string the option checks receive), it was garbage on every cross-entropy call. */
 export function workspaceName(fn: WorkspaceFn): string {
   return fn === 'crossEntropyWithGrad' ? 'Workspace.crossEntropyWithGrad' : fn === 'crossEntropy' ? 'Workspace.crossEntropy'
     : fn === 'softmax' ? 'Workspace.softmax' : 'Workspace.logSoftmax';
