@@ -12,7 +12,7 @@ import { sameBits } from './helpers/compare.js';
 import { rng } from './helpers/random.js';
 import { crossEntropy64, logSoftmax64, logSoftmaxBackward64, logSumExp64, maxErrRatio, softmax64, softmaxBackward64 } from './helpers/reference.js';
 
-const WIDTHS = [3, 4, 5, 7, 8, 10, 12, 13, 16, 17];
+const WIDTHS = [3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 16, 17];
 const ROWS = [4, 5, 7, 8, 13];
 
 function logits(rows: number, C: number, rand: () => number, spread: number): Float32Array {
