@@ -73,6 +73,11 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_GROUP_TERMS: usize = 448;
 // @ts-ignore: decorator
 @inline export const TMP_GROUP_TSUMS: usize = 480;
+/** Two blocks of 4 * SHORT_ROW_MAX_C f32 (256 bytes each): the exp values of a group of four
+ *  short rows whose pass keeps them only for its near-1 logs (softmax.ts log_softmax_rows,
+ *  logsumexp_rows; a group's logs come after the next group's pass, so groups alternate blocks). */
+// @ts-ignore: decorator
+@inline export const TMP_GROUP_EXPS: usize = 512;
 /** The tmp of the general passes a short row takes where it cannot take the k-shift (its first
  *  124 bytes): inside TMP_SCRATCH, past the 64 bytes a short row's exp values use there. */
 // @ts-ignore: decorator

@@ -151,17 +151,18 @@ function short_expsum_general(x: usize, y: usize, C: i32, m: f32, tmp: usize, un
 }
 
 /** log(r) of a short row's exp-sum relative to its max term, r = s / unit (short_ratio; from its
- *  max m and unit u; x intact): near 1 (NEAR1_SUM_SHORT in reduce.ts), short_log_expsum_near1. */
+ *  max m and unit u; x intact): near 1 (NEAR1_SUM_SHORT in reduce.ts), short_log_expsum_near1,
+ *  which takes the row's exp values from `e` where its pass kept them there (else 0). */
 // @ts-ignore: decorator
-@inline export function short_log_expsum(r: f64, u: f32, x: usize, C: i32, m: f32): f64 {
-  return r < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, C, m, u) : Math.log(r);
+@inline export function short_log_expsum(r: f64, u: f32, x: usize, C: i32, m: f32, e: usize = 0): f64 {
+  return r < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, e, C, m, u) : Math.log(r);
 }
 
 /** log_expsum_near1 of a short row (x intact; its max m, its unit u; r < NEAR1_SUM_SHORT, so m is
  *  its only max): log1p(mass / u), the mass summed apart over the exp values of the row's own
- *  pass (vexp_k, every one at or above 2^-126) but the max's. A row the k-shift cannot take,
- *  log_expsum_near1 itself. */
-function short_log_expsum_near1(x: usize, C: i32, m: f32, u: f32): f64 {
+ *  pass (vexp_k, every one at or above 2^-126) but the max's: those the pass kept at e, or (e = 0)
+ *  the same values computed again. A row the k-shift cannot take, log_expsum_near1 itself. */
+function short_log_expsum_near1(x: usize, e: usize, C: i32, m: f32, u: f32): f64 {
   if (!short_kshift_row(x, C, m)) return log_expsum_near1(x, C, m);
   const vmagic = f32x4.splat(KMAGIC(skshift(m))), vm = f32x4.splat(m);
   const end = last_offset<f32>(C);
@@ -169,10 +170,10 @@ function short_log_expsum_near1(x: usize, C: i32, m: f32, u: f32): f64 {
   let o: usize = 0;
   for (; o < end; o += 16) {
     const v = v128.load(x + o);
-    acc = f32x4.add(acc, v128.andnot(vexp_k(v, vmagic), f32x4.eq(v, vm)));
+    acc = f32x4.add(acc, v128.andnot(e ? v128.load(e + o) : vexp_k(v, vmagic), f32x4.eq(v, vm)));
   }
   const v = v128.load(x + end);
-  acc = f32x4.add(acc, v128.andnot(vexp_k(v, vmagic), v128.or(f32x4.eq(v, vm), v128.not(uncounted_lanes(<i32>(o - end) >> 2)))));
+  acc = f32x4.add(acc, v128.andnot(e ? v128.load(e + end) : vexp_k(v, vmagic), v128.or(f32x4.eq(v, vm), v128.not(uncounted_lanes(<i32>(o - end) >> 2)))));
   return log1p_pos(vhsum<f32>(acc) / <f64>u);
 }
 

@@ -6,8 +6,8 @@
 
 import { LANES, at, vhsum } from './simd';
 import { vexp, sexp } from './exp';
-import { TMP_GROUP_UNITS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_vscale, short_vsubsub, short_group4_store, short_group4_sum,
+import { TMP_GROUP_UNITS, TMP_GROUP_EXPS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_vscale, short_vsubsub, short_group4_store,
   short_group4_ratios_of, short_group4_sums, short_group4_unit_lanes, short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
@@ -62,23 +62,30 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
 /** log_softmax_rows' writes of four short rows (row k at x + k * stride and y + k * stride) from
  *  their group's state: maxima M, sums s01 and s23 (f64), units U. */
 // @ts-ignore: decorator
-@inline function short_group4_log_softmax(x: usize, y: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
+@inline function short_group4_log_softmax(x: usize, y: usize, e: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
   const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
-  short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0)));
-  short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1)));
-  short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2)));
-  short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3)));
+  short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0), e));
+  short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1), e + stride));
+  short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2), e + 2 * stride));
+  short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3), e + 3 * stride));
 }
 
 /** logsumexp_rows' results of four short rows (row k at x + k * stride, its result at out + k)
  *  from their group's state: maxima M, sums s01 and s23 (f64), units U. */
 // @ts-ignore: decorator
-@inline function short_group4_logsumexp<T>(x: usize, out: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
+@inline function short_group4_logsumexp<T>(x: usize, out: usize, e: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
   const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
-  store<T>(at<T>(out, 0), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0)));
-  store<T>(at<T>(out, 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1)));
-  store<T>(at<T>(out, 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2)));
-  store<T>(at<T>(out, 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3)));
+  store<T>(at<T>(out, 0), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), e));
+  store<T>(at<T>(out, 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), e + stride));
+  store<T>(at<T>(out, 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), e + 2 * stride));
+  store<T>(at<T>(out, 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), e + 3 * stride));
+}
+
+/** Where the group of rows [r, r + 4) keeps its exp values (TMP_GROUP_EXPS: groups alternate
+ *  between its two blocks, as a group's logs come after the next group's pass). */
+// @ts-ignore: decorator
+@inline function group_exps(tmp: usize, r: i32): usize {
+  return tmp + TMP_GROUP_EXPS + (<usize>((r >> 2) & 1) << 8);
 }
 
 /** y = log_softmax(x * beta) per row = (x - max) * beta - log(sum exp((x - max) * beta)).
@@ -90,16 +97,18 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
   if (ASC_FEATURE_SIMD && short) {
     // Four rows at a time (short_group4_*: the same bits as one at a time, below), pipelined as
     // softmax_rows' groups (a group's logs and writes after the next group's exp pass).
+    // The pass keeps its exp values in tmp (group_exps) for its near-1 rows' logs, which then
+    // need not compute them again.
     let pM = v128.splat<i32>(0), pU = pM, s01 = pM, s23 = pM, px: usize = 0, py: usize = 0;
     for (; r <= rows - 4; r += 4) {
-      const M = short_group4_sum(x, stride, C, tmp);
+      const M = short_group4_store(x, group_exps(tmp, r), stride, C, tmp);
       const n01 = short_group4_sums(tmp, 0), n23 = short_group4_sums(tmp, 1), U = short_group4_unit_lanes(tmp);
-      if (r > 0) short_group4_log_softmax(px, py, stride, C, pM, s01, s23, pU);
+      if (r > 0) short_group4_log_softmax(px, py, group_exps(tmp, r - 4), stride, C, pM, s01, s23, pU);
       pM = M; pU = U; s01 = n01; s23 = n23; px = x; py = y;
       x += 4 * stride;
       y += 4 * stride;
     }
-    if (r > 0) short_group4_log_softmax(px, py, stride, C, pM, s01, s23, pU);
+    if (r > 0) short_group4_log_softmax(px, py, group_exps(tmp, r - 4), stride, C, pM, s01, s23, pU);
   }
   for (; r < rows; r++) {
     let m: T, logs: T;
@@ -147,17 +156,17 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
   const stride = <usize>C << alignof<T>();
   let r = 0;
   if (ASC_FEATURE_SIMD && is_short_row<T>(C)) {
-    // Four rows at a time, then one at a time (short_group4_sum: the same bits either way),
+    // Four rows at a time, then one at a time (short_group4_store: the same bits either way),
     // pipelined as softmax_rows' groups (a group's logs after the next group's exp pass).
     let pM = v128.splat<i32>(0), pU = pM, s01 = pM, s23 = pM, px: usize = 0;
     for (; r <= rows - 4; r += 4) {
-      const M = short_group4_sum(x, stride, C, tmp);
+      const M = short_group4_store(x, group_exps(tmp, r), stride, C, tmp);
       const n01 = short_group4_sums(tmp, 0), n23 = short_group4_sums(tmp, 1), U = short_group4_unit_lanes(tmp);
-      if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), stride, C, pM, s01, s23, pU);
+      if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), group_exps(tmp, r - 4), stride, C, pM, s01, s23, pU);
       pM = M; pU = U; s01 = n01; s23 = n23; px = x;
       x += 4 * stride;
     }
-    if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), stride, C, pM, s01, s23, pU);
+    if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), group_exps(tmp, r - 4), stride, C, pM, s01, s23, pU);
     for (; r < rows; r++) {
       const m = short_rmax<T>(x, C), u = tmp + TMP_GROUP_UNITS;
       store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u), load<f32>(u)));
@@ -183,8 +192,8 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
 /** logsumexp of a short row from its max m, its exp-sum relative to the max term r (short_ratio)
  *  and its unit u, with the infinite maxima of logsumexp_rows. */
 // @ts-ignore: decorator
-@inline function short_logsumexp<T>(x: usize, C: i32, m: T, r: f64, u: f32): T {
-  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(r, u, x, C, <f32>m)) : rhasnan<T>(x, C) ? <T>NaN : m;
+@inline function short_logsumexp<T>(x: usize, C: i32, m: T, r: f64, u: f32, e: usize = 0): T {
+  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(r, u, x, C, <f32>m, e)) : rhasnan<T>(x, C) ? <T>NaN : m;
 }
 
 /** dx = y * (g - sum(g * y)) per row: the vector-Jacobian product of softmax. */

@@ -4,7 +4,7 @@
 
 /** Bytes of the `tmp` block every row kernel takes (8-aligned): where one pass over a row leaves
  *  its second result for the next (assembly/reduce.ts, TMP_MIN and after). */
-export const KERNEL_TMP_BYTES = 512;
+export const KERNEL_TMP_BYTES = 1024;
 
 /** The cross-entropy reductions as kernel arguments number them. */
 export const REDUCTION_NONE = 0;
