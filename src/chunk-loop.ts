@@ -111,6 +111,7 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
       exec.begin(i, s);
       for (let j = 0; j < nIns; j++) {
         if (ids?.[j]) exec.copy!(true, ids[j]!, ins[j]!.byteOffset + u0 * unitBytes, slot + j * regionBytes, n * unitBytes);
+        else if (arena.byteCopy) arena.byteCopy(view.buffer, slot + j * regionBytes, ins[j]!.buffer, ins[j]!.byteOffset + (e0 << shift), ne << shift);
         else view.set(chunks === 1 ? ins[j]! : ins[j]!.subarray(e0, e0 + ne), (slot + j * regionBytes) >>> shift);
       }
       io.prepare?.(slot >>> shift, u0 * inner, n * inner);
@@ -171,6 +172,7 @@ export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number):
  *  costs more than the copy. */
 export function copyOut(dst: FloatArray, d: number, arena: Arena, view: FloatArray, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
+  else if (arena.byteCopy) arena.byteCopy(dst.buffer, dst.byteOffset + d * dst.BYTES_PER_ELEMENT, view.buffer, view.byteOffset + p * view.BYTES_PER_ELEMENT, n * dst.BYTES_PER_ELEMENT);
   else dst.set(outView(arena, view, p, n), d);
 }
 

@@ -26,6 +26,9 @@ interface Block {
   size: number;
 }
 
+/** A copy of `bytes` bytes from `src` at byte `srcAt` to `dst` at byte `dstAt`. */
+export type ByteCopy = (dst: ArrayBufferLike, dstAt: number, src: ArrayBufferLike, srcAt: number, bytes: number) => void;
+
 export class Arena {
   private readonly memory: WebAssembly.Memory;
   private buffer: ArrayBuffer | SharedArrayBuffer;
@@ -39,6 +42,9 @@ export class Arena {
   /** The subarray of f32 or f64 the last large copy out of this memory read (chunk-loop.ts
    *  outView): kept here, it lives as long as the memory does. */
   readonly lastOut: { view: Float32Array | Float64Array | null; p: number; n: number; sub: Float32Array | Float64Array | null } = { view: null, p: -1, n: -1, sub: null };
+  /** A faster copy into and out of this memory than TypedArray.prototype.set, where the runtime
+   *  has one (a pool's shared memory in Node: src/pool-host.ts nodeByteCopy), else null. */
+  byteCopy: ByteCopy | null = null;
 
   constructor(kernels: Kernels) {
     this.memory = kernels.memory;

@@ -3,6 +3,7 @@
 // Nothing here knows about chunks or operations (src/pool-ring.ts, src/pool.ts).
 
 import type { Backend } from './load.js';
+import type { ByteCopy } from './memory.js';
 import { wasmBytes } from './load.js';
 import { sharedMemoryBuild } from './shared-build.js';
 import { nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
@@ -50,6 +51,35 @@ export function nodeBuiltin<T>(name: string): T {
     throw new Error(`createPool: worker pools need Node >= 20.16 (process.getBuiltinModule); this is Node ${p.versions!.node}`);
   }
   return p.getBuiltinModule(name) as T;
+}
+
+/**
+ * Node's copy between two buffers (Buffer.prototype.copy, over one Buffer per whole buffer, kept),
+ * for the copies into and out of a pool's shared memory: V8's TypedArray.prototype.set copies a
+ * SharedArrayBuffer's bytes word by word (relaxed atomics). 16 MB in 256 KiB pieces into a shared
+ * wasm memory, Node 24: 0.51 ms against 0.72 ms (Node 20: 0.7 ms either way; a Buffer made per
+ * piece costs more than the copy saves). null outside Node, or where a trial copy does not give
+ * the bytes back.
+ */
+export function nodeByteCopy(): ByteCopy | null {
+  if (!nodeProcess()) return null;
+  try {
+    type NodeBuffer = { copy(target: NodeBuffer, targetStart: number, sourceStart: number, sourceEnd: number): number };
+    const { Buffer } = nodeBuiltin<{ Buffer: { from(b: ArrayBufferLike): NodeBuffer } }>('node:buffer');
+    const whole = new WeakMap<ArrayBufferLike, NodeBuffer>();
+    const of = (b: ArrayBufferLike): NodeBuffer => {
+      let v = whole.get(b);
+      if (!v) whole.set(b, (v = Buffer.from(b)));
+      return v;
+    };
+    const copy: ByteCopy = (dst, dstAt, src, srcAt, bytes) => void of(src).copy(of(dst), dstAt, srcAt, srcAt + bytes);
+    const a = new Uint8Array(new SharedArrayBuffer(16)), b = new Uint8Array(24);
+    for (let i = 0; i < 16; i++) a[i] = i + 1;
+    copy(b.buffer, 8, a.buffer, 4, 12);
+    return b[7] === 0 && b[8] === 5 && b[19] === 16 && b[20] === 0 ? copy : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Whether this thread may block in Atomics.wait (not a browser's main thread). */

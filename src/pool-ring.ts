@@ -10,7 +10,7 @@ import type { Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
 import { kernelTable, type KernelTable, type Kernels } from './kernels.js';
 import type { Layout } from './layout.js';
-import { TMP_STRIDE, tmpBlockBytes, type Arena } from './memory.js';
+import { TMP_STRIDE, tmpBlockBytes, type Arena, type ByteCopy } from './memory.js';
 import { groupAligned, planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
 import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
@@ -93,8 +93,8 @@ export class ChunkRing {
   }
 
   /** What a worker needs to join the ring (besides its module, memory and id). */
-  workerInit(): Pick<WorkerInit, 'ctrl' | 'cmd' | 'slots' | 'names' | 'spin'> {
-    return { ctrl: this.ctrl, cmd: this.cmdPtr, slots: this.maxSlots, names: this.names, spin: tuning.spin };
+  workerInit(): Pick<WorkerInit, 'ctrl' | 'cmd' | 'slots' | 'names' | 'spin' | 'fastCopy'> {
+    return { ctrl: this.ctrl, cmd: this.cmdPtr, slots: this.maxSlots, names: this.names, spin: tuning.spin, fastCopy: this.arrays.byteCopy !== null };
   }
 
   /** Tells the workers to end (QUIT, then a change of SIGNAL: one about to sleep wakes at once). */
@@ -278,6 +278,8 @@ export class SharedArrays {
   private readonly ids = new Map<SharedArrayBuffer, number>();
   private readonly buffers = new Map<number, SharedArrayBuffer>();
   private next = 1;
+  /** The pool memory's byteCopy (Arena.byteCopy), or null: TypedArray.prototype.set. */
+  byteCopy: ByteCopy | null = null;
 
   /** Enables the direct path if every worker has a sender. */
   connect(senders: (((message: unknown) => void) | undefined)[]): void {
@@ -307,6 +309,8 @@ export class SharedArrays {
   /** A recorded copy run on this thread: args (id, offset, ptr, bytes). */
   copy(toWasm: boolean, memory: WebAssembly.Memory, args: number[]): undefined {
     const [id, offset, ptr, n] = args as [number, number, number, number];
+    const bc = this.byteCopy;
+    if (bc) return void (toWasm ? bc(memory.buffer, ptr, this.buffers.get(id)!, offset, n) : bc(this.buffers.get(id)!, offset, memory.buffer, ptr, n));
     const a = new Uint8Array(this.buffers.get(id)!, offset, n);
     const w = new Uint8Array(memory.buffer, ptr, n);
     if (toWasm) w.set(a);

@@ -60,6 +60,8 @@ export interface WorkerInit {
   id: number;
   /** Node: the port the calling thread sends shared arrays on. */
   port?: unknown;
+  /** Copy shared arrays with Node's Buffer.prototype.copy (src/pool-host.ts nodeByteCopy). */
+  fastCopy?: boolean;
 }
 
 /** The protocol's constants, as the worker's source text receives them (it runs from its text,
@@ -69,7 +71,8 @@ const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN,
 /** The worker's whole program. Self-contained: it runs from its source text, with the
  *  protocol's constants passed in as `P`. */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
-  receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null): void {
+  receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null,
+  byteCopy: ((dst: ArrayBufferLike, dstAt: number, src: ArrayBufferLike, srcAt: number, bytes: number) => void) | null = null): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
   const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN } = P;
   let exports: Record<string, unknown>;
@@ -101,10 +104,9 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
     }
     return arrays.get(id)!;
   };
-  const copy = (f: number, id: number, offset: number, ptr: number, n: number) => {
-    const [a, w] = [new Uint8Array(array(id), offset, n), new Uint8Array(memory.buffer, ptr, n)];
-    (f === COPY_IN ? w : a).set(f === COPY_IN ? a : w);
-  };
+  const bc = byteCopy ?? ((d: ArrayBufferLike, dAt: number, s: ArrayBufferLike, sAt: number, n: number) => new Uint8Array(d, dAt, n).set(new Uint8Array(s, sAt, n)));
+  const copy = (f: number, id: number, offset: number, ptr: number, n: number) =>
+    f === COPY_IN ? bc(memory.buffer, ptr, array(id), offset, n) : bc(array(id), offset, memory.buffer, ptr, n);
   post({ type: 'ready', shared: receive !== null });
   let spins = 0;
   while (Atomics.load(i32, QUIT) === 0) {
@@ -165,7 +167,9 @@ export function closeWorkerPort(port: { close?: unknown } | null | undefined, sc
 export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
     `const port = wt.workerData.port, rx = typeof wt.receiveMessageOnPort === 'function' && port ? () => wt.receiveMessageOnPort(port)?.message : null;\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, rx);\n`;
+    `const B = wt.workerData.fastCopy ? process.getBuiltinModule('node:buffer').Buffer : null, W = new WeakMap(), of = (b) => W.get(b) ?? (W.set(b, B.from(b)), W.get(b));\n` +
+    `const bc = B ? (d, dAt, s, sAt, n) => void of(s).copy(of(d), dAt, sAt, sAt + n) : null;\n` +
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, rx, bc);\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */

@@ -24,7 +24,7 @@ import {
 import type { Kernels } from './kernels.js';
 import { BACKENDS, currentRuntime, getRuntime, init, newRuntime, onSwitch, type Backend, type Runtime } from './load.js';
 import { rowOpArgs, runRowOp, type RowOp } from './pipeline.js';
-import { availableCores, nodeBuiltin, nodeProcess, sharedMemory, startWorker, threadedModule, type WorkerHandle } from './pool-host.js';
+import { availableCores, nodeBuiltin, nodeByteCopy, nodeProcess, sharedMemory, startWorker, threadedModule, type WorkerHandle } from './pool-host.js';
 import { ChunkRing, inPlacePlan, tuning } from './pool-ring.js';
 import { PoolWorkspaceImpl, type PoolWorkspace, type WorkspacePool } from './pool-workspace.js';
 import { workspaceOptions, WorkspaceImpl, type WorkspaceOptions } from './workspace.js';
@@ -158,7 +158,9 @@ class PoolImpl implements Pool {
       },
     }).exports as unknown as Kernels;
     this.prt = newRuntime(rt.backend, exports, module);
+    this.prt.arena.byteCopy = nodeByteCopy();
     this.ring = new ChunkRing(exports, this.prt.arena, threads, cores);
+    this.ring.arrays.byteCopy = this.prt.arena.byteCopy; // (the workers' too: workerInit's fastCopy)
   }
 
   async start(): Promise<void> {

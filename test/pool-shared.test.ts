@@ -113,3 +113,28 @@ describe('shared arrays against the float64 reference', () => {
     }
   });
 });
+
+describe("the copies into and out of a pool's shared memory", () => {
+  it("in Node, nodeByteCopy copies the bytes between any offsets of ArrayBuffers and SharedArrayBuffers, and a pool's memory uses it", async () => {
+    const { nodeByteCopy } = await import('../src/pool-host.js');
+    const copy = nodeByteCopy();
+    if (!isNode) {
+      expect(copy).toBeNull();
+      return;
+    }
+    expect(copy).not.toBeNull();
+    for (const [S, D] of [[ArrayBuffer, SharedArrayBuffer], [SharedArrayBuffer, ArrayBuffer], [SharedArrayBuffer, SharedArrayBuffer]] as const) {
+      const src = new Uint8Array(new S(1000)), dst = new Uint8Array(new D(1200));
+      for (let i = 0; i < src.length; i++) src[i] = (i * 37 + 11) & 255;
+      for (const [srcAt, dstAt, n] of [[0, 0, 1000], [3, 7, 500], [999, 1199, 1], [17, 100, 0]] as const) {
+        dst.fill(0);
+        copy!(dst.buffer, dstAt, src.buffer, srcAt, n);
+        const want = new Uint8Array(1200);
+        want.set(src.subarray(srcAt, srcAt + n), dstAt);
+        expect(diff(dst, want), `${S.name} -> ${D.name} ${srcAt} ${dstAt} ${n}`).toBe('');
+      }
+    }
+    // (the pool's runtime: src/pool.ts PoolImpl.prt)
+    expect((pools[0] as unknown as { prt: { arena: { byteCopy: unknown } } }).prt.arena.byteCopy).not.toBeNull();
+  });
+});
