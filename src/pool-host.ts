@@ -6,7 +6,7 @@ import type { Backend } from './load.js';
 import type { ByteCopy } from './memory.js';
 import { wasmBytes } from './load.js';
 import { sharedMemoryBuild } from './shared-build.js';
-import { nodeWorkerSource, webWorkerSource, type WorkerInit } from './pool-worker.js';
+import { bufferByteCopy, nodeWorkerSource, webWorkerSource, type NodeBufferClass, type WorkerInit } from './pool-worker.js';
 
 const moduleCache = new Map<Backend, Promise<WebAssembly.Module>>();
 
@@ -54,25 +54,16 @@ export function nodeBuiltin<T>(name: string): T {
 }
 
 /**
- * Node's copy between two buffers (Buffer.prototype.copy, over one Buffer per whole buffer, kept),
- * for the copies into and out of a pool's shared memory: V8's TypedArray.prototype.set copies a
- * SharedArrayBuffer's bytes word by word (relaxed atomics). 16 MB in 256 KiB pieces into a shared
- * wasm memory, Node 24: 0.51 ms against 0.72 ms (Node 20: 0.7 ms either way; a Buffer made per
- * piece costs more than the copy saves). null outside Node, or where a trial copy does not give
- * the bytes back.
+ * Node's copy between two buffers (Buffer.prototype.copy: bufferByteCopy), for the copies into and
+ * out of a pool's shared memory: V8's TypedArray.prototype.set copies a SharedArrayBuffer's bytes
+ * word by word (relaxed atomics). 16 MB in 256 KiB pieces into a shared wasm memory, Node 24:
+ * 0.51 ms against 0.72 ms (Node 20: 0.7 ms either way). null outside Node, or where a trial copy
+ * does not give the bytes back.
  */
 export function nodeByteCopy(): ByteCopy | null {
   if (!nodeProcess()) return null;
   try {
-    type NodeBuffer = { copy(target: NodeBuffer, targetStart: number, sourceStart: number, sourceEnd: number): number };
-    const { Buffer } = nodeBuiltin<{ Buffer: { from(b: ArrayBufferLike): NodeBuffer } }>('node:buffer');
-    const whole = new WeakMap<ArrayBufferLike, NodeBuffer>();
-    const of = (b: ArrayBufferLike): NodeBuffer => {
-      let v = whole.get(b);
-      if (!v) whole.set(b, (v = Buffer.from(b)));
-      return v;
-    };
-    const copy: ByteCopy = (dst, dstAt, src, srcAt, bytes) => void of(src).copy(of(dst), dstAt, srcAt, srcAt + bytes);
+    const copy: ByteCopy = bufferByteCopy(nodeBuiltin<{ Buffer: NodeBufferClass }>('node:buffer').Buffer);
     const a = new Uint8Array(new SharedArrayBuffer(16)), b = new Uint8Array(24);
     for (let i = 0; i < 16; i++) a[i] = i + 1;
     copy(b.buffer, 8, a.buffer, 4, 12);

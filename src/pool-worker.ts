@@ -151,6 +151,24 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   close();
 }
 
+/** The shape of Node's Buffer that bufferByteCopy uses. */
+export interface NodeBufferClass {
+  from(b: ArrayBufferLike): { copy(target: unknown, targetStart: number, sourceStart: number, sourceEnd: number): number };
+}
+
+/** A byte copy over Node's Buffer.prototype.copy, with one Buffer per whole buffer, kept (a Buffer
+ *  made per copy costs more than the copy saves): src/pool-host.ts nodeByteCopy, and the workers'.
+ *  Self-contained, as poolWorker: it runs from its source text too. */
+export function bufferByteCopy(Buffer: NodeBufferClass): (dst: ArrayBufferLike, dstAt: number, src: ArrayBufferLike, srcAt: number, bytes: number) => void {
+  const whole = new WeakMap<ArrayBufferLike, ReturnType<NodeBufferClass['from']>>();
+  const of = (b: ArrayBufferLike) => {
+    let v = whole.get(b);
+    if (!v) whole.set(b, (v = Buffer.from(b)));
+    return v;
+  };
+  return (dst, dstAt, src, srcAt, bytes) => void of(src).copy(of(dst), dstAt, srcAt, srcAt + bytes);
+}
+
 /**
  * How a worker_threads worker ends once its loop is over: `parentPort.close()` where the port has
  * one (Node, Bun), so nothing keeps the worker alive; else the worker scope's own `close()` (Deno:
@@ -167,8 +185,7 @@ export function closeWorkerPort(port: { close?: unknown } | null | undefined, sc
 export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
     `const port = wt.workerData.port, rx = typeof wt.receiveMessageOnPort === 'function' && port ? () => wt.receiveMessageOnPort(port)?.message : null;\n` +
-    `const B = wt.workerData.fastCopy ? process.getBuiltinModule('node:buffer').Buffer : null, W = new WeakMap(), of = (b) => W.get(b) ?? (W.set(b, B.from(b)), W.get(b));\n` +
-    `const bc = B ? (d, dAt, s, sAt, n) => void of(s).copy(of(d), dAt, sAt, sAt + n) : null;\n` +
+    `const bc = wt.workerData.fastCopy ? (${bufferByteCopy.toString()})(process.getBuiltinModule('node:buffer').Buffer) : null;\n` +
     `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, rx, bc);\n`;
 }
 
