@@ -22,8 +22,9 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 // @ts-ignore: decorator
 @inline export const TMP_AUX2: usize = 24;
 /** Where an f64 row's exp-sum pass (expsum_body) leaves the sum of the terms of its elements
- *  other than the maxima (f64) and the number of maxima (i32). (The short-row groups' bytes: f64
- *  rows are never short.) */
+ *  other than the maxima (f64) and the number of maxima (i32); so does an f32 row's k-shift pass
+ *  for logs in the scalar build (raddexpminusmax; maxima 0: not summed apart). (The short-row
+ *  groups' bytes: f64 rows and the scalar build have no short rows.) */
 // @ts-ignore: decorator
 @inline export const TMP_EXP_MASS: usize = 32;
 // @ts-ignore: decorator
@@ -175,7 +176,12 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   if (sizeof<T>() == 8) return log_expsum<T>(s, tmp);
   const unit = load<f64>(tmp + TMP_EXP_UNIT);
   const r = unit != 1 ? s * (1.0 / unit) : s;
-  return r < NEAR1_SUM ? log_expsum_near1(x, n, <f32>max) : Math.log(r);
+  if (r >= NEAR1_SUM) return Math.log(r);
+  // The scalar build's k-shift pass summed the mass apart (in f64): the same values and order as
+  // log_expsum_near1's (its exp values are the pass's times 2^-64, exactly), without the pass.
+  const maxima = ASC_FEATURE_SIMD ? 0 : load<i32>(tmp + TMP_EXP_MAXIMA);
+  if (maxima) return log1p_pos(<f64>(maxima - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
+  return log_expsum_near1(x, n, <f32>max);
 }
 
 /** log(sum exp(x - max)) = log1p(mass) of an f32 row (x intact), the mass (the sum over all
@@ -340,6 +346,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
   store<f64>(tmp + TMP_EXP_UNIT, 1);
   if (sizeof<T>() == 4) {
     store<i32>(tmp + TMP_EXP_FORM, EXP_PLAIN);
+    if (!ASC_FEATURE_SIMD) store<i32>(tmp + TMP_EXP_MAXIMA, 0); // no mass summed apart (yet)
     const lo = load<f64>(tmp + TMP_MIN);
     // Shift by k*ln2, k = round(max/ln2), instead of by max: see vexp_k. Not for a constant row
     // (max = the min of rmax, which always runs first): there every exp(x - max) = 1 exactly, and
@@ -350,7 +357,10 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
       if (unit) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
       store<i32>(tmp + TMP_EXP_FORM, rr1 ? EXP_K1 : EXP_K);
       store<f32>(tmp + TMP_EXP_K, k);
-      if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);
+      // The scalar build sums in f64, so the log callers' pass (unit, no store) sums the mass
+      // apart as f64 rows do, for log_expsum_row's near-1 log without a second pass.
+      if (!ASC_FEATURE_SIMD) return unit && !keep ? expsum_body<f32>(x, y, n, k, 1, false, false, false, 0, true, false, tmp, <f32>max, true)
+        : expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);
       if (rr1) return keep ? expsum_store_k1(x, y, n, k, ahead) : expsum_k1(x, n, k);
       return keep ? expsum_store_k<f32>(x, y, n, k, ahead, 0, 0) : expsum_k<f32>(x, n, k, 0, 0);
     }
@@ -472,8 +482,8 @@ function expsum_wide(x: usize, y: usize, n: i32, k: f32, sub: f32): f64 {
  *  comparison is on x, not on the exp values, and the unit is computed after the loops: nothing
  *  in them waits for it (measured 2-10% faster at 10 classes than comparing with the unit). */
 // @ts-ignore: decorator
-@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, ahead: usize, kshift: bool = false, rr1: bool = false, tmp: usize = 0, top: T = 0): f64 {
-  const split = sizeof<T>() == 8;
+@inline function expsum_body<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, ahead: usize, kshift: bool = false, rr1: bool = false, tmp: usize = 0, top: T = 0, mass32: bool = false): f64 {
+  const split = sizeof<T>() == 8 || (!ASC_FEATURE_SIMD && mass32);
   if (!kshift) top = max;
   let nsum: f64 = 0, ncomp: f64 = 0, maxima = 0;
   let i = 0;
@@ -590,7 +600,7 @@ function expsum_wide(x: usize, y: usize, n: i32, k: f32, sub: f32): f64 {
       }
       if (keep) store<T>(at<T>(y, i), e);
       if (split && l == top) maxima++;
-      else if (!ASC_FEATURE_SIMD && split) {
+      else if (!ASC_FEATURE_SIMD && sizeof<T>() == 8) {
         // The scalar build's f64 rows have no lanes to spread the sum over: each addition is
         // compensated (one running f64 sum lost up to 17 ulp of softmax over 1000 classes).
         ncomp = neumaier_comp(nsum, ncomp, <f64>e);
