@@ -166,6 +166,15 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
  *  (C <= 16), so |error| < 16 * 2^-24 vs log 2 and 3 * 2^-24 vs log 1.25. */
 // @ts-ignore: decorator
 @inline export const NEAR1_SUM: f64 = 2;
+/** log r below which a general f32 row of n elements (SIMD builds) takes its log from the mass
+ *  summed apart (log_expsum_row), from the additions its max's lane takes: one per 16 elements
+ *  of a block, and 2 more as the pass adds its four accumulators. Above it the error of log r
+ *  stays within a short row's at NEAR1_SUM_SHORT (3 additions at log 1.25, 8e-7 relative): a row
+ *  of 100 classes counts again below r = 1.81, one of 32 below 1.25 (r >= NEAR1_SUM never). */
+// @ts-ignore: decorator
+@inline function near1_log_bound(n: i32): f64 {
+  return <f64>(((min(n, BLOCK) + 15) >> 4) + 1) * (0.22314355131420976 / 3); // log(1.25) / 3 per addition
+}
 // @ts-ignore: decorator
 @inline export const NEAR1_SUM_SHORT: f64 = 1.25;
 
@@ -181,6 +190,17 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   // log_expsum_near1's (its exp values are the pass's times 2^-64, exactly), without the pass.
   const maxima = ASC_FEATURE_SIMD ? 0 : load<i32>(tmp + TMP_EXP_MAXIMA);
   if (maxima) return log1p_pos(<f64>(maxima - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
+  if (ASC_FEATURE_SIMD) {
+    const l = Math.log(r);
+    if (l >= near1_log_bound(n)) return l;
+  }
+  // The simd build's k-shift rows: the pass's own exp values again, by its unrolled loops
+  // (expsum_mass_but, as the cross-entropy's rows take them). Not relaxed-simd's, whose fused
+  // exp values summed this way lost up to 0.2 ulp of logSoftmax against log_expsum_near1's.
+  if (ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD && load<i32>(tmp + TMP_EXP_FORM) == EXP_K) {
+    const mass = expsum_mass_but(x, 0, n, <f32>unit, <f32>max, false, tmp);
+    return log1p_pos(<f64>(load<i32>(tmp + TMP_AUX) - 1) + mass / unit);
+  }
   return log_expsum_near1(x, n, <f32>max);
 }
 
