@@ -356,13 +356,14 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
 
 /** sum of exp((x[i] - max) * beta), in f64 (blocked, see BLOCK); when `keep`, also stores each
  *  exp value to y[i] (y may be x). `tmp` holds the row's min (from rmax) and receives, for f32,
- *  the exp unit (see log_expsum; not where `unit` is false: softmax). `keep`, `scaled` (beta != 1)
+ *  the exp unit (see log_expsum; not where `unit` is false: softmax), and on the scalar build,
+ *  with `mass` (logSoftmax, logSumExp), the off-max mass (TMP_EXP_MASS). `keep`, `scaled` (beta != 1)
  *  and `cutoff` (some argument may be below the flush-to-zero cutoff: see in_exp_range) are
  *  constants at every call site; each
  *  combination is its own function below (see expsum_body). With `keep`, while it computes, the
  *  pass loads the lines of the n elements at x + ahead (row_ahead: the next row) into cache. */
 // @ts-ignore: decorator
-@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize, ahead: usize, unit: bool = true): f64 {
+@inline export function raddexpminusmax<T>(x: usize, y: usize, n: i32, max: T, beta: T, keep: bool, scaled: bool, cutoff: bool, tmp: usize, ahead: usize, unit: bool = true, mass: bool = false): f64 {
   store<f64>(tmp + TMP_EXP_UNIT, 1);
   if (sizeof<T>() == 4) {
     store<i32>(tmp + TMP_EXP_FORM, EXP_PLAIN);
@@ -377,9 +378,9 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
       if (unit) store<f64>(tmp + TMP_EXP_UNIT, <f64>sexp_k(<f32>max, KMAGIC(k), rr1));
       store<i32>(tmp + TMP_EXP_FORM, rr1 ? EXP_K1 : EXP_K);
       store<f32>(tmp + TMP_EXP_K, k);
-      // The scalar build sums in f64, so the log callers' pass (unit, no store) sums the mass
-      // apart as f64 rows do, for log_expsum_row's near-1 log without a second pass.
-      if (!ASC_FEATURE_SIMD) return unit && !keep ? expsum_body<f32>(x, y, n, k, 1, false, false, false, 0, true, false, tmp, <f32>max, true)
+      // The scalar build sums in f64, so the pass of logSoftmax and logSumExp (`mass`) sums the
+      // mass apart as f64 rows do, for log_expsum_row's near-1 log without a second pass.
+      if (!ASC_FEATURE_SIMD) return mass ? expsum_body<f32>(x, y, n, k, 1, false, false, false, 0, true, false, tmp, <f32>max, true)
         : expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);
       if (rr1) return keep ? expsum_store_k1(x, y, n, k, ahead) : expsum_k1(x, n, k);
       return keep ? expsum_store_k<f32>(x, y, n, k, ahead, 0, 0) : expsum_k<f32>(x, n, k, 0, 0);

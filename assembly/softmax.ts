@@ -119,7 +119,7 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
     } else {
       m = rmax<T>(x, C, tmp);
       const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp, 0)
-        : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0)
+        : in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0, true, true)
         : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
       logs = <T>(beta != 1 ? log_expsum<T>(s, tmp) : log_expsum_row<T>(s, tmp, x, C, m));
     }
@@ -178,7 +178,7 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
     const m = rmax<T>(x, C, tmp);
     let v: T;
     if (isFinite<T>(m)) {
-      const s = in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0)
+      const s = in_exp_range<T>(m, 1, tmp) ? raddexpminusmax<T>(x, 0, C, m, 1, false, false, false, tmp, 0, true, true)
         : raddexpminusmax<T>(x, 0, C, m, 1, false, false, true, tmp, 0);
       v = <T>(<f64>m + log_expsum_row<T>(s, tmp, x, C, m));
     } else {
