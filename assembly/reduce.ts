@@ -23,8 +23,8 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_AUX2: usize = 24;
 /** Where an f64 row's exp-sum pass (expsum_body) leaves the sum of the terms of its elements
  *  other than the maxima (f64) and the number of maxima (i32); so does an f32 row's k-shift pass
- *  for logs in the scalar build (raddexpminusmax; maxima 0: not summed apart). (The short-row
- *  groups' bytes: f64 rows and the scalar build have no short rows.) */
+ *  in the scalar build where its caller asks (raddexpminusmax's `mass`: logSoftmax, logSumExp).
+ *  (The short-row groups' bytes: f64 rows and the scalar build have no short rows.) */
 // @ts-ignore: decorator
 @inline export const TMP_EXP_MASS: usize = 32;
 // @ts-ignore: decorator
@@ -179,27 +179,30 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
 @inline export const NEAR1_SUM_SHORT: f64 = 1.25;
 
 /** log(sum exp(x - max)) of a row of the exp-sum s, with the unit of its raddexpminusmax call
- *  (log_expsum), for a row whose x is still intact: near 1, log_expsum_near1. */
+ *  (log_expsum, with `mass` where it took the k-shift), for a row whose x is still intact: near 1,
+ *  log1p of the mass summed apart. */
 // @ts-ignore: decorator
 @inline export function log_expsum_row<T>(s: f64, tmp: usize, x: usize, n: i32, max: T): f64 {
   if (sizeof<T>() == 8) return log_expsum<T>(s, tmp);
   const unit = load<f64>(tmp + TMP_EXP_UNIT);
   const r = unit != 1 ? s * (1.0 / unit) : s;
   if (r >= NEAR1_SUM) return Math.log(r);
-  // The scalar build's k-shift pass summed the mass apart (in f64): the same values and order as
-  // log_expsum_near1's (its exp values are the pass's times 2^-64, exactly), without the pass.
-  const maxima = ASC_FEATURE_SIMD ? 0 : load<i32>(tmp + TMP_EXP_MAXIMA);
-  if (maxima) return log1p_pos(<f64>(maxima - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
+  const form = load<i32>(tmp + TMP_EXP_FORM);
+  if (!ASC_FEATURE_SIMD && form == EXP_K) {
+    // The scalar build's k-shift pass summed the mass apart (`mass`, in f64): the same values and
+    // order as log_expsum_near1's (its exp values are the pass's times 2^-64, exactly).
+    return log1p_pos(<f64>(load<i32>(tmp + TMP_EXP_MAXIMA) - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
+  }
   if (ASC_FEATURE_SIMD) {
     const l = Math.log(r);
     if (l >= near1_log_bound(n)) return l;
-  }
-  // The simd build's k-shift rows: the pass's own exp values again, by its unrolled loops
-  // (expsum_mass_but, as the cross-entropy's rows take them). Not relaxed-simd's, whose fused
-  // exp values summed this way lost up to 0.2 ulp of logSoftmax against log_expsum_near1's.
-  if (ASC_FEATURE_SIMD && !ASC_FEATURE_RELAXED_SIMD && load<i32>(tmp + TMP_EXP_FORM) == EXP_K) {
-    const mass = expsum_mass_but(x, 0, n, <f32>unit, <f32>max, false, tmp);
-    return log1p_pos(<f64>(load<i32>(tmp + TMP_AUX) - 1) + mass / unit);
+    // The simd build's k-shift rows: the pass's own exp values again, by its unrolled loops
+    // (expsum_mass_but, as the cross-entropy's rows take them). Not relaxed-simd's, whose fused
+    // exp values summed this way lost up to 0.2 ulp of logSoftmax against log_expsum_near1's.
+    if (!ASC_FEATURE_RELAXED_SIMD && form == EXP_K) {
+      const mass = expsum_mass_but(x, 0, n, <f32>unit, <f32>max, false, tmp);
+      return log1p_pos(<f64>(load<i32>(tmp + TMP_AUX) - 1) + mass / unit);
+    }
   }
   return log_expsum_near1(x, n, <f32>max);
 }
@@ -367,7 +370,6 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
   store<f64>(tmp + TMP_EXP_UNIT, 1);
   if (sizeof<T>() == 4) {
     store<i32>(tmp + TMP_EXP_FORM, EXP_PLAIN);
-    if (!ASC_FEATURE_SIMD) store<i32>(tmp + TMP_EXP_MAXIMA, 0); // no mass summed apart (yet)
     const lo = load<f64>(tmp + TMP_MIN);
     // Shift by k*ln2, k = round(max/ln2), instead of by max: see vexp_k. Not for a constant row
     // (max = the min of rmax, which always runs first): there every exp(x - max) = 1 exactly, and
@@ -380,8 +382,7 @@ export function expsum_form_store(x: usize, y: usize, n: i32, max: f32, tmp: usi
       store<f32>(tmp + TMP_EXP_K, k);
       // The scalar build sums in f64, so the pass of logSoftmax and logSumExp (`mass`) sums the
       // mass apart as f64 rows do, for log_expsum_row's near-1 log without a second pass.
-      if (!ASC_FEATURE_SIMD) return mass ? expsum_body<f32>(x, y, n, k, 1, false, false, false, 0, true, false, tmp, <f32>max, true)
-        : expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true);
+      if (!ASC_FEATURE_SIMD) return expsum_body<f32>(x, y, n, k, 1, keep, false, false, 0, true, false, mass ? tmp : 0, <f32>max, mass);
       if (rr1) return keep ? expsum_store_k1(x, y, n, k, ahead) : expsum_k1(x, n, k);
       return keep ? expsum_store_k<f32>(x, y, n, k, ahead, 0, 0) : expsum_k<f32>(x, n, k, 0, 0);
     }
