@@ -19,6 +19,8 @@
 //   has left its wait, so chunks loaded in a burst (a pooled Workspace's) wake no more workers. So no more workers run than the calling thread keeps
 //   busy (it copies every chunk in and out), and they do not crowd it out of its core.
 
+import type { ByteCopy } from './memory.js';
+
 /** Int32 indices in the control block (the first 64-byte line). */
 export const NEXT = 0;
 export const LOADED = 1;
@@ -72,7 +74,7 @@ const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN,
  *  protocol's constants passed in as `P`. */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
   receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null,
-  byteCopy: ((dst: ArrayBufferLike, dstAt: number, src: ArrayBufferLike, srcAt: number, bytes: number) => void) | null = null): void {
+  byteCopy: ByteCopy | null = null): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
   const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN } = P;
   let exports: Record<string, unknown>;
@@ -159,7 +161,7 @@ export interface NodeBufferClass {
 /** A byte copy over Node's Buffer.prototype.copy, with one Buffer per whole buffer, kept (a Buffer
  *  made per copy costs more than the copy saves): src/pool-host.ts nodeByteCopy, and the workers'.
  *  Self-contained, as poolWorker: it runs from its source text too. */
-export function bufferByteCopy(Buffer: NodeBufferClass): (dst: ArrayBufferLike, dstAt: number, src: ArrayBufferLike, srcAt: number, bytes: number) => void {
+export function bufferByteCopy(Buffer: NodeBufferClass): ByteCopy {
   const whole = new WeakMap<ArrayBufferLike, ReturnType<NodeBufferClass['from']>>();
   const of = (b: ArrayBufferLike) => {
     let v = whole.get(b);
