@@ -104,6 +104,8 @@ export class Arena {
       throw new RangeError(`${what} needs ${bytes} bytes of wasm memory, more than wasm32 can address (4 GiB in all)`);
     }
     const have = this.memory.buffer.byteLength;
+    // (an ordinary memory starts at 16 MiB so that growing, which detaches its buffer and with it
+    // V8's fast typed-array access process-wide, is left to large Workspaces: docs/ARCHITECTURE.md)
     if (end > have) {
       try {
         this.memory.grow(Math.ceil((end - have) / PAGE));

@@ -5,7 +5,7 @@
 import type { Backend } from './load.js';
 import type { ByteCopy } from './memory.js';
 import { wasmBytes } from './load.js';
-import { sharedMemoryBuild } from './shared-build.js';
+import { SHARED_INITIAL_PAGES, sharedMemoryBuild } from './shared-build.js';
 import { bufferByteCopy, nodeWorkerSource, webWorkerSource, type NodeBufferClass, type WorkerInit } from './pool-worker.js';
 
 const moduleCache = new Map<Backend, Promise<WebAssembly.Module>>();
@@ -26,7 +26,7 @@ export function threadedModule(b: Backend): Promise<WebAssembly.Module> {
 export function sharedMemory(): WebAssembly.Memory {
   for (let max = 65536; max >= 256; max >>= 1) {
     try {
-      return new WebAssembly.Memory({ initial: 2, maximum: max, shared: true });
+      return new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: max, shared: true });
     } catch {
       // try a smaller reservation
     }

@@ -34,9 +34,15 @@ interface Section {
   head: number;
 }
 
+/** The pages a pool's shared memory starts with (the *-threads builds' initialMemory in
+ *  asconfig.json). The plain builds start at 16 MiB, because growing an ordinary memory detaches
+ *  its buffer (see src/memory.ts in docs/ARCHITECTURE.md); growing a shared one does not. */
+export const SHARED_INITIAL_PAGES = 2;
+
 /**
  * The module `bytes` with its one defined memory turned into an import "env" "memory" of a shared
- * memory (the same minimum, maximum `maxPages`), as asc emits with --importMemory --sharedMemory.
+ * memory (minimum SHARED_INITIAL_PAGES, maximum `maxPages`), as asc emits with --importMemory
+ * --sharedMemory.
  */
 export function sharedMemoryBuild(bytes: Uint8Array, maxPages = 65536): Uint8Array {
   const sections: Section[] = [];
@@ -51,14 +57,11 @@ export function sharedMemoryBuild(bytes: Uint8Array, maxPages = 65536): Uint8Arr
   }
   const memory = sections.find((s) => s.id === 5);
   if (!memory) throw new Error('softmax-wasm: internal error (the build has no memory section)');
-  let q = memory.start;
-  let count: number;
-  [count, q] = readLeb(bytes, q);
+  const [count] = readLeb(bytes, memory.start);
   if (count !== 1) throw new Error('softmax-wasm: internal error (the build defines more than one memory)');
-  q++; // limits flags: the maximum, if any, is replaced
-  const [min] = readLeb(bytes, q);
+  // (the limits, flags and minimum and any maximum, are replaced)
   const entry: number[] = [3, 0x65, 0x6e, 0x76, 6, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03]; // "env" "memory" memory, shared + max
-  leb(min, entry);
+  leb(SHARED_INITIAL_PAGES, entry);
   leb(maxPages, entry);
   const imports = sections.find((s) => s.id === 2);
   const payload: number[] = [];

@@ -144,6 +144,39 @@ describe('memory', () => {
     expect(timed.match(/Scavenge/g)?.length ?? 0).toBeLessThanOrEqual(10);
   });
 
+  it('memory starts at 16 MiB and the one-call functions at the large bench shapes never grow it (growing detaches its buffer: README, Size limits)', () => {
+    api.initSync({ wasm: wasmBytes('simd') }); // a fresh instance
+    const rt = getRuntime('test');
+    expect(rt.arena.byteLength).toBe(16 * 2 ** 20);
+    const grow = WebAssembly.Memory.prototype.grow;
+    let grew = 0;
+    WebAssembly.Memory.prototype.grow = function (pages: number) {
+      grew++;
+      return grow.call(this, pages);
+    };
+    try {
+      const shapes: [number, number][] = [[4096, 1000], [64, 128256], [8, 128256]];
+      for (const [rows, C] of shapes) {
+        const x = Float32Array.from({ length: rows * C }, (_, i) => (i % 97) / 16);
+        const y = new Float32Array(rows * C);
+        const labels = Int32Array.from({ length: rows }, (_, r) => (r * 31) % C);
+        api.softmax(x, { classes: C, into: y });
+        expect(Math.abs(y.subarray(0, C).reduce((a, v) => a + v, 0) - 1)).toBeLessThan(1e-5);
+        api.logSoftmax(x, { classes: C, into: y });
+        api.logSumExp(x, { classes: C });
+        api.crossEntropyWithGrad(x, labels, { classes: C, gradInto: y });
+        api.crossEntropy(x, labels, { classes: C, reduction: 'none' });
+        api.softmaxBackward(y, x, { classes: C });
+        api.topK(x, 50, { classes: C });
+        api.sample(x, { classes: C, topK: 50, topP: 0.9, temperature: 0.7 });
+      }
+    } finally {
+      WebAssembly.Memory.prototype.grow = grow;
+    }
+    expect(grew, 'calls that grew wasm memory').toBe(0);
+    expect(rt.arena.byteLength).toBe(16 * 2 ** 20);
+  });
+
   it('memory grows for a larger call, then stays the same for repeated calls of any size', () => {
     api.initSync({ backend: 'simd' });
     const rt = getRuntime('test');

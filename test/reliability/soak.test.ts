@@ -41,8 +41,9 @@ describe('soak', () => {
       }
       expect(report.checked).toBeGreaterThan(calls / (LONG ? 30 : 12));
       expect(report.bad).toBeGreaterThan(0);
-      // wasm memory: no growth after the warm-up of a pool (soak() throws otherwise), and small.
-      expect(report.wasmMax).toBeLessThan((LONG ? 64 : 16) * MiB);
+      // wasm memory: no growth after the warm-up of a pool (soak() throws otherwise), and small
+      // (16 MiB is where it starts: asconfig.json's initialMemory).
+      expect(report.wasmMax).toBeLessThanOrEqual((LONG ? 64 : 16) * MiB);
       // The JS heap after a collection, and the typed arrays' backing stores outside it: what the
       // calls keep alive. Flat, up to noise.
       if (typeof (globalThis as { gc?: unknown }).gc === 'function') {
