@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { machineInfo } from './machine.mjs';
 import { cpuClockOverhead } from './measure.mjs';
 import { ours, runnableBackends, loadBaselines } from './impls.mjs';
+import { isolated } from './isolated.mjs';
 import { shapeLabel } from './format.mjs';
 import { parseArgs, verifyAll, timeAll, medianOfRuns, describeRun, reportTables, entryOf } from './suite.mjs';
 import { evaluateTargets } from './targets.mjs';
@@ -98,7 +99,10 @@ export async function main(argv) {
   // and robust to a neighbour that loads the machine's memory or cores for a minute of one run.
   const tt = performance.now();
   const cpuOverhead = await cpuClockOverhead();
-  const baselines = await loadBaselines();
+  // The plain-JS baseline is timed in a worker thread of its own, an isolate where no wasm memory
+  // has grown (bench/lib/isolated.mjs), as in a plain-JS user's process.
+  const baselines = (await loadBaselines()).map((b) => (b.id === 'naive' ? isolated(b, 'naive') : b));
+  console.log('baseline naive: timed in a worker thread of its own (bench/lib/isolated.mjs)');
   const impls = [...oursImpls, ...baselines];
   const passes = [];
   for (let run = 0; run < opts.runs; run++) {

@@ -137,12 +137,12 @@ export async function timeAll(opts, impls, { cpuOverhead = 0, gc = () => {} } = 
               await p.run();
               checkResult(op, p.result(), ref, rows, label);
             }
-            if (t.batch === 0) t.batch = await calibrateBatch(p.run, impl.isAsync, opts.budget);
+            // (a baseline in a worker of its own, bench/lib/isolated.mjs, is calibrated and timed there)
+            if (t.batch === 0) t.batch = p.calibrate ? await p.calibrate(opts.budget) : await calibrateBatch(p.run, impl.isAsync, opts.budget);
             gc();
-            const { wall, cpu } = await measureRound(
-              { run: p.run, isAsync: impl.isAsync, name: label, batch: t.batch, cpuOverhead },
-              round,
-            );
+            const { wall, cpu } = p.measure
+              ? await p.measure({ name: label, batch: t.batch, cpuOverhead }, round)
+              : await measureRound({ run: p.run, isAsync: impl.isAsync, name: label, batch: t.batch, cpuOverhead }, round);
             t.wall.push(...wall);
             t.cpu.push(...cpu);
             if (impl.kind === 'ours') {
