@@ -25,10 +25,13 @@ export function isolated(baseline, file) {
     if (error) p.reject(new Error(`${baseline.label} (worker): ${error}`));
     else p.resolve(value);
   });
-  worker.on('error', (err) => {
+  const fail = (err) => {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
-  });
+  };
+  worker.on('error', fail);
+  // (an exit with calls pending, which dispose() never leaves, would otherwise hang the run)
+  worker.on('exit', (code) => fail(new Error(`${baseline.label}: its worker exited (code ${code})`)));
   const call = (type, args = {}) =>
     new Promise((resolve, reject) => {
       const id = next++;
