@@ -1,25 +1,19 @@
-// The worker of isolated.mjs: one baseline, its prepared calls by handle, timed here with
-// measure.mjs. Nothing in this isolate grows a wasm memory or transfers a buffer.
+// The worker of isolated.mjs: one baseline (loadBaselines' own), its prepared calls by handle,
+// timed here with measure.mjs. Nothing in this isolate grows a wasm memory or transfers a buffer
+// (impls.mjs imports the library, but nothing here initializes it).
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { loadBaselines } from './impls.mjs';
 import { calibrateBatch, measureRound } from './measure.mjs';
 
-const { default: create } = await import(new URL(`../baselines/${workerData.file}.mjs`, import.meta.url).href);
-const baseline = await create();
+const [baseline] = await loadBaselines([workerData.id]);
 const prepared = new Map();
 let next = 1;
 const gc = globalThis.gc ?? (() => {});
 
 const handlers = {
   prepare({ op, logits, labels, rows, classes }) {
-    const p =
-      op === 'softmax' ? baseline.prepareSoftmax(logits, rows, classes)
-      : op === 'logSoftmax' ? baseline.prepareLogSoftmax(logits, rows, classes)
-      : op === 'crossEntropy' ? baseline.prepareCrossEntropy(logits, labels, rows, classes)
-      : op === 'crossEntropyWithGrad' ? baseline.prepareCrossEntropyWithGrad(logits, labels, rows, classes)
-      : null;
-    if (!p) throw new Error(`unknown op ${op}`);
-    prepared.set(next, p);
+    prepared.set(next, baseline.prepare(op, logits, labels, rows, classes));
     return next++;
   },
   run({ handle }) {

@@ -10,13 +10,13 @@
 import { Worker } from 'node:worker_threads';
 
 /**
- * Wraps a baseline of `loadBaselines` (impls.mjs) so that its calls run in a worker: `file` is its
- * module in bench/baselines/. The prepared objects have `calibrate` and `measure`, which the suite
+ * Wraps a baseline of `loadBaselines` (impls.mjs) so that its calls run in a worker, which loads it
+ * again by its id. The prepared objects have `calibrate` and `measure`, which the suite
  * uses instead of timing `run` on this thread.
  */
-export function isolated(baseline, file) {
+export function isolated(baseline) {
   // (not unref'd: the main thread awaits its replies; dispose() ends it)
-  const worker = new Worker(new URL('./isolated-worker.mjs', import.meta.url), { workerData: { file } });
+  const worker = new Worker(new URL('./isolated-worker.mjs', import.meta.url), { workerData: { id: baseline.id } });
   let next = 1;
   const pending = new Map();
   worker.on('message', ({ id, value, error }) => {

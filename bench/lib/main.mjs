@@ -101,7 +101,7 @@ export async function main(argv) {
   const cpuOverhead = await cpuClockOverhead();
   // The plain-JS baseline is timed in a worker thread of its own, an isolate where no wasm memory
   // has grown (bench/lib/isolated.mjs), as in a plain-JS user's process.
-  const baselines = (await loadBaselines()).map((b) => (b.id === 'naive' ? isolated(b, 'naive') : b));
+  const baselines = (await loadBaselines()).map((b) => (b.id === 'naive' ? isolated(b) : b));
   console.log('baseline naive: timed in a worker thread of its own (bench/lib/isolated.mjs)');
   const impls = [...oursImpls, ...baselines];
   const passes = [];
