@@ -1,8 +1,8 @@
 // A baseline timed in a worker thread of its own (Node): a V8 isolate that no wasm memory has ever
 // grown in. Growing an ordinary wasm memory (the verification's large Workspaces, the peers'
 // memories) detaches its old buffer, and from then on V8 checks every typed-array access in that
-// isolate for a detached buffer: on Node 20 the plain-JS loop runs about 8-10% slower for the rest
-// of the process. A plain-JS user's process never gets there, so the plain-JS baseline is timed
+// isolate for a detached buffer: on Node 20 the plain-JS loop ran 4-11% slower in the bench's own
+// thread. A plain-JS user's process never gets there, so the plain-JS baseline is timed
 // where it cannot either. The worker runs the baseline's calls and times them with the same
 // measure.mjs (the process's CPU clock: the main thread idles, awaiting the reply); the rounds stay
 // interleaved with everything else's, one message each.
@@ -40,7 +40,6 @@ export function isolated(baseline) {
     });
   return {
     ...baseline,
-    isolated: true,
     async prepare(op, logits, labels, rows, classes) {
       const handle = await call('prepare', { op, logits, labels, rows, classes });
       let result;
