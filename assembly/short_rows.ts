@@ -357,8 +357,9 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
 /** The product of the four rows' r (short_group4_ratios_of), as the product of the sums over that
  *  of the units: where only the rows' sum of losses is used, a span of such groups takes one log
  *  of the product of their products (cross_entropy.ts ce_index_rows; each sum is in [0.7, 16 *
- *  1.42] or NaN, each unit in [0.7, 1.42], so a group's product is below 1.2e6, two groups' below
- *  1.5e12, far from overflow, and its log is the sum of the eight logs to ~1e-16 relative). */
+ *  1.42] or NaN, each unit in [0.7, 1.42], so a group's product is below 1.2e6 (2^20.2), a span of
+ *  LOG_SPAN_ROWS = 64 rows' below 2^322, far from overflow, and its log is the sum of the 64 logs
+ *  to ~2e-14 absolute: ~150 roundings of 2^-53 relative in the product). */
 // @ts-ignore: decorator
 @inline export function short_group4_ratio_product(s01: v128, s23: v128, U: v128): f64 {
   const s = f64x2.mul(s01, s23);

@@ -22,9 +22,12 @@ export const SHORT_ROW_MAX_C = 16;
 export const CE_HAS_IGNORE = 1;
 export const CE_GROUP_LOGS = 2;
 
-/** The rows of such a reduced call whose plain groups of four share one log (two groups, from a
+/** The rows of such a reduced call whose plain groups of four share one log (sixteen groups, from a
  *  multiple of it); the plans keep short rows' chunks to multiples of it (src/plan.ts
- *  groupAligned), so the spans, and the bits of the result, do not depend on the chunking. Two
- *  groups took 0.86-0.92x the time of one log a group at 10 classes; eight, 0.94-0.97x that of
- *  two, but no chunk of a pooled or streamed call could then hold fewer than 32 short rows. */
-export const LOG_SPAN_ROWS = 8;
+ *  groupAligned), so the spans, and the bits of the result, do not depend on the chunking. At 10
+ *  classes, two groups took 0.86-0.92x the time of one log a group; 8 rows, 0.94-0.97x that of
+ *  two groups; 64 rows, 0.95-0.97x that of 8 (the simd build's crossEntropyWithGrad kernel at 64
+ *  and 256 rows). The product of 64 rows' r stays below 2^322 (assembly/short_rows.ts
+ *  short_group4_ratio_product), far from overflow; a chunk of short rows holds at least 64 rows
+ *  (4 KiB at 16 classes). */
+export const LOG_SPAN_ROWS = 64;

@@ -85,7 +85,7 @@ export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: b
 
 /**
  * `units` outer blocks per chunk, rounded so that every chunk but the last holds a multiple of
- * LOG_SPAN_ROWS (8) rows when the rows are short (C <= SHORT_ROW_MAX_C) and contiguous: the
+ * LOG_SPAN_ROWS (64) rows when the rows are short (C <= SHORT_ROW_MAX_C) and contiguous: the
  * kernels take such rows four at a time from a chunk's first row, and a reduced cross-entropy
  * sums the logs of such a span as one, so the groups and spans, and the bits
  * of the result, must not depend on the chunking. (Strided layouts are not aligned: their calls

@@ -72,12 +72,13 @@ const LAYOUTS: Layout[] = [
     workspace: true,
   },
   {
-    // short rows: the kernels take them four at a time, and a reduced cross-entropy sums each
-    // group's log-sums as one, so its chunks (also tiny ones) must hold multiples of four rows
-    name: '[26, 10] classes',
-    shape: [26, 10],
+    // short rows: the kernels take them four at a time, and a reduced cross-entropy sums the
+    // log-sums of each span of LOG_SPAN_ROWS (64) rows as one, so its chunks (also tiny ones) hold
+    // multiples of 64 rows: 130 rows are two spans and a group's tail, in three chunks when tiny
+    name: '[130, 10] classes',
+    shape: [130, 10],
     axis: 1,
-    opts: (k) => (k === 1 ? { classes: 10 } : { shape: [26 * k, 10] }),
+    opts: (k) => (k === 1 ? { classes: 10 } : { shape: [130 * k, 10] }),
     ceOpts: () => ({ classes: 10 }),
     workspace: true,
   },

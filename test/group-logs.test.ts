@@ -1,9 +1,9 @@
-// A reduced cross-entropy over short rows (C <= 16) sums the log-sums of each span of eight rows
-// (two groups of four) as one log (assembly/cross_entropy.ts ce_index_rows, LOG_SPAN_ROWS), so
-// its result depends on which rows form the spans. The spans are rows 8j..8j+7 of the call in
-// every path: the chunks of a streamed or pooled call hold multiples of eight rows (src/plan.ts
-// groupAligned). Checked here: the streamed call in chunks of 1, 2, 3, 5 and 6 rows (each rounded
-// up to a multiple of eight)
+// A reduced cross-entropy over short rows (C <= 16) sums the log-sums of each span of 64 rows
+// (sixteen groups of four) as one log (assembly/cross_entropy.ts ce_index_rows, LOG_SPAN_ROWS), so
+// its result depends on which rows form the spans. The spans are rows 64j..64j+63 of the call in
+// every path: the chunks of a streamed or pooled call hold multiples of 64 rows (src/plan.ts
+// groupAligned). Checked here: the streamed call in chunks of 1, 65, 130 and 200 rows (each
+// rounded down to a multiple of 64, and at least 64: chunks of 64, 64, 128 and 192 rows)
 // gives the bits of the one-chunk call; both are within tolerance of the float64 reference; and
 // a Workspace (which sums its per-row losses) agrees to a few ulp of float64.
 
@@ -24,7 +24,7 @@ describe.each(BACKENDS)('reduced cross-entropy of short rows: the same groups of
     it(`C = ${C}`, () => {
       use(b);
       const rand = rng(C);
-      for (const rows of [1, 2, 3, 4, 5, 7, 8, 9, 26, 1027]) {
+      for (const rows of [1, 2, 3, 4, 5, 7, 8, 9, 26, 130, 1027]) {
         const x = Float32Array.from({ length: rows * C }, () => (rand() - 0.5) * 12);
         const labels = Int32Array.from({ length: rows }, () => Math.floor(rand() * C));
         const cases: Options[] = [{ reduction: 'mean' }, { reduction: 'sum' }, { reduction: 'mean', ignoreIndex: labels[rows >> 1]! }];
@@ -38,7 +38,7 @@ describe.each(BACKENDS)('reduced cross-entropy of short rows: the same groups of
           if (Number.isNaN(ref.loss as number)) expect(whole.loss, `${at}: every row ignored`).toBeNaN();
           else expect(maxErrRatio([whole.loss], [ref.loss as number], 1e-7, 1e-6), `${at}: loss vs float64`).toBeLessThanOrEqual(1);
           expect(lossOnly, `${at}: crossEntropy vs crossEntropyWithGrad`).toBe(whole.loss);
-          for (const k of [1, 2, 3, 5, 6]) {
+          for (const k of [1, 65, 130, 200]) {
             setChunkBytes(k * C * 4); // k rows per chunk before rounding
             expect(bitDiff(api.crossEntropyWithGrad(x, labels, opts), whole), `${at}: chunks of ${k} rows`).toBe('');
             expect(api.crossEntropy(x, labels, opts), `${at}: crossEntropy, chunks of ${k} rows`).toBe(lossOnly);
