@@ -14,6 +14,19 @@ function cpuModel() {
   return os.cpus()[0]?.model?.trim() || 'unknown CPU';
 }
 
+/** The CPUs this process may run on when that is fewer than the machine's (Linux: `taskset -c 1
+ *  npm run bench` pins both sides of every ratio, and the worker thread that times plain JS, to
+ *  one CPU), else null. */
+function pinnedCpus(cores) {
+  try {
+    const m = /^Cpus_allowed_list:\s*(.+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m && typeof os.availableParallelism === 'function' && os.availableParallelism() < cores) return m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return null;
+}
+
 export function machineInfo() {
   const cores = os.cpus().length;
   const info = {
@@ -30,10 +43,12 @@ export function machineInfo() {
     // Other work on this machine at the start (1-minute load average vs cores): a loaded machine
     // makes every number noisier; ratios measured side by side suffer least.
     loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100,
+    pinnedCpus: pinnedCpus(cores),
   };
   info.line =
     `machine: ${info.cpu}, ${info.cores} cores (${info.arch}), ${info.totalMemGiB} GiB, ` +
     `Node ${info.node}, V8 ${info.v8}, ${info.date}, load ${info.loadAverage1m}` +
+    (info.pinnedCpus ? `, pinned to CPU ${info.pinnedCpus}` : '') +
     (info.execArgv.length ? `, flags: ${info.execArgv.join(' ')}` : '');
   return info;
 }
