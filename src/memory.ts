@@ -120,6 +120,17 @@ export class Arena {
     return ptr;
   }
 
+  /** alloc() of a block that reads as zeros: the part of it that an earlier block may have used
+   *  (below the top before this call) is cleared; memory above it has never been handed out and
+   *  is zero as wasm memory starts and grows. */
+  allocZeroed(bytes: number, what: string): number {
+    const top = this.top;
+    const ptr = this.alloc(bytes, what);
+    const end = Math.min(ptr + bytes, top);
+    if (end > ptr) this.u8.fill(0, ptr, end);
+    return ptr;
+  }
+
   /** Returns a block to the free list (merging neighbours). */
   release(ptr: number): void {
     const size = this.used.get(ptr);

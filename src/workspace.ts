@@ -132,7 +132,8 @@ export class WorkspaceImpl {
     };
     let total = 0;
     for (const v of Object.values(sizes)) total += v;
-    this.block = rt.arena.alloc(total, `createWorkspace: ${capacity} rows of ${classes} classes`);
+    // Zeroed, as a new typed array is: a block may reuse a disposed workspace's memory.
+    this.block = rt.arena.allocZeroed(total, `createWorkspace: ${capacity} rows of ${classes} classes`);
     let p = this.block;
     const ptr = {} as typeof this.ptr;
     for (const [k, v] of Object.entries(sizes)) {
@@ -289,7 +290,8 @@ export class WorkspaceImpl {
  *
  * Use it when the same shape is computed again and again (a training loop, a server's batch):
  * the functional API copies inputs into wasm memory and results out (streamed through the
- * cache, but still two copies); a Workspace copies nothing.
+ * cache, but still two copies); a Workspace copies nothing. Its views start out as zeros, as a
+ * new typed array does.
  *
  * @example
  * ```ts

@@ -254,3 +254,30 @@ describe('pool.createWorkspace: errors', () => {
     expect(() => pool.createWorkspace({ classes: 10, rows: 4 })).toThrowError(/disposed/);
   });
 });
+
+describe('a new workspace reads as zeros, as a new typed array does, also in memory a disposed one used', () => {
+  const views = (ws: AnyWs): F[] => [ws.logits, ws.target, ws.output, ws.grad, ws.loss];
+  const nonzero = (ws: AnyWs) => views(ws).reduce((n, v) => n + v.filter((x: number) => x !== 0).length, 0);
+  const makers: [string, (o: object) => AnyWs][] = [
+    ['createWorkspace', (o) => api.createWorkspace(o as never)],
+    ['pool.createWorkspace', (o) => pools[1]!.createWorkspace(o as never)],
+  ];
+  for (const [name, make] of makers) {
+    it(name, () => {
+      const shapes = [{ classes: 10, rows: 64 }, { classes: 7, rows: 33, dtype: 'float64', target: 'probabilities' }];
+      for (const o of shapes) {
+        const at = `${name} ${JSON.stringify(o)}`;
+        const first = make(o);
+        for (const v of views(first)) v.fill(3);
+        first.dispose();
+        // the same size takes the block the first freed; a smaller one, part of it
+        for (const rows of [o.rows, o.rows >> 1]) {
+          const next = make({ ...o, rows });
+          expect(nonzero(next), `${at}, then ${rows} rows`).toBe(0);
+          for (const v of views(next)) v.fill(5);
+          next.dispose();
+        }
+      }
+    });
+  }
+});
