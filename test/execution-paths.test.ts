@@ -74,7 +74,7 @@ const LAYOUTS: Layout[] = [
   {
     // short rows: the kernels take them four at a time, and a reduced cross-entropy sums the
     // log-sums of each span of LOG_SPAN_ROWS (64) rows as one, so its chunks (also tiny ones) hold
-    // multiples of 64 rows: 130 rows are two spans and a group's tail, in three chunks when tiny
+    // multiples of 64 rows: 130 rows are two spans and two rows more, in three chunks when tiny
     name: '[130, 10] classes',
     shape: [130, 10],
     axis: 1,
