@@ -96,6 +96,10 @@ export interface WorkerHandle {
   onDeath(listener: (what: string) => void): void;
   /** Stops the worker as a crash would (onDeath's listener is called): for tests. */
   kill(): void;
+  /** Whether the worker's thread has ended, read synchronously: Node's Worker reports its event
+   *  loop's idle time as -1 once the thread is gone (an exit, an uncaught error, out of memory, a
+   *  kill). Absent where the runtime cannot tell (Web Workers, Deno); Bun's always reads alive. */
+  stopped?: () => boolean;
   /** Sends the worker a message it receives synchronously when it needs it (shared arrays,
    *  src/pool-worker.ts); absent where the worker cannot (Web Workers). */
   send?: (message: unknown) => void;
@@ -108,6 +112,7 @@ interface NodePort {
 }
 
 interface NodeWorker {
+  performance?: { eventLoopUtilization?: () => { idle: number } };
   on(event: string, listener: (arg: never) => void): void;
   off(event: string, listener: (arg: never) => void): void;
   terminate(): Promise<number>;
@@ -139,7 +144,12 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
         };
         const terminate = () => ((ended = true), port1.close(), w.terminate().then(() => undefined));
         const send = m.shared ? (message: unknown) => port1.postMessage(message) : undefined;
-        resolve({ terminate, unref: () => w.unref(), onDeath, kill: () => void w.terminate(), send });
+        const elu = w.performance?.eventLoopUtilization?.bind(w.performance);
+        // Called once now, while the thread runs: Node caches the loop's start time at the first
+        // call, and a first call after the thread ended would read zeros from then on.
+        elu?.();
+        const stopped = elu ? () => elu().idle < 0 : undefined;
+        resolve({ terminate, unref: () => w.unref(), onDeath, kill: () => void w.terminate(), send, stopped });
       };
       w.on('error', onError);
       w.on('exit', onExit);

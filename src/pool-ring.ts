@@ -29,6 +29,9 @@ import type { FloatArray } from './dtype.js';
  * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
  * - `wakeBacklog`: a sleeping worker is woken when this many loaded chunks wait (or when none
  *   is awake), up to cores - 1 workers awake at once (`cores`: 0 = the available cores).
+ * - `stallMs`: a chunk this thread has waited for this long ends the call and the pool (a worker
+ *   stopped or is stuck). A chunk is at most a few milliseconds of work; where the runtime
+ *   tells that a worker's thread has ended (Node), that is found within `PROBE_MS` instead.
  */
 export const tuning = {
   minElements: 16384,
@@ -42,7 +45,12 @@ export const tuning = {
   help: true,
   wakeBacklog: 2,
   cores: 0,
+  stallMs: 10000,
 };
+
+/** How long this thread blocks in one Atomics.wait for a chunk before it looks whether a worker
+ *  has ended (ChunkRing.stopped). */
+const PROBE_MS = 100;
 
 /** Counts of the calls and chunks that went through pools, the chunks the calling thread ran
  *  itself, the times it slept waiting for one, the times it woke a worker, and the chunk copies
@@ -71,6 +79,14 @@ export class ChunkRing {
   private cmdEnd = 0;
   private cmdCount = 0;
   private ticket = 0;
+  /** Set once a call found a worker gone (waitDone): no chunk is waited for again. */
+  private broken = false;
+  /** The pool's: the index of a worker whose thread has ended, as far as the runtime tells
+   *  synchronously (src/pool-host.ts WorkerHandle.stopped), else -1. */
+  stopped: () => number = () => -1;
+  /** The pool's: marks the pool broken because of worker k (-1: not known) and returns the error
+   *  the waiting call throws. */
+  onLost: (k: number, what: string) => Error = (_k, what) => new Error(what);
 
   constructor(exports: Kernels, arena: Arena, readonly threads: number, private readonly cores: number) {
     const all = exports as unknown as Record<string, unknown>;
@@ -157,11 +173,13 @@ export class ChunkRing {
         this.cmd[s * CMD_CAP] = this.cmdCount;
         Atomics.store(i32, LOADED, (t + 1) | 0);
         loaded = i + 1;
-        this.wake(t, maxAwake);
+        wakeWorker(i32, this.threads, t, maxAwake);
       },
       wait: (i, s) => this.waitDone(s, (first + i) | 0, (first + loaded) | 0),
       end: (n, collected) => {
-        // Only after an internal error: let every loaded chunk finish, so the next call starts clean.
+        // Only after an internal error: let every loaded chunk finish, so the next call starts
+        // clean (not once a worker is lost: the pool takes no more calls).
+        if (this.broken) return;
         for (let i = collected; i < n; i++) this.waitDone(((first + i) | 0) & mask, (first + i) | 0, (first + n) | 0);
         this.ticket = (first + n) | 0;
         if (Atomics.load(i32, ERR) !== 0) {
@@ -170,21 +188,6 @@ export class ChunkRing {
         }
       },
     };
-  }
-
-  /** Wakes a sleeping worker if ticket t would otherwise wait (none is awake, or the awake ones
-   *  are behind already) and fewer than maxAwake run. */
-  private wake(t: number, maxAwake: number): void {
-    const i32 = this.i32;
-    const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
-    const awake = this.threads - Atomics.load(i32, SLEEPING) + Atomics.load(i32, WAKING);
-    if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
-      stats.wakes++;
-      Atomics.add(i32, SIGNAL, 1);
-      // Counted awake from now (only this thread reads WAKING to decide), unless no one slept.
-      Atomics.add(i32, WAKING, 1);
-      if (Atomics.notify(i32, SIGNAL, 1) !== 1) Atomics.sub(i32, WAKING, 1);
-    }
   }
 
   /** Records a kernel call of the chunk being loaded. */
@@ -201,29 +204,16 @@ export class ChunkRing {
     this.cmdCount++;
   }
 
-  /** Runs slot s's recorded calls on this thread. */
-  private replay(s: number): void {
-    const c = this.cmd;
-    let p = s * CMD_CAP;
-    const count = c[p++]!;
-    for (let k = 0; k < count; k++) {
-      const n = c[p + 1]!;
-      const to = c[p + 2]!;
-      const args: number[] = [];
-      for (let j = 0; j < n; j++) args.push(c[p + 3 + j]!);
-      const f = c[p]!;
-      const r = f < 0 ? this.arrays.copy(f === COPY_IN, this.memory, args) : this.fns[f]!(...args);
-      if (to) new Int32Array(this.memory.buffer)[to >>> 2] = r as number;
-      p += 3 + n;
-    }
-  }
-
   /** Waits until ticket t (slot s) is done. Meanwhile this thread runs loaded tickets no worker
-   *  has claimed yet (tickets before `loaded`), rather than idling. */
+   *  has claimed yet (tickets before `loaded`), rather than idling. Throws (and the pool is
+   *  broken) if a worker has ended meanwhile, or the chunk is not done after tuning.stallMs: the
+   *  worker that claimed it may be gone, and no event can reach this thread while it waits. */
   private waitDone(s: number, t: number, loaded: number): void {
     const i32 = this.i32;
     const done = LINE * (1 + s);
     const block = canBlock();
+    let since = -1;
+    let polls = 0;
     for (;;) {
       const d = Atomics.load(i32, done);
       if (d === t) return;
@@ -234,7 +224,7 @@ export class ChunkRing {
             const hs = v & Atomics.load(i32, MASK);
             stats.helped++;
             try {
-              this.replay(hs);
+              replaySlot(this.cmd, hs, this.fns, this.arrays, this.memory);
             } catch {
               Atomics.store(i32, ERR, 1);
             }
@@ -243,11 +233,52 @@ export class ChunkRing {
           continue;
         }
       }
+      if (since < 0) since = performance.now();
       if (block) {
         stats.waits++;
-        Atomics.wait(i32, done, d);
-      }
+        if (Atomics.wait(i32, done, d, PROBE_MS) !== 'timed-out') continue;
+      } else if ((++polls & 1023) !== 0) continue;
+      const now = performance.now();
+      const k = this.stopped();
+      if (k >= 0) throw this.lose(k, 'it ended while a call waited for it');
+      if (now - since >= tuning.stallMs) throw this.lose(-1, `a worker did not finish its part of a call in ${tuning.stallMs / 1000} s (it stopped or is stuck)`);
     }
+  }
+
+  /** A worker is gone: the pool takes no more calls, and its workers are told to end. */
+  private lose(k: number, what: string): Error {
+    this.broken = true;
+    return this.onLost(k, what);
+  }
+}
+
+/** Wakes a sleeping worker of `threads` if ticket t would otherwise wait (none is awake, or the
+ *  awake ones are behind already) and fewer than maxAwake run. */
+function wakeWorker(i32: Int32Array, threads: number, t: number, maxAwake: number): void {
+  const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
+  const awake = threads - Atomics.load(i32, SLEEPING) + Atomics.load(i32, WAKING);
+  if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
+    stats.wakes++;
+    Atomics.add(i32, SIGNAL, 1);
+    // Counted awake from now (only this thread reads WAKING to decide), unless no one slept.
+    Atomics.add(i32, WAKING, 1);
+    if (Atomics.notify(i32, SIGNAL, 1) !== 1) Atomics.sub(i32, WAKING, 1);
+  }
+}
+
+/** Runs slot s's recorded calls (in `cmd`) on this thread. */
+function replaySlot(cmd: Float64Array, s: number, fns: ((...args: number[]) => unknown)[], arrays: SharedArrays, memory: WebAssembly.Memory): void {
+  let p = s * CMD_CAP;
+  const count = cmd[p++]!;
+  for (let k = 0; k < count; k++) {
+    const n = cmd[p + 1]!;
+    const to = cmd[p + 2]!;
+    const args: number[] = [];
+    for (let j = 0; j < n; j++) args.push(cmd[p + 3 + j]!);
+    const f = cmd[p]!;
+    const r = f < 0 ? arrays.copy(f === COPY_IN, memory, args) : fns[f]!(...args);
+    if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
+    p += 3 + n;
   }
 }
 

@@ -184,14 +184,18 @@ class PoolImpl implements Pool {
     // Idle workers sleep in Atomics.wait; they must not keep a Node process alive.
     for (const w of this.workers) w.unref();
     this.workers.forEach((w, k) => w.onDeath((what) => this.died(k, what)));
+    // A call waiting for a chunk blocks this thread, so no exit event reaches it: it asks.
+    this.ring.stopped = () => this.workers.findIndex((w) => w.stopped?.() === true);
+    this.ring.onLost = (k, what) => (this.died(k, what), new Error(`softmax-wasm: ${this.broken?.message ?? what}`));
     this.ring.arrays.connect(this.workers.map((w) => w.send));
   }
 
-  /** A worker stopped on its own: every later call (and a pooled workspace's pending one) rejects
-   *  with this error; dispose() still ends the others. */
+  /** Worker k stopped on its own (k = -1: a worker, not known which, stopped or is stuck): every
+   *  later call (and a pooled workspace's pending one) rejects with this error; dispose() still
+   *  ends the others. */
   private died(k: number, what: string): void {
     if (this.disposed || this.broken) return;
-    this.broken = new Error(`worker ${k} stopped (${what}); this pool can run no more calls: dispose it`);
+    this.broken = new Error(`${k >= 0 ? `worker ${k} stopped (${what})` : what}; this pool can run no more calls: dispose it`);
     this.ring.quit();
   }
 
@@ -333,6 +337,12 @@ export function workerChunkCounts(pool: Pool): number[] {
 /** Stops worker k of a pool as a crash would (for tests of a worker that dies). */
 export function killWorker(pool: Pool, k: number): void {
   (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.kill();
+}
+
+/** Makes a pool's workers look as those of a runtime that cannot tell a thread has ended
+ *  (WorkerHandle.stopped absent), for tests of ChunkRing's stall limit. */
+export function noStopProbe(pool: Pool): void {
+  for (const w of (pool as unknown as { workers: WorkerHandle[] }).workers) delete w.stopped;
 }
 
 /**

@@ -4,7 +4,7 @@
 // (killWorker is a module-internal test helper of src/pool.ts, not part of the package's API.)
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
-import { killWorker, tuning } from '../src/pool.js';
+import { killWorker, noStopProbe, tuning } from '../src/pool.js';
 import { randomLabels, uniformArray } from './helpers/random.js';
 
 /** Resolves once `probe` rejects (the pool has noticed the death), or fails after 5 s. */
@@ -44,6 +44,57 @@ describe('a pool worker that dies', () => {
       await pool.dispose();
       await expect(pool.softmax(x, { classes: 100 })).rejects.toThrowError(/disposed/);
       expect(() => ws.logits).toThrowError(/disposed/);
+    } finally {
+      Object.assign(tuning, saved);
+    }
+  });
+
+  // The calling thread waits for a chunk synchronously (Atomics.wait in Node), where no 'exit'
+  // event can reach it. Here the only worker is ended in the same turn as the call, so the call's
+  // chunks are never run (help: false keeps the calling thread from running them itself), as when
+  // a worker dies holding a chunk: the call must reject, not hang.
+  it('a call waiting for a worker that has ended rejects with a clear Error, not a hang', async () => {
+    const saved = { ...tuning };
+    Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64, help: false });
+    try {
+      const pool = await api.createPool({ threads: 1 });
+      const x = uniformArray(Float32Array, 64 * 100, 6);
+      const want = Array.from(api.softmax(x, { classes: 100 }));
+      expect(Array.from(await pool.softmax(x, { classes: 100 }))).toEqual(want);
+      killWorker(pool, 0);
+      const t0 = performance.now();
+      await expect(pool.softmax(x, { classes: 100 })).rejects.toThrowError(/worker 0 stopped \(it ended while a call waited for it\); this pool can run no more calls: dispose it/);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      await expect(pool.logSoftmax(x, { classes: 100 })).rejects.toThrowError(/Pool\.logSoftmax: worker 0 stopped/);
+      expect(Array.from(api.softmax(x, { classes: 100 }))).toEqual(want); // the module's own functions are unaffected
+      await pool.dispose();
+    } finally {
+      Object.assign(tuning, saved);
+    }
+  });
+
+  // Where the runtime cannot tell synchronously that a thread has ended (Deno, Bun, Web Workers:
+  // no WorkerHandle.stopped), a chunk that has not finished in tuning.stallMs ends the call.
+  it('without a way to tell, a chunk that does not finish in tuning.stallMs rejects the call', async () => {
+    const saved = { ...tuning };
+    Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64, help: false, stallMs: 300 });
+    try {
+      const pool = await api.createPool({ threads: 1 });
+      const ws = pool.createWorkspace({ classes: 100, rows: 64 });
+      ws.logits.set(uniformArray(Float32Array, 6400, 7));
+      ws.target.set(randomLabels(64, 100, 8));
+      const single = api.createWorkspace({ classes: 100, rows: 64 });
+      single.logits.set(ws.logits);
+      single.target.set(ws.target);
+      expect(await ws.crossEntropyWithGrad()).toBe(single.crossEntropyWithGrad());
+      noStopProbe(pool);
+      killWorker(pool, 0);
+      const t0 = performance.now();
+      await expect(ws.crossEntropyWithGrad()).rejects.toThrowError(/a worker did not finish its part of a call in 0\.3 s \(it stopped or is stuck\); this pool can run no more calls: dispose it/);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+      await expect(ws.softmax()).rejects.toThrowError(/Workspace\.softmax: .*did not finish/);
+      await pool.dispose();
+      single.dispose();
     } finally {
       Object.assign(tuning, saved);
     }
