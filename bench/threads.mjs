@@ -18,7 +18,9 @@
 //   node bench/threads.mjs [--time=<ms per task per round>] [--rounds=<n>] [--shapes=4096x1000,...] [--model-only]
 //
 // Targets (issue 8, 2 cores): pool(2) >= 1.7x at [64, 128256] and [4096, 1000]; no slower than
-// single-threaded at [64, 10] (below the cutoff the pool runs on the calling thread).
+// single-threaded at [64, 10] (below the cutoff the pool runs on the calling thread). Issue 15,
+// per path: pooled workspace >= 1.8x at [4096, 1000] and [64, 128256], shared arrays >= 1.8x at
+// [4096, 1000], plain arrays >= 1.7x at both.
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +137,19 @@ async function main() {
     const small = ratio(op, '[64, 10]', 'pool(2) / awaited');
     if (!Number.isNaN(small)) {
       checks.push([`${op} [64, 10]: pool(2) ${small.toFixed(2)}x the awaited single-threaded call (${ratio(op, '[64, 10]', 'pool(2) / single').toFixed(2)}x the bare call): no slower (target >= 0.95)`, small >= 0.95]);
+    }
+  }
+  // The targets of issue 15, per path (crossEntropyWithGrad, 2 workers, the median of the rounds'
+  // ratios to the path's single-threaded counterpart), and how many rounds fell below.
+  const pathTargets = [['workspace', 'pooled workspace', 1.8, ['[4096, 1000]', '[64, 128256]']],
+    ['shared', 'shared arrays', 1.8, ['[4096, 1000]']], ['plain', 'plain arrays', 1.7, ['[4096, 1000]', '[64, 128256]']]];
+  for (const [key, name, target, shapes] of pathTargets) {
+    for (const shape of shapes) {
+      const p = paths.find((q) => `[${q.N}, ${q.C}]` === shape);
+      if (!p) continue;
+      const r = p[key];
+      const m = r[r.length >> 1];
+      checks.push([`${name} ${shape}: ${m.toFixed(2)}x (rounds ${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)}, ${r.filter((v) => v < target).length} of ${r.length} below) (target >= ${target})`, m >= target]);
     }
   }
   console.log(`\nTargets (load average now ${loadavg()[0].toFixed(2)}):`);
