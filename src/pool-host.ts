@@ -35,7 +35,7 @@ export function sharedMemory(): WebAssembly.Memory {
 }
 
 interface NodeProcess {
-  versions?: { node?: string };
+  versions?: { node?: string; bun?: string };
   getBuiltinModule?: (name: string) => unknown;
 }
 export const nodeProcess = (): NodeProcess | undefined => {
@@ -98,7 +98,7 @@ export interface WorkerHandle {
   kill(): void;
   /** Whether the worker's thread has ended, read synchronously: Node's Worker reports its event
    *  loop's idle time as -1 once the thread is gone (an exit, an uncaught error, out of memory, a
-   *  kill). Absent where the runtime cannot tell (Web Workers, Deno); Bun's always reads alive. */
+   *  kill). Absent where the runtime cannot tell (Web Workers, Deno, Bun). */
   stopped?: () => boolean;
   /** Sends the worker a message it receives synchronously when it needs it (shared arrays,
    *  src/pool-worker.ts); absent where the worker cannot (Web Workers). */
@@ -144,7 +144,8 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
         };
         const terminate = () => ((ended = true), port1.close(), w.terminate().then(() => undefined));
         const send = m.shared ? (message: unknown) => port1.postMessage(message) : undefined;
-        const elu = w.performance?.eventLoopUtilization?.bind(w.performance);
+        // Node's only (Bun's warns on stderr that it is not implemented and reads 0 always).
+        const elu = nodeProcess()!.versions!.bun === undefined ? w.performance?.eventLoopUtilization?.bind(w.performance) : undefined;
         // Called once now, while the thread runs: Node caches the loop's start time at the first
         // call, and a first call after the thread ended would read zeros from then on.
         elu?.();
