@@ -212,7 +212,8 @@ export class ChunkRing {
     const i32 = this.i32;
     const done = LINE * (1 + s);
     const block = canBlock();
-    let since = -1;
+    let last = -1;
+    let waited = 0;
     let polls = 0;
     for (;;) {
       const d = Atomics.load(i32, done);
@@ -233,15 +234,18 @@ export class ChunkRing {
           continue;
         }
       }
-      if (since < 0) since = performance.now();
+      if (last < 0) last = performance.now();
       if (block) {
         stats.waits++;
         if (Atomics.wait(i32, done, d, PROBE_MS) !== 'timed-out') continue;
       } else if ((++polls & 1023) !== 0) continue;
       const now = performance.now();
+      // (A clock that jumped, as after the machine slept, counts as one slice, not as a stall.)
+      waited += Math.min(now - last, 2 * PROBE_MS);
+      last = now;
       const k = this.stopped();
       if (k >= 0) throw this.lose(k, 'it ended while a call waited for it');
-      if (now - since >= tuning.stallMs) throw this.lose(-1, `a worker did not finish its part of a call in ${tuning.stallMs / 1000} s (it stopped or is stuck)`);
+      if (waited >= tuning.stallMs) throw this.lose(-1, `a worker did not finish its part of a call in ${tuning.stallMs / 1000} s (it stopped or is stuck)`);
     }
   }
 
