@@ -13,7 +13,7 @@ import type { Layout } from './layout.js';
 import { TMP_STRIDE, tmpBlockBytes, type Arena, type ByteCopy } from './memory.js';
 import { groupAligned, planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
-import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, QUIT, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
+import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, QUIT, replaySlot, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
 import type { FloatArray } from './dtype.js';
 
 /**
@@ -65,6 +65,8 @@ export class ChunkRing {
   readonly arrays = new SharedArrays();
   private readonly names: string[];
   private readonly fns: ((...args: number[]) => unknown)[];
+  /** A recorded copy run on this thread (replaySlot's `copy`). */
+  private readonly copy = (f: number, args: number[]) => this.arrays.copy(f === COPY_IN, this.memory, args);
   private readonly memory: WebAssembly.Memory;
   readonly maxSlots: number;
   private readonly ctrl: number;
@@ -225,7 +227,7 @@ export class ChunkRing {
             const hs = v & Atomics.load(i32, MASK);
             stats.helped++;
             try {
-              replaySlot(this.cmd, hs, this.fns, this.arrays, this.memory);
+              replaySlot(this.cmd, hs, CMD_CAP, this.fns, this.copy, this.memory);
             } catch {
               Atomics.store(i32, ERR, 1);
             }
@@ -267,22 +269,6 @@ function wakeWorker(i32: Int32Array, threads: number, t: number, maxAwake: numbe
     // Counted awake from now (only this thread reads WAKING to decide), unless no one slept.
     Atomics.add(i32, WAKING, 1);
     if (Atomics.notify(i32, SIGNAL, 1) !== 1) Atomics.sub(i32, WAKING, 1);
-  }
-}
-
-/** Runs slot s's recorded calls (in `cmd`) on this thread. */
-function replaySlot(cmd: Float64Array, s: number, fns: ((...args: number[]) => unknown)[], arrays: SharedArrays, memory: WebAssembly.Memory): void {
-  let p = s * CMD_CAP;
-  const count = cmd[p++]!;
-  for (let k = 0; k < count; k++) {
-    const n = cmd[p + 1]!;
-    const to = cmd[p + 2]!;
-    const args: number[] = [];
-    for (let j = 0; j < n; j++) args.push(cmd[p + 3 + j]!);
-    const f = cmd[p]!;
-    const r = f < 0 ? arrays.copy(f === COPY_IN, memory, args) : fns[f]!(...args);
-    if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
-    p += 3 + n;
   }
 }
 

@@ -73,6 +73,7 @@ const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN,
 /** The worker's whole program. Self-contained: it runs from its source text, with the
  *  protocol's constants passed in as `P`. */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
+  replay: typeof replaySlot,
   receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null,
   byteCopy: ByteCopy | null = null): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
@@ -107,8 +108,9 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
     return arrays.get(id)!;
   };
   const bc = byteCopy ?? ((d: ArrayBufferLike, dAt: number, s: ArrayBufferLike, sAt: number, n: number) => new Uint8Array(d, dAt, n).set(new Uint8Array(s, sAt, n)));
-  const copy = (f: number, id: number, offset: number, ptr: number, n: number) =>
-    f === COPY_IN ? bc(memory.buffer, ptr, array(id), offset, n) : bc(array(id), offset, memory.buffer, ptr, n);
+  // A recorded copy: args (array id, byte offset in the array, wasm address, bytes).
+  const copy = (f: number, [id, offset, ptr, n]: number[]) =>
+    f === COPY_IN ? bc(memory.buffer, ptr!, array(id!), offset!, n!) : bc(array(id!), offset!, memory.buffer, ptr!, n!);
   post({ type: 'ready', shared: receive !== null });
   let spins = 0;
   while (Atomics.load(i32, QUIT) === 0) {
@@ -117,18 +119,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
       if (Atomics.compareExchange(i32, NEXT, v, (v + 1) | 0) !== v) continue;
       const s = v & Atomics.load(i32, MASK);
       try {
-        let p = s * CMD_CAP;
-        const count = f64[p++]!;
-        for (let k = 0; k < count; k++) {
-          const n = f64[p + 1]!;
-          const to = f64[p + 2]!;
-          const args: number[] = [];
-          for (let j = 0; j < n; j++) args.push(f64[p + 3 + j]!);
-          const f = f64[p]!;
-          const r = f < 0 ? copy(f, args[0]!, args[1]!, args[2]!, args[3]!) : fns[f]!(...args);
-          if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
-          p += 3 + n;
-        }
+        replay(f64, s, CMD_CAP, fns, copy, memory);
       } catch {
         Atomics.store(i32, ERR, 1);
       }
@@ -156,6 +147,26 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
 /** The shape of Node's Buffer that bufferByteCopy uses. */
 export interface NodeBufferClass {
   from(b: ArrayBufferLike): { copy(target: unknown, targetStart: number, sourceStart: number, sourceEnd: number): number };
+}
+
+/** Runs the commands recorded in slot s of the command area `cmd` (`cap` float64s per slot): a
+ *  kernel export of `fns`, or (a negative index) `copy(index, args)`; a result with an address
+ *  is stored there as an i32. The workers' and the calling thread's (src/pool-ring.ts) replay.
+ *  Self-contained, as poolWorker: it runs from its source text too. */
+export function replaySlot(cmd: Float64Array, s: number, cap: number, fns: ((...args: number[]) => unknown)[],
+  copy: (f: number, args: number[]) => unknown, memory: WebAssembly.Memory): void {
+  let p = s * cap;
+  const count = cmd[p++]!;
+  for (let k = 0; k < count; k++) {
+    const n = cmd[p + 1]!;
+    const to = cmd[p + 2]!;
+    const args: number[] = [];
+    for (let j = 0; j < n; j++) args.push(cmd[p + 3 + j]!);
+    const f = cmd[p]!;
+    const r = f < 0 ? copy(f, args) : fns[f]!(...args);
+    if (to) new Int32Array(memory.buffer)[to >>> 2] = r as number;
+    p += 3 + n;
+  }
 }
 
 /** A byte copy over Node's Buffer.prototype.copy, with one Buffer per whole buffer, kept (a Buffer
@@ -188,10 +199,10 @@ export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
     `const port = wt.workerData.port, rx = typeof wt.receiveMessageOnPort === 'function' && port ? () => wt.receiveMessageOnPort(port)?.message : null;\n` +
     `const bc = wt.workerData.fastCopy ? (${bufferByteCopy.toString()})(process.getBuiltinModule('node:buffer').Buffer) : null;\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, rx, bc);\n`;
+    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, rx, bc);\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
 export function webWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, null); };\n`;
+  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, null); };\n`;
 }
