@@ -87,6 +87,12 @@ export function canBlock(): boolean {
   return blockable;
 }
 
+/** For tests: canBlock() answers `v` from now on (undefined: it finds out again), so that Node
+ *  can run the calling thread's waits as a browser's main thread does (spinning). */
+export function forceCanBlock(v: boolean | undefined): void {
+  blockable = v;
+}
+
 /** A started worker, Node or Web. */
 export interface WorkerHandle {
   terminate(): Promise<void>;

@@ -4,6 +4,7 @@
 // (killWorker is a module-internal test helper of src/pool.ts, not part of the package's API.)
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
+import { forceCanBlock } from '../src/pool-host.js';
 import { killWorker, noStopProbe, tuning } from '../src/pool.js';
 import { randomLabels, uniformArray } from './helpers/random.js';
 
@@ -96,6 +97,30 @@ describe('a pool worker that dies', () => {
       await pool.dispose();
       single.dispose();
     } finally {
+      Object.assign(tuning, saved);
+    }
+  });
+
+  // A browser's main thread may not block: there the calling thread spins while it waits for a
+  // chunk, and looks at the time every 1024 polls. The same stall limit ends the call.
+  it('a calling thread that spins (as a browser\'s main thread) is ended by the stall limit too', async () => {
+    const saved = { ...tuning };
+    Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64, help: false, stallMs: 300 });
+    forceCanBlock(false);
+    try {
+      const pool = await api.createPool({ threads: 1 });
+      const x = uniformArray(Float64Array, 64 * 50, 9);
+      const want = Array.from(api.logSoftmax(x, { classes: 50 }));
+      expect(Array.from(await pool.logSoftmax(x, { classes: 50 }))).toEqual(want);
+      noStopProbe(pool);
+      killWorker(pool, 0);
+      const t0 = performance.now();
+      await expect(pool.logSoftmax(x, { classes: 50 })).rejects.toThrowError(/a worker did not finish its part of a call in 0\.3 s \(it stopped or is stuck\)/);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+      await expect(pool.softmax(x, { classes: 50 })).rejects.toThrowError(/Pool\.softmax: a worker did not finish/);
+      await pool.dispose();
+    } finally {
+      forceCanBlock(undefined);
       Object.assign(tuning, saved);
     }
   });
