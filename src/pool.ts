@@ -339,6 +339,14 @@ export function killWorker(pool: Pool, k: number): void {
   (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.kill();
 }
 
+/** Ends worker k of a pool without the pool hearing of it (its handle's terminate(), as dispose()
+ *  uses: no exit or error event reaches the pool), as a worker that dies while a call waits for it
+ *  (for tests of ChunkRing's probe and stall limit). Node resolves once the thread has ended; a
+ *  Web Worker's terminate() takes effect a little later. */
+export function endWorkerUnnoticed(pool: Pool, k: number): Promise<void> {
+  return (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.terminate();
+}
+
 /** Makes a pool's workers look as those of a runtime that cannot tell a thread has ended
  *  (WorkerHandle.stopped absent), for tests of ChunkRing's stall limit. */
 export function noStopProbe(pool: Pool): void {
