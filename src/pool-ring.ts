@@ -81,8 +81,6 @@ export class ChunkRing {
   private cmdEnd = 0;
   private cmdCount = 0;
   private ticket = 0;
-  /** Set once a call found a worker gone (waitDone): no chunk is waited for again. */
-  private broken = false;
   /** The pool's: the index of a worker whose thread has ended, as far as the runtime tells
    *  synchronously (src/pool-host.ts WorkerHandle.stopped), else -1. */
   stopped: () => number = () => -1;
@@ -180,8 +178,8 @@ export class ChunkRing {
       wait: (i, s) => this.waitDone(s, (first + i) | 0, (first + loaded) | 0),
       end: (n, collected) => {
         // Only after an internal error: let every loaded chunk finish, so the next call starts
-        // clean (not once a worker is lost: the pool takes no more calls).
-        if (this.broken) return;
+        // clean (not once the workers are told to end: no chunk would finish then).
+        if (Atomics.load(i32, QUIT) !== 0) return;
         for (let i = collected; i < n; i++) this.waitDone(((first + i) | 0) & mask, (first + i) | 0, (first + n) | 0);
         this.ticket = (first + n) | 0;
         if (Atomics.load(i32, ERR) !== 0) {
@@ -251,9 +249,9 @@ export class ChunkRing {
     }
   }
 
-  /** A worker is gone: the pool takes no more calls, and its workers are told to end. */
+  /** A worker is gone: its workers are told to end, and the pool takes no more calls. */
   private lose(k: number, what: string): Error {
-    this.broken = true;
+    this.quit();
     return this.onLost(k, what);
   }
 }
