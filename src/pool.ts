@@ -334,9 +334,12 @@ export function workerChunkCounts(pool: Pool): number[] {
   return (pool as PoolImpl).ring.chunksRun();
 }
 
+/** A pool's worker handles (for the test helpers below). */
+const handles = (pool: Pool): WorkerHandle[] => (pool as unknown as { workers: WorkerHandle[] }).workers;
+
 /** Stops worker k of a pool as a crash would (for tests of a worker that dies). */
 export function killWorker(pool: Pool, k: number): void {
-  (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.kill();
+  handles(pool)[k]!.kill();
 }
 
 /** Ends worker k of a pool without the pool hearing of it (its handle's terminate(), as dispose()
@@ -344,13 +347,13 @@ export function killWorker(pool: Pool, k: number): void {
  *  (for tests of ChunkRing's probe and stall limit). Node resolves once the thread has ended; a
  *  Web Worker's terminate() takes effect a little later. */
 export function endWorkerUnnoticed(pool: Pool, k: number): Promise<void> {
-  return (pool as unknown as { workers: WorkerHandle[] }).workers[k]!.terminate();
+  return handles(pool)[k]!.terminate();
 }
 
 /** Makes a pool's workers look as those of a runtime that cannot tell a thread has ended
  *  (WorkerHandle.stopped absent), for tests of ChunkRing's stall limit. */
 export function noStopProbe(pool: Pool): void {
-  for (const w of (pool as unknown as { workers: WorkerHandle[] }).workers) delete w.stopped;
+  for (const w of handles(pool)) delete w.stopped;
 }
 
 /**
