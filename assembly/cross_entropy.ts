@@ -17,6 +17,7 @@
 // The gradient scale of row r is scales[r] when scales != 0 ('none' with gradOutput), else
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
+import { log64 } from './log';
 import { LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS,
   TMP_SCRATCH, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_mass_but, index_of_f32, TMP_ROW_SUM } from './reduce';
@@ -381,7 +382,7 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
 // @ts-ignore: decorator
 @inline function ce_short_row_log(s: f64, u: f32, near1: bool, x: usize, g: usize, C: i32, m: f32, t: i32, tmp: usize): f64 {
   if (near1 && s < <f64>u * NEAR1_SUM_SHORT) return ce_log_expsum_near1(x, g, C, t, u, m, g != 0, true, tmp);
-  return Math.log(short_ratio_of(s, u));
+  return log64(short_ratio_of(s, u));
 }
 
 /** log(r) for a row's exp-sum relative to its max term, r = s / unit; where `near1` (the label t
@@ -391,7 +392,7 @@ export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usi
 // @ts-ignore: decorator
 @inline function ce_row_log(r: f64, near1: bool, x: usize, g: usize, C: i32, m: f32, t: i32, unit: f32, tmp: usize): f64 {
   if (near1 && r < NEAR1_SUM) return ce_log_expsum_near1(x, g, C, t, unit, m, g != 0, false, tmp);
-  return Math.log(r);
+  return log64(r);
 }
 
 /** The cross-entropy's log(sum exp(x - max)) = log1p(mass) of an f32 row near 1 from its exp
@@ -414,7 +415,7 @@ export function ce_log_expsum_near1(x: usize, y: usize, n: i32, t: i32, unit: f3
   const mass = expsum_mass_but(x, y, n, unit, max, stored, tmp), maxima = load<i32>(tmp + TMP_AUX);
   store<f64>(tmp + TMP_ROW_SUM, <f64>maxima * <f64>unit + mass);
   // (no element holds the unit: the plain log of the whole sum)
-  return maxima ? log1p_pos(<f64>(maxima - 1) + mass / <f64>unit) : Math.log(mass / <f64>unit);
+  return maxima ? log1p_pos(<f64>(maxima - 1) + mass / <f64>unit) : log64(mass / <f64>unit);
 }
 
 /** The rows of a short group (maxima M, sums and x[t] in tmp) whose label is a max and whose
@@ -442,10 +443,10 @@ function ce_group4_near1_logs(rows: i32, x: usize, g: usize, labels: usize, stri
     if (((rows >> k) & 1) && !(hasIgnore && t == ignore)) {
       l = ce_log_expsum_near1(x + o, g ? g + o : 0, C, t, load<f32>(tmp + TMP_GROUP_UNITS + (<usize>k << 2)), load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), g != 0, true, tmp);
     } else if (prod) p *= r;
-    else l = Math.log(r);
+    else l = log64(r);
     store<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3), l);
   }
-  if (prod && p != 1) store<f64>(tmp + TMP_GROUP_LOGS, load<f64>(tmp + TMP_GROUP_LOGS) + Math.log(p));
+  if (prod && p != 1) store<f64>(tmp + TMP_GROUP_LOGS, load<f64>(tmp + TMP_GROUP_LOGS) + log64(p));
 }
 
 /** A whole call with class-index targets in one wasm call, for inputs that fit one chunk (a
@@ -516,7 +517,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         if (groupLogs) {
           // (the spans are the aligned blocks of LOG_SPAN_ROWS rows)
           if (spanRow >= 0 && pr / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-            store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + Math.log(span));
+            store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + log64(span));
             span = 1;
             spanRow = -1;
           }
@@ -569,7 +570,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
       x += 4 * stride;
       if (g) g += 4 * stride;
     }
-    if (spanRow >= 0) store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + Math.log(span));
+    if (spanRow >= 0) store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + log64(span));
   }
   for (; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));

@@ -3,6 +3,7 @@
 // a one-vector loop for what is left, and the scalar loop that finishes the last < LANES
 // elements in the SIMD builds and does all the work in the scalar build.
 
+import { log64 } from './log';
 import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp, vexp_k, sexp_k, vexp_kt, sexp_kt, vexp_k_wide, sexp_k_wide, KMAGIC, kmagic, kshift_of, WIDE_LO, NO_CUTOFF_RANGE } from './exp';
 import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
@@ -154,7 +155,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
     return log1p_pos(<f64>(load<i32>(tmp + TMP_EXP_MAXIMA) - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
   }
   // (s / 1 is s; s / unit as s * (1 / unit): the reciprocal does not wait for the pass's sum)
-  return unit != 1 ? Math.log(s * (1.0 / unit)) : Math.log(s);
+  return unit != 1 ? log64(s * (1.0 / unit)) : log64(s);
 }
 
 /** The log of an f32 row's exp-sum relative to its max term, r = s / unit >= 1, loses the low bits
@@ -186,7 +187,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
   if (sizeof<T>() == 8) return log_expsum<T>(s, tmp);
   const unit = load<f64>(tmp + TMP_EXP_UNIT);
   const r = unit != 1 ? s * (1.0 / unit) : s;
-  if (r >= NEAR1_SUM) return Math.log(r);
+  if (r >= NEAR1_SUM) return log64(r);
   const form = load<i32>(tmp + TMP_EXP_FORM);
   if (!ASC_FEATURE_SIMD && form == EXP_K) {
     // The scalar build's k-shift pass summed the mass apart (`mass`, in f64): the same values and
@@ -194,7 +195,7 @@ export function rmax<T>(x: usize, n: i32, tmp: usize): T {
     return log1p_pos(<f64>(load<i32>(tmp + TMP_EXP_MAXIMA) - 1) + load<f64>(tmp + TMP_EXP_MASS) / unit);
   }
   if (ASC_FEATURE_SIMD) {
-    const l = Math.log(r);
+    const l = log64(r);
     if (l >= near1_log_bound(n)) return l;
     // The simd build's k-shift rows: the pass's own exp values again, by its unrolled loops
     // (expsum_mass_but, as the cross-entropy's rows take them). Not relaxed-simd's, whose fused

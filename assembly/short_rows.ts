@@ -19,6 +19,7 @@
 // operations on each value. The backward passes' sums (short_vsum, short_group4_rsum) and writes
 // take the same shape.
 
+import { log64, vlog64 } from './log';
 import { LANES, vhmax, vhsum, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, vexp_k, sexp_k, vkshift, skshift, vkmagic, KMAGIC, NO_CUTOFF_RANGE } from './exp';
 import { TMP_GROUP_SUMS, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_SHORT_GENERAL, TMP_EXP_UNIT, NEAR1_SUM_SHORT, KSHIFT_MAX_ABS,
@@ -151,11 +152,12 @@ function short_expsum_general(x: usize, y: usize, C: i32, m: f32, tmp: usize, un
 }
 
 /** log(r) of a short row's exp-sum relative to its max term, r = s / unit (short_ratio; from its
- *  max m and unit u; x intact): near 1 (NEAR1_SUM_SHORT in reduce.ts), short_log_expsum_near1,
- *  which takes the row's exp values from `e` where its pass kept them there (else 0). */
+ *  max m and unit u; x intact): `logr`, log64(r) from the caller (a group's four come from two
+ *  vlog64), or near 1 (NEAR1_SUM_SHORT in reduce.ts) short_log_expsum_near1, which takes the
+ *  row's exp values from `e` where its pass kept them there (else 0). */
 // @ts-ignore: decorator
-@inline export function short_log_expsum(r: f64, u: f32, x: usize, C: i32, m: f32, e: usize = 0): f64 {
-  return r < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, e, C, m, u) : Math.log(r);
+@inline export function short_log_expsum(r: f64, logr: f64, u: f32, x: usize, C: i32, m: f32, e: usize = 0): f64 {
+  return r < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, e, C, m, u) : logr;
 }
 
 /** log_expsum_near1 of a short row (x intact; its max m, its unit u; r < NEAR1_SUM_SHORT, so m is
@@ -193,7 +195,7 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   }
   const keep = v128.andnot(uncounted_lanes(<i32>(o - end) >> 2), i32x4.eq(i32x4.add(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(end >> 2))), vt));
   const sum = vhsum<f32>(f32x4.add(acc, v128.and(v128.load(e + end), keep)));
-  return t >= 0 ? log1p_pos(sum / <f64>load<f32>(e + (<usize>t << 2))) : Math.log(sum / <f64>unit);
+  return t >= 0 ? log1p_pos(sum / <f64>load<f32>(e + (<usize>t << 2))) : log64(sum / <f64>unit);
 }
 
 /** The lanes of sum(x * y) (`dot`) or of sum(x) over a short f32 row, before the horizontal step:
@@ -337,16 +339,13 @@ export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v
 }
 
 /** The logs of the four rows' r (short_group4_ratios_of; s01, s23 the sums, U the units), stored
- *  at `out` (four f64). (Four calls of Math.log: a vector log (fdlibm's, with its division) had a
- *  longer dependency chain than the four calls, and made a row alone slower; a row alone must take
- *  the same log.) */
+ *  at `out` (four f64): two vlog64, which give a row alone's log64 bits and cost less than four
+ *  calls of it. */
 // @ts-ignore: decorator
 @inline export function short_group4_logs_of(s01: v128, s23: v128, U: v128, out: usize): void {
   const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
-  store<f64>(out, Math.log(f64x2.extract_lane(r01, 0)));
-  store<f64>(out, Math.log(f64x2.extract_lane(r01, 1)), 8);
-  store<f64>(out, Math.log(f64x2.extract_lane(r23, 0)), 16);
-  store<f64>(out, Math.log(f64x2.extract_lane(r23, 1)), 24);
+  v128.store(out, vlog64(r01));
+  v128.store(out, vlog64(r23), 16);
 }
 /** short_group4_logs_of for the group a short_group4_* call left in tmp, to tmp + TMP_GROUP_LOGS. */
 // @ts-ignore: decorator

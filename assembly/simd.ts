@@ -2,6 +2,8 @@
 // The conditions on ASC_FEATURE_* and sizeof<T>() are constants, folded at compile time, so each
 // build (scalar, simd, relaxed-simd) keeps only its own branch.
 
+import { log64 } from './log';
+
 /** Elements per block of the blocked sums: partial sums of one block stay in T lanes (each lane
  *  adds BLOCK / 16 values), then the block total joins an f64 compensated sum. This keeps a row
  *  of 128k float32 logits accurate to ~1e-7 where one f32 running sum drifts to ~1e-6. */
@@ -77,9 +79,9 @@ export const BLOCK: i32 = 256;
 }
 
 /** log(1 + m) for m >= 0, to a few ulp also where 1 + m rounds (m below 2^-53 included): for
- *  m < 2^-7 its series to m^8 (the next term is below 2^-56 of the sum: no call of Math.log, as
+ *  m < 2^-7 its series to m^8 (the next term is below 2^-56 of the sum: no call of log64, as
  *  for the confident rows that mostly need it); above, log(u) of u = 1 + m rounded, less the
- *  rounding (u - 1 - m) / u (Goldberg). (~lib's log1p costs several times Math.log.) */
+ *  rounding (u - 1 - m) / u (Goldberg). (~lib's log1p costs several times a log.) */
 // @ts-ignore: decorator
 @inline export function log1p_pos(m: f64): f64 {
   if (m < 0.0078125) {
@@ -87,7 +89,7 @@ export const BLOCK: i32 = 256;
     return m + m * p;
   }
   const u = 1 + m;
-  return Math.log(u) - ((u - 1) - m) / u;
+  return log64(u) - ((u - 1) - m) / u;
 }
 
 /** The mask of the lanes of a row's last vector (moved back to end at the row's end) that the vectors before it did not count:

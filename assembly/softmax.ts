@@ -5,6 +5,7 @@
 // for the next (see TMP_MIN in reduce.ts).
 
 import { LANES, at, vhsum } from './simd';
+import { log64, vlog64 } from './log';
 import { vexp, sexp } from './exp';
 import { TMP_GROUP_UNITS, TMP_GROUP_EXPS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
 import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_vscale, short_vsubsub, short_group4_store,
@@ -64,10 +65,11 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
 // @ts-ignore: decorator
 @inline function short_group4_log_softmax(x: usize, y: usize, e: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
   const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
-  short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0), e));
-  short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1), e + stride));
-  short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2), e + 2 * stride));
-  short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3), e + 3 * stride));
+  const L01 = vlog64(r01), L23 = vlog64(r23);
+  short_vsubsub(x, y, C, f32x4.extract_lane(M, 0), <f32>short_log_expsum(f64x2.extract_lane(r01, 0), f64x2.extract_lane(L01, 0), f32x4.extract_lane(U, 0), x, C, f32x4.extract_lane(M, 0), e));
+  short_vsubsub(x + stride, y + stride, C, f32x4.extract_lane(M, 1), <f32>short_log_expsum(f64x2.extract_lane(r01, 1), f64x2.extract_lane(L01, 1), f32x4.extract_lane(U, 1), x + stride, C, f32x4.extract_lane(M, 1), e + stride));
+  short_vsubsub(x + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(M, 2), <f32>short_log_expsum(f64x2.extract_lane(r23, 0), f64x2.extract_lane(L23, 0), f32x4.extract_lane(U, 2), x + 2 * stride, C, f32x4.extract_lane(M, 2), e + 2 * stride));
+  short_vsubsub(x + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(M, 3), <f32>short_log_expsum(f64x2.extract_lane(r23, 1), f64x2.extract_lane(L23, 1), f32x4.extract_lane(U, 3), x + 3 * stride, C, f32x4.extract_lane(M, 3), e + 3 * stride));
 }
 
 /** logsumexp_rows' results of four short rows (row k at x + k * stride, its result at out + k)
@@ -75,10 +77,11 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
 // @ts-ignore: decorator
 @inline function short_group4_logsumexp<T>(x: usize, out: usize, e: usize, stride: usize, C: i32, M: v128, s01: v128, s23: v128, U: v128): void {
   const r01 = short_group4_ratios_of(s01, U, 0), r23 = short_group4_ratios_of(s23, U, 1);
-  store<T>(at<T>(out, 0), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f32x4.extract_lane(U, 0), e));
-  store<T>(at<T>(out, 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f32x4.extract_lane(U, 1), e + stride));
-  store<T>(at<T>(out, 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f32x4.extract_lane(U, 2), e + 2 * stride));
-  store<T>(at<T>(out, 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f32x4.extract_lane(U, 3), e + 3 * stride));
+  const L01 = vlog64(r01), L23 = vlog64(r23);
+  store<T>(at<T>(out, 0), short_logsumexp<T>(x, C, <T>f32x4.extract_lane(M, 0), f64x2.extract_lane(r01, 0), f64x2.extract_lane(L01, 0), f32x4.extract_lane(U, 0), e));
+  store<T>(at<T>(out, 1), short_logsumexp<T>(x + stride, C, <T>f32x4.extract_lane(M, 1), f64x2.extract_lane(r01, 1), f64x2.extract_lane(L01, 1), f32x4.extract_lane(U, 1), e + stride));
+  store<T>(at<T>(out, 2), short_logsumexp<T>(x + 2 * stride, C, <T>f32x4.extract_lane(M, 2), f64x2.extract_lane(r23, 0), f64x2.extract_lane(L23, 0), f32x4.extract_lane(U, 2), e + 2 * stride));
+  store<T>(at<T>(out, 3), short_logsumexp<T>(x + 3 * stride, C, <T>f32x4.extract_lane(M, 3), f64x2.extract_lane(r23, 1), f64x2.extract_lane(L23, 1), f32x4.extract_lane(U, 3), e + 3 * stride));
 }
 
 /** Where the group of rows [r, r + 4) keeps its exp values (TMP_GROUP_EXPS: groups alternate
@@ -115,7 +118,8 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
     if (ASC_FEATURE_SIMD && short) {
       m = short_rmax<T>(x, C);
       const u = tmp + TMP_GROUP_UNITS;
-      logs = <T>short_log_expsum(short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u), load<f32>(u), x, C, <f32>m);
+      const r = short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u);
+      logs = <T>short_log_expsum(r, log64(r), load<f32>(u), x, C, <f32>m);
     } else {
       m = rmax<T>(x, C, tmp);
       const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp, 0)
@@ -169,7 +173,8 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
     if (r > 0) short_group4_logsumexp<T>(px, out + (<usize>(r - 4) << alignof<T>()), group_exps(tmp, r - 4), stride, C, pM, s01, s23, pU);
     for (; r < rows; r++) {
       const m = short_rmax<T>(x, C), u = tmp + TMP_GROUP_UNITS;
-      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u), load<f32>(u)));
+      const q = short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u);
+      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, q, log64(q), load<f32>(u)));
       x += stride;
     }
     return;
@@ -192,8 +197,8 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
 /** logsumexp of a short row from its max m, its exp-sum relative to the max term r (short_ratio)
  *  and its unit u, with the infinite maxima of logsumexp_rows. */
 // @ts-ignore: decorator
-@inline function short_logsumexp<T>(x: usize, C: i32, m: T, r: f64, u: f32, e: usize = 0): T {
-  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(r, u, x, C, <f32>m, e)) : rhasnan<T>(x, C) ? <T>NaN : m;
+@inline function short_logsumexp<T>(x: usize, C: i32, m: T, r: f64, logr: f64, u: f32, e: usize = 0): T {
+  return isFinite<T>(m) ? <T>(<f64>m + short_log_expsum(r, logr, u, x, C, <f32>m, e)) : rhasnan<T>(x, C) ? <T>NaN : m;
 }
 
 /** dx = y * (g - sum(g * y)) per row: the vector-Jacobian product of softmax. */

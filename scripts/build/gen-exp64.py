@@ -8,37 +8,18 @@ AssemblyScript: `python3 scripts/build/gen-exp64.py [N] [degree of q]` (default 
   (exp(r) - 1 - r) / r^2, its coefficients rounded to float64; also the worst relative error of
   1 + r + r^2 q(r) against exp(r) over 2001 points (the truncation alone, in exact arithmetic).
 
-Everything is computed with 60-digit decimal arithmetic (Python's decimal module), so the only
-rounding is the final one to float64 (fractions.Fraction rounds correctly).
+Everything is computed with 60-digit decimal arithmetic (scripts/build/chebyshev.py), so the only
+rounding is the final one to float64.
 """
-import struct
 import sys
-from decimal import Decimal as D, getcontext
-from fractions import Fraction
+from decimal import Decimal as D
 
-getcontext().prec = 60
+from chebyshev import bits, interpolant, to_f64
+
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 64
 DEG = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 BITS = N.bit_length() - 1
 LN2 = D(2).ln()
-PI = D('3.14159265358979323846264338327950288419716939937510582097494')
-
-
-def bits(x):
-    return struct.unpack('<Q', struct.pack('<d', x))[0]
-
-
-def to_f64(d):
-    return float(Fraction(d))
-
-
-def cos(x):
-    s, term, k = D(0), D(1), 0
-    while abs(term) > D(10) ** -58:
-        s += term
-        k += 2
-        term = -term * x * x / D(k - 1) / D(k)
-    return s
 
 
 def q(r):
@@ -53,19 +34,9 @@ def q(r):
 
 table = [(bits(to_f64((D(j) / D(N) * LN2).exp())) - (j << (52 - BITS))) % (1 << 64) for j in range(N)]
 
-# Interpolate q at the DEG + 1 Chebyshev nodes of [-h, h] (Gauss-Jordan on the Vandermonde system).
+# Interpolate q at the DEG + 1 Chebyshev nodes of [-h, h].
 h = LN2 / D(2 * N)
-n = DEG + 1
-nodes = [h * cos((2 * k + 1) * PI / D(2 * n)) for k in range(n)]
-A = [[r ** i for i in range(n)] + [q(r)] for r in nodes]
-for c in range(n):
-    p = max(range(c, n), key=lambda i: abs(A[i][c]))
-    A[c], A[p] = A[p], A[c]
-    for i in range(n):
-        if i != c:
-            f = A[i][c] / A[c][c]
-            A[i] = [a - f * b for a, b in zip(A[i], A[c])]
-coef = [to_f64(A[i][n] / A[i][i]) for i in range(n)]  # C2, C3, ...
+coef = interpolant(q, -h, h, DEG + 1)  # C2, C3, ...
 
 worst = max(
     abs((1 + r + r * r * sum(D(c) * r ** k for k, c in enumerate(coef))) / r.exp() - 1)
