@@ -160,6 +160,13 @@ function short_expsum_general(x: usize, y: usize, C: i32, m: f32, tmp: usize, un
   return r < NEAR1_SUM_SHORT ? short_log_expsum_near1(x, e, C, m, u) : logr;
 }
 
+/** The `logr` of short_log_expsum for a row alone: log64(r), or nothing (0) where r takes the
+ *  near-1 path, which does not use it (a group's come from vlog64 whatever r is). */
+// @ts-ignore: decorator
+@inline export function short_log_of(r: f64): f64 {
+  return r < NEAR1_SUM_SHORT ? 0 : log64(r);
+}
+
 /** log_expsum_near1 of a short row (x intact; its max m, its unit u; r < NEAR1_SUM_SHORT, so m is
  *  its only max): log1p(mass / u), the mass summed apart over the exp values of the row's own
  *  pass (vexp_k, every one at or above 2^-126) but the max's: those the pass kept at e, or (e = 0)

@@ -5,10 +5,10 @@
 // for the next (see TMP_MIN in reduce.ts).
 
 import { LANES, at, vhsum } from './simd';
-import { log64, vlog64 } from './log';
+import { vlog64 } from './log';
 import { vexp, sexp } from './exp';
 import { TMP_GROUP_UNITS, TMP_GROUP_EXPS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_vscale, short_vsubsub, short_group4_store,
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_log_of, short_vscale, short_vsubsub, short_group4_store,
   short_group4_ratios_of, short_group4_sums, short_group4_unit_lanes, short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
@@ -119,7 +119,7 @@ export function log_softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta:
       m = short_rmax<T>(x, C);
       const u = tmp + TMP_GROUP_UNITS;
       const r = short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u);
-      logs = <T>short_log_expsum(r, log64(r), load<f32>(u), x, C, <f32>m);
+      logs = <T>short_log_expsum(r, short_log_of(r), load<f32>(u), x, C, <f32>m);
     } else {
       m = rmax<T>(x, C, tmp);
       const s = beta != 1 ? raddexpminusmax<T>(x, 0, C, m, beta, false, true, true, tmp, 0)
@@ -174,7 +174,7 @@ export function logsumexp_rows<T>(x: usize, out: usize, rows: i32, C: i32, tmp: 
     for (; r < rows; r++) {
       const m = short_rmax<T>(x, C), u = tmp + TMP_GROUP_UNITS;
       const q = short_ratio(short_raddexpminusmax(x, 0, C, <f32>m, false, tmp, u), u);
-      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, q, log64(q), load<f32>(u)));
+      store<T>(at<T>(out, r), short_logsumexp<T>(x, C, m, q, short_log_of(q), load<f32>(u)));
       x += stride;
     }
     return;
