@@ -19,9 +19,9 @@
 
 import { log64 } from './log';
 import { LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
-import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS,
+import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS, TMP_GROUP_EXPS,
   TMP_SCRATCH, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_mass_but, index_of_f32, TMP_ROW_SUM } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_vscale, short_group4_store, short_group4_sum, short_group4_logs,
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_vscale, short_group4_store, short_group4_mulsub, short_group4_logs,
   short_group4_logs_of, short_group4_sums, short_group4_unit_lanes, short_group4_ratio_product, short_group4_near1, last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
 import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS, LOG_SPAN_ROWS } from '../src/kernel-constants';
@@ -510,7 +510,8 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
         v128.store(tmp + TMP_GROUP_XT, f64x2.promote_low_f32x4(XT));
         v128.store(tmp + TMP_GROUP_XT, f64x2.promote_low_f32x4(v128.shuffle<f32>(XT, XT, 2, 3, 0, 1)), 16);
         if (smooth) ce_group4_smooth_terms(x, stride, C, w, tmp);
-        M = g ? short_group4_store(x, g, stride, C, tmp) : short_group4_sum(x, stride, C, tmp);
+        // (the loss alone keeps its exp values in tmp: the one group pass, which stores them)
+        M = short_group4_store(x, g ? g : tmp + TMP_GROUP_EXPS, stride, C, tmp);
       }
       if (pending) {
         let logs01 = f64x2.splat(0), logs23 = logs01;
@@ -632,20 +633,10 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   if (!g) return;
   const vsc = f64x2.splat(scale);
   const a = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(vsc, s01)), f32x4.demote_f64x2_zero(f64x2.div(vsc, s23)), 0, 1, 4, 5);
-  if (scale < 0 || 1 / scale < 0) {
-    // ce_index_row's g * a - scale * epsC: b = -0 for a negative scale, which turns a -0 into +0
-    // (for b = +0, g * a - b is g * a, every value: the other branch)
-    const b = <f32>(scale * 0.0);
-    short_vmulsubc<f32>(g, C, f32x4.extract_lane(a, 0), b);
-    short_vmulsubc<f32>(g + stride, C, f32x4.extract_lane(a, 1), b);
-    short_vmulsubc<f32>(g + 2 * stride, C, f32x4.extract_lane(a, 2), b);
-    short_vmulsubc<f32>(g + 3 * stride, C, f32x4.extract_lane(a, 3), b);
-  } else {
-    short_vscale<f32>(g, g, C, f32x4.extract_lane(a, 0));
-    short_vscale<f32>(g + stride, g + stride, C, f32x4.extract_lane(a, 1));
-    short_vscale<f32>(g + 2 * stride, g + 2 * stride, C, f32x4.extract_lane(a, 2));
-    short_vscale<f32>(g + 3 * stride, g + 3 * stride, C, f32x4.extract_lane(a, 3));
-  }
+  // ce_index_row's g * a - scale * epsC: b = -0 for a negative scale, which turns a -0 into +0
+  // (for b = +0, g * a - b is g * a, every value: the other branch)
+  if (scale < 0 || 1 / scale < 0) short_group4_mulsub(g, stride, C, a, <f32>(scale * 0.0), true);
+  else short_group4_mulsub(g, stride, C, a, 0, false);
   ce_sub_at_label(g, labels, scale);
   ce_sub_at_label(g + stride, labels + 4, scale);
   ce_sub_at_label(g + 2 * stride, labels + 8, scale);
@@ -722,8 +713,7 @@ export function ce_prob_rows<T>(x: usize, q: usize, g: usize, loss: usize, lossT
     for (; r <= rows - 4; r += 4) {
       // (the terms before the exp pass, which may overwrite x)
       ce_group4_terms(x, q, stride, C, w, <f32>k, <f32>c, true, tmp);
-      if (g) short_group4_store(x, g, stride, C, tmp);
-      else short_group4_sum(x, stride, C, tmp);
+      short_group4_store(x, g ? g : tmp + TMP_GROUP_EXPS, stride, C, tmp);
       const near1 = i64x2.bitmask(v128.and(short_group4_near1(tmp, 0), ce_prob_needs_near1(tmp, 0)))
         | (i64x2.bitmask(v128.and(short_group4_near1(tmp, 1), ce_prob_needs_near1(tmp, 1))) << 2);
       if (near1) ce_group4_near1_logs(near1, x, g, 0, stride, C, 0, false, false, tmp);

@@ -77,7 +77,8 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_GROUP_TSUMS: usize = 480;
 /** Two blocks of 4 * SHORT_ROW_MAX_C f32 (256 bytes each): the exp values of a group of four
  *  short rows whose pass keeps them only for its near-1 logs (softmax.ts log_softmax_rows,
- *  logsumexp_rows; a group's logs come after the next group's pass, so groups alternate blocks). */
+ *  logsumexp_rows; a group's logs come after the next group's pass, so groups alternate blocks),
+ *  or not at all (the cross-entropy's loss alone, in the first block). */
 // @ts-ignore: decorator
 @inline export const TMP_GROUP_EXPS: usize = 512;
 /** The tmp of the general passes a short row takes where it cannot take the k-shift (its first

@@ -15,9 +15,10 @@
 // or +Inf entries, a constant row) takes the general passes instead (short_expsum_general). The
 // sum is then in units of the max's own exp, the unit (at TMP_GROUP_UNITS), which the softmax and
 // the gradient cancel and the logs divide out (r = s / unit, as log_expsum). Rows also go four at
-// a time (short_group4_store, short_group4_sum), with the same bits as one at a time: the same
-// operations on each value. The backward passes' sums (short_vsum, short_group4_rsum) and writes
-// take the same shape.
+// a time (short_group4_store), with the same bits as one at a time: the same operations on each
+// value. Where C = 2 mod 4 (6, 10, 14 classes) a group is C whole vectors (pair_group4_body), and
+// a row alone adds its last two exp values in the lanes a group adds them in. The backward passes'
+// sums (short_vsum, short_group4_rsum) and writes take the shape of a row alone.
 
 import { log64, vlog64 } from './log';
 import { LANES, vhmax, vhsum, log1p_pos, uncounted_lanes } from './simd';
@@ -136,6 +137,9 @@ function short_expsum_general(x: usize, y: usize, C: i32, m: f32, tmp: usize, un
   }
   const e = vexp_k(last, vmagic);
   if (keep) v128.store(y + end, e);
+  // (C = 2 mod 4: the last vector's two new values are added in lanes 0 and 1, where a group of
+  // four adds them (pair_group4_body): the same lanes in the same order, so the same sum)
+  if ((C & 3) == 2) return f32x4.add(sum, v128.and(v128.shuffle<f32>(e, e, 2, 3, 0, 1), pair_first()));
   return f32x4.add(sum, v128.and(e, uncounted_lanes(<i32>(o - end) >> 2)));
 }
 
@@ -246,7 +250,7 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   v128.store(dx + end, f32x4.sub(lg, f32x4.mul(vexp<f32>(ly), vs)));
 }
 
-/** Four short f32 rows at once (row r at x + r * stride, and at y + r * stride for `keep`): the
+/** Four short f32 rows at once (row r at x + r * stride, its exp values to y + r * stride): the
  *  passes of short_rmax and short_raddexpminusmax on each, with their horizontal steps done for
  *  the four rows together, so the rows' dependency chains (max, exp, sum) overlap. Returns the
  *  maxima (lane r: row r) and stores them at g + TMP_GROUP_MAX, the sums (f64) at
@@ -254,7 +258,8 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
  *  Each result has the same bits as the one-row passes give: the same operations on each value,
  *  in the same order. A group with a row the k-shift cannot take goes one row at a time. */
 // @ts-ignore: decorator
-@inline function short_group4_body(x: usize, y: usize, stride: usize, C: i32, keep: bool, g: usize): v128 {
+@inline function short_group4_body(x: usize, y: usize, stride: usize, C: i32, g: usize): v128 {
+  if ((C & 3) == 2) return pair_group4_body(x, y, C, g);
   // The lane-wise max and min of the four rows (short_vmax, short_vmin) in one loop.
   const end = last_offset<f32>(C);
   const x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
@@ -272,7 +277,7 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   if (!i32x4.all_true(short_kshift_lanes(M, N))) {
     for (let k = 0; k < 4; k++) {
       const o = <usize>k * stride;
-      store<f64>(g + TMP_GROUP_SUMS + (<usize>k << 3), short_raddexpminusmax(x + o, y + o, C, load<f32>(g + TMP_GROUP_MAX + (<usize>k << 2)), keep, g, g + TMP_GROUP_UNITS + (<usize>k << 2)));
+      store<f64>(g + TMP_GROUP_SUMS + (<usize>k << 3), short_raddexpminusmax(x + o, y + o, C, load<f32>(g + TMP_GROUP_MAX + (<usize>k << 2)), true, g, g + TMP_GROUP_UNITS + (<usize>k << 2)));
     }
     return M;
   }
@@ -286,21 +291,115 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   for (; o < end; o += 16) {
     const e0 = vexp_k(v128.load(x + o), k0), e1 = vexp_k(v128.load(x1 + o), k1);
     const e2 = vexp_k(v128.load(x2 + o), k2), e3 = vexp_k(v128.load(x3 + o), k3);
-    if (keep) {
-      v128.store(y + o, e0); v128.store(y + stride + o, e1); v128.store(y + 2 * stride + o, e2); v128.store(y + 3 * stride + o, e3);
-    }
+    v128.store(y + o, e0); v128.store(y + stride + o, e1); v128.store(y + 2 * stride + o, e2); v128.store(y + 3 * stride + o, e3);
     s0 = f32x4.add(s0, e0); s1 = f32x4.add(s1, e1); s2 = f32x4.add(s2, e2); s3 = f32x4.add(s3, e3);
   }
   const fresh = uncounted_lanes(<i32>(o - end) >> 2);
   const e0 = vexp_k(l0, k0), e1 = vexp_k(l1, k1), e2 = vexp_k(l2, k2), e3 = vexp_k(l3, k3);
-  if (keep) {
-    v128.store(y + end, e0); v128.store(y + stride + end, e1); v128.store(y + 2 * stride + end, e2); v128.store(y + 3 * stride + end, e3);
-  }
+  v128.store(y + end, e0); v128.store(y + stride + end, e1); v128.store(y + 2 * stride + end, e2); v128.store(y + 3 * stride + end, e3);
   s0 = f32x4.add(s0, v128.and(e0, fresh)); s1 = f32x4.add(s1, v128.and(e1, fresh));
   s2 = f32x4.add(s2, v128.and(e2, fresh)); s3 = f32x4.add(s3, v128.and(e3, fresh));
   v128.store(g + TMP_GROUP_SUMS, vhsum_pair(s0, s1));
   v128.store(g + TMP_GROUP_SUMS, vhsum_pair(s2, s3), 16);
   return M;
+}
+
+/** Lanes 0 and 1: in a pair of C = 2 mod 4 rows, the shared vector's part of the first row. */
+// @ts-ignore: decorator
+@inline function pair_first(): v128 { return i32x4(-1, -1, 0, 0); }
+
+/** short_group4_body for C = 2 mod 4 (6, 10, 14 classes), rows contiguous (stride C * 4): a pair
+ *  of rows is C / 2 whole vectors, the first row's (C - 2) / 4, one shared (the first row's last
+ *  two elements in lanes 0 and 1, the second's first two in lanes 2 and 3), then the second's.
+ *  So a group is C vectors where its rows one at a time take C + 2 (10 classes: 10 exp vectors,
+ *  not 12; measured 2-5% off a 10-class softmax or cross-entropy). The sums have the bits of a row
+ *  alone (short_vexpsum_k): each lane adds the same values in the same order (the second row's
+ *  lanes turned by two, which vhsum_pair's (l0 + l1) + (l2 + l3) does not see). The max and min
+ *  take half of the shared vector twice, which does not change them. */
+// @ts-ignore: decorator
+@inline function pair_group4_body(x: usize, y: usize, C: i32, g: usize): v128 {
+  const sp = <usize>(C - 2) << 2; // the shared vector's offset in a pair
+  const x2 = x + (<usize>C << 3), xb = x + sp + 16, xd = x2 + sp + 16;
+  const s01 = v128.load(x + sp), s23 = v128.load(x2 + sp);
+  const d0 = v128.shuffle<f32>(s01, s01, 0, 1, 0, 1), d1 = v128.shuffle<f32>(s01, s01, 2, 3, 2, 3);
+  const d2 = v128.shuffle<f32>(s23, s23, 0, 1, 0, 1), d3 = v128.shuffle<f32>(s23, s23, 2, 3, 2, 3);
+  const lo = f32x4.splat(-Infinity), hi = f32x4.splat(Infinity);
+  let m0 = f32x4.pmax(lo, d0), m1 = f32x4.pmax(lo, d1), m2 = f32x4.pmax(lo, d2), m3 = f32x4.pmax(lo, d3);
+  let n0 = f32x4.pmin(hi, d0), n1 = f32x4.pmin(hi, d1), n2 = f32x4.pmin(hi, d2), n3 = f32x4.pmin(hi, d3);
+  for (let o: usize = 0; o < sp; o += 16) {
+    const v0 = v128.load(x + o), v1 = v128.load(xb + o), v2 = v128.load(x2 + o), v3 = v128.load(xd + o);
+    m0 = f32x4.pmax(m0, v0); m1 = f32x4.pmax(m1, v1); m2 = f32x4.pmax(m2, v2); m3 = f32x4.pmax(m3, v3);
+    n0 = f32x4.pmin(n0, v0); n1 = f32x4.pmin(n1, v1); n2 = f32x4.pmin(n2, v2); n3 = f32x4.pmin(n3, v3);
+  }
+  const M = vtranspose_hmax(m0, m1, m2, m3, true), N = vtranspose_hmax(n0, n1, n2, n3, false);
+  v128.store(g + TMP_GROUP_MAX, M);
+  if (!i32x4.all_true(short_kshift_lanes(M, N))) {
+    const stride = <usize>C << 2;
+    for (let k = 0; k < 4; k++) {
+      const o = <usize>k * stride;
+      store<f64>(g + TMP_GROUP_SUMS + (<usize>k << 3), short_raddexpminusmax(x + o, y + o, C, load<f32>(g + TMP_GROUP_MAX + (<usize>k << 2)), true, g, g + TMP_GROUP_UNITS + (<usize>k << 2)));
+    }
+    return M;
+  }
+  const vmagic = vkmagic(vkshift(M));
+  v128.store(g + TMP_GROUP_UNITS, vexp_k(M, vmagic));
+  const k0 = v128.shuffle<f32>(vmagic, vmagic, 0, 0, 0, 0), k1 = v128.shuffle<f32>(vmagic, vmagic, 1, 1, 1, 1);
+  const k2 = v128.shuffle<f32>(vmagic, vmagic, 2, 2, 2, 2), k3 = v128.shuffle<f32>(vmagic, vmagic, 3, 3, 3, 3);
+  const e01 = vexp_k(s01, v128.shuffle<f32>(vmagic, vmagic, 0, 0, 1, 1));
+  const e23 = vexp_k(s23, v128.shuffle<f32>(vmagic, vmagic, 2, 2, 3, 3));
+  const y2 = y + (<usize>C << 3), yb = y + sp + 16, yd = y2 + sp + 16;
+  v128.store(y + sp, e01);
+  v128.store(y2 + sp, e23);
+  // (the second row's first two elements open its lanes 2 and 3; the first row's last two close its lanes 0 and 1)
+  let a0 = f32x4.splat(0), a2 = a0;
+  let a1 = v128.andnot(e01, pair_first()), a3 = v128.andnot(e23, pair_first());
+  for (let o: usize = 0; o < sp; o += 16) {
+    const e0 = vexp_k(v128.load(x + o), k0), e1 = vexp_k(v128.load(xb + o), k1);
+    const e2 = vexp_k(v128.load(x2 + o), k2), e3 = vexp_k(v128.load(xd + o), k3);
+    v128.store(y + o, e0); v128.store(yb + o, e1); v128.store(y2 + o, e2); v128.store(yd + o, e3);
+    a0 = f32x4.add(a0, e0); a1 = f32x4.add(a1, e1); a2 = f32x4.add(a2, e2); a3 = f32x4.add(a3, e3);
+  }
+  a0 = f32x4.add(a0, v128.and(e01, pair_first()));
+  a2 = f32x4.add(a2, v128.and(e23, pair_first()));
+  v128.store(g + TMP_GROUP_SUMS, vhsum_pair(a0, a1));
+  v128.store(g + TMP_GROUP_SUMS, vhsum_pair(a2, a3), 16);
+  return M;
+}
+
+/** y = y * a[r] - b, or (`sub` false) y * a[r], over the four rows r of a group (row r at y +
+ *  r * stride; a: f32x4): short_vmulsubc and short_vscale of each row, the same operation on
+ *  each value, over a group of pairs (pair_group4_body) where C = 2 mod 4. */
+// @ts-ignore: decorator
+@inline export function short_group4_mulsub(y: usize, stride: usize, C: i32, a: v128, b: f32, sub: bool): void {
+  if ((C & 3) != 2) {
+    if (sub) {
+      short_vmulsubc<f32>(y, C, f32x4.extract_lane(a, 0), b);
+      short_vmulsubc<f32>(y + stride, C, f32x4.extract_lane(a, 1), b);
+      short_vmulsubc<f32>(y + 2 * stride, C, f32x4.extract_lane(a, 2), b);
+      short_vmulsubc<f32>(y + 3 * stride, C, f32x4.extract_lane(a, 3), b);
+    } else {
+      short_vscale<f32>(y, y, C, f32x4.extract_lane(a, 0));
+      short_vscale<f32>(y + stride, y + stride, C, f32x4.extract_lane(a, 1));
+      short_vscale<f32>(y + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(a, 2));
+      short_vscale<f32>(y + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(a, 3));
+    }
+    return;
+  }
+  const sp = <usize>(C - 2) << 2;
+  const vb = f32x4.splat(b);
+  const a0 = v128.shuffle<f32>(a, a, 0, 0, 0, 0), a1 = v128.shuffle<f32>(a, a, 1, 1, 1, 1);
+  const a2 = v128.shuffle<f32>(a, a, 2, 2, 2, 2), a3 = v128.shuffle<f32>(a, a, 3, 3, 3, 3);
+  const y2 = y + (<usize>C << 3), yb = y + sp + 16, yd = y2 + sp + 16;
+  const v01 = f32x4.mul(v128.load(y + sp), v128.shuffle<f32>(a, a, 0, 0, 1, 1));
+  const v23 = f32x4.mul(v128.load(y2 + sp), v128.shuffle<f32>(a, a, 2, 2, 3, 3));
+  v128.store(y + sp, sub ? f32x4.sub(v01, vb) : v01);
+  v128.store(y2 + sp, sub ? f32x4.sub(v23, vb) : v23);
+  for (let o: usize = 0; o < sp; o += 16) {
+    const v0 = f32x4.mul(v128.load(y + o), a0), v1 = f32x4.mul(v128.load(yb + o), a1);
+    const v2 = f32x4.mul(v128.load(y2 + o), a2), v3 = f32x4.mul(v128.load(yd + o), a3);
+    v128.store(y + o, sub ? f32x4.sub(v0, vb) : v0); v128.store(yb + o, sub ? f32x4.sub(v1, vb) : v1);
+    v128.store(y2 + o, sub ? f32x4.sub(v2, vb) : v2); v128.store(yd + o, sub ? f32x4.sub(v3, vb) : v3);
+  }
 }
 
 /** The horizontal max (`max`) or min of each of four f32 vectors, as the lanes of one: each
@@ -314,10 +413,10 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   return max ? f32x4.pmax(a, b) : f32x4.pmin(a, b);
 }
 
-/** short_group4 that stores the exp values to y (may be x), and the one that does not: functions
- *  of their own, called once per four rows, rather than the passes inlined at every call site. */
-export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, true, tmp); }
-export function short_group4_sum(x: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, 0, stride, C, false, tmp); }
+/** short_group4_body, storing the exp values to y (may be x; a pass that keeps none gives a block
+ *  of its tmp): a function of its own, called once per four rows, rather than the passes inlined
+ *  at every call site. */
+export function short_group4_store(x: usize, y: usize, stride: usize, C: i32, tmp: usize): v128 { return short_group4_body(x, y, stride, C, tmp); }
 
 /** The units of rows 2h and 2h + 1 of a group (U: its four units, f32), as f64. */
 // @ts-ignore: decorator

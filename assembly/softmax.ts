@@ -8,7 +8,7 @@ import { LANES, at, vhsum } from './simd';
 import { vlog64 } from './log';
 import { vexp, sexp } from './exp';
 import { TMP_GROUP_UNITS, TMP_GROUP_EXPS, rmax, raddexpminusmax, row_ahead, log_expsum, log_expsum_row, rdot, rsum, rhasnan, vscale, in_exp_range } from './reduce';
-import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_log_of, short_vscale, short_vsubsub, short_group4_store,
+import { is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_log_expsum, short_log_of, short_vscale, short_vsubsub, short_group4_store, short_group4_mulsub,
   short_group4_ratios_of, short_group4_sums, short_group4_unit_lanes, short_vsum, short_group4_rsum, short_softmax_backward_row, short_log_softmax_backward_row } from './short_rows';
 
 /** y = softmax(x * beta) per row: three passes (max; exp-store-and-sum; scale by 1/sum). */
@@ -54,10 +54,7 @@ export function softmax_rows<T>(x: usize, y: usize, rows: i32, C: i32, beta: T, 
 @inline function short_group4_scale_inv(y: usize, stride: usize, C: i32, s01: v128, s23: v128): void {
   const one = f64x2.splat(1.0);
   const inv = v128.shuffle<f32>(f32x4.demote_f64x2_zero(f64x2.div(one, s01)), f32x4.demote_f64x2_zero(f64x2.div(one, s23)), 0, 1, 4, 5);
-  short_vscale<f32>(y, y, C, f32x4.extract_lane(inv, 0));
-  short_vscale<f32>(y + stride, y + stride, C, f32x4.extract_lane(inv, 1));
-  short_vscale<f32>(y + 2 * stride, y + 2 * stride, C, f32x4.extract_lane(inv, 2));
-  short_vscale<f32>(y + 3 * stride, y + 3 * stride, C, f32x4.extract_lane(inv, 3));
+  short_group4_mulsub(y, stride, C, inv, 0, false);
 }
 
 /** log_softmax_rows' writes of four short rows (row k at x + k * stride and y + k * stride) from
