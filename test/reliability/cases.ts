@@ -339,7 +339,10 @@ export function build(p: Params): Built {
     rowBound[s] = K * u * (L + 3 * zl) + u * Math.abs(e.perRow[s]!) + rz * L;
     if (withGrad) {
       const sc = Math.abs(scaleOf(s));
-      const zt = p.zLoss ? 2 * p.zLoss * Math.abs(lse * wn) : 0;
+      // (|lse| + 1: the z-loss term's error is 2 zLoss p_c times lse's own, which is absolute, about
+      // u (1 + A) from the exp-sum, so it stays where lse is near 0: a row whose max and log(sum)
+      // cancel, found by `npm run fuzz` (seed 1276984267): lse -0.00435, 1e-5 of the term)
+      const zt = p.zLoss ? 2 * p.zLoss * Math.abs(wn) * (Math.abs(lse) + 1) : 0;
       idx.forEach((k, c) => {
         const pc = Number.isFinite(st.z[c]!) ? Math.exp(st.z[c]!) / sum : 0;
         const zc = Number.isFinite(st.z[c]!) ? Math.abs(st.z[c]!) : 0;
