@@ -259,7 +259,11 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
  *  in the same order. A group with a row the k-shift cannot take goes one row at a time. */
 // @ts-ignore: decorator
 @inline function short_group4_body(x: usize, y: usize, stride: usize, C: i32, g: usize): v128 {
-  if ((C & 3) == 2) return pair_group4_body(x, y, C, g);
+  if ((C & 3) == 2) {
+    // (pair_group4_body shares vectors between rows: it needs them contiguous)
+    assert(stride == <usize>C << 2, 'short_group4_body: rows of C = 2 mod 4 must be contiguous');
+    return pair_group4_body(x, y, C, g);
+  }
   // The lane-wise max and min of the four rows (short_vmax, short_vmin) in one loop.
   const end = last_offset<f32>(C);
   const x1 = x + stride, x2 = x + 2 * stride, x3 = x + 3 * stride;
