@@ -19,7 +19,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
-if (Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
+const isMain = process.argv[1] === fileURLToPath(import.meta.url);
+// (only when run itself: a script that imports the families, emulate-softmax.mjs, runs as it is)
+if (isMain && Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [RELAXED_FLAG, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
@@ -311,4 +313,4 @@ async function main() {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (isMain) await main();
