@@ -7,21 +7,24 @@
 // does not take (a span past 87, |max| past 256) are left out.
 //
 //   npm run build && node scripts/test/emulate-softmax.mjs
-import { FAMILIES, makeFamily, references } from './accuracy.mjs';
 import { readFileSync } from 'node:fs';
-
-// (read from its one definition: this script runs on Node 20, which cannot import TypeScript)
-const SHORT_ROW_MAX_C = Number(/SHORT_ROW_MAX_C = (\d+)/.exec(readFileSync(new URL('../../src/kernel-constants.ts', import.meta.url), 'utf8'))[1]);
+import { FAMILIES, makeFamily, references } from './accuracy.mjs';
 
 const f = Math.fround;
 const u32 = new Uint32Array(1), f32 = new Float32Array(u32.buffer);
 const bitsOf = (x) => ((f32[0] = x), u32[0]);
 const ofBits = (b) => ((u32[0] = b), f32[0]);
-// assembly/exp.ts's constants
-const LOG2E = ofBits(0x3fb8aa3b), MAGIC = ofBits(0x4b40007f), MINUS_LN2_HI = ofBits(0xbf317200), MINUS_LN2_LO = ofBits(0xb5bfbe8e);
+
+// The kernels' constants, read from their one definitions (this script runs on Node 20, which
+// cannot import TypeScript): SHORT_ROW_MAX_C, and exp.ts's f32 constants (hex bits).
+const source = (file) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+const SHORT_ROW_MAX_C = Number(/SHORT_ROW_MAX_C = (\d+)/.exec(source('src/kernel-constants.ts'))[1]);
+const expSource = source('assembly/exp.ts');
+const k32 = (name) => ofBits(Number(new RegExp(`const ${name}: f32 = reinterpret<f32>\\((0x[0-9A-Fa-f]+)\\)`).exec(expSource)[1]));
+const [LOG2E, MAGIC, MINUS_LN2_HI, MINUS_LN2_LO] = ['F32_LOG2E', 'F32_MAGIC', 'F32_MINUS_LN2_HI', 'F32_MINUS_LN2_LO'].map(k32);
 /** exp(t) = 1 + t*p(t), p's coefficients from the constant term up. */
 const POLYNOMIALS = {
-  'degree 5 (the kernels)': [0x3f7ffffb, 0x3efffee3, 0x3e2aad40, 0x3d2b9d0d, 0x3c07cfce].map(ofBits),
+  'degree 5 (the kernels)': ['F32_C1', 'F32_C2', 'F32_C3', 'F32_C4', 'F32_C5'].map(k32),
   // minimax of the relative error on |t| <= ln2/2 + 0.01 (Lawson's iterations, each coefficient
   // rounded to f32 before the next is fitted): 3.8e-9 relative, where degree 5 is 9.1e-8
   'degree 6': [0x3f800000, 0x3efffffd, 0x3e2aaa3e, 0x3d2aacf1, 0x3c092500, 0x3ab4dbb6].map(ofBits),
@@ -40,9 +43,10 @@ function expK(x, magic, c) {
   return f(f(f(t * s) * p) + s);
 }
 
-/** The sum of e as the SIMD builds' exp pass adds it: per block, 16 float32 lane sums, their four
- *  vectors added pairwise, the lanes in float64; the rest (< 16) in float64. Short rows (4-16
- *  classes: SHORT_ROW_MAX_C) as assembly/short_rows.ts short_vexpsum_k adds them. */
+/** The sum of e as the SIMD builds' exp pass (reduce.ts expsum_body) adds it: per block, 16
+ *  float32 lane sums, their four vectors added pairwise, the lanes in float64; the rest's whole
+ *  vectors in one float32 sum per lane, then one at a time in float64. Short rows (4-16 classes:
+ *  SHORT_ROW_MAX_C) as short_rows.ts short_vexpsum_k adds them. */
 function blockSum(e) {
   if (e.length >= 4 && e.length <= SHORT_ROW_MAX_C) return shortSum(e);
   const nv = e.length - (e.length % LANES);
@@ -52,6 +56,11 @@ function blockSum(e) {
     for (; i < end; i += LANES) for (let j = 0; j < LANES; j++) a[j] = f(a[j] + e[i + j]);
     const l = [0, 1, 2, 3].map((q) => f(f(a[q] + a[4 + q]) + f(a[8 + q] + a[12 + q])));
     s += (l[0] + l[1]) + (l[2] + l[3]);
+  }
+  if (i + 4 <= e.length) {
+    const a = [0, 0, 0, 0];
+    for (; i + 4 <= e.length; i += 4) for (let j = 0; j < 4; j++) a[j] = f(a[j] + e[i + j]);
+    s += (a[0] + a[1]) + (a[2] + a[3]);
   }
   for (; i < e.length; i++) s += e[i];
   return s;
