@@ -236,15 +236,23 @@ function tableHead(names) {
   return [`| family | operation | ${names.join(' | ')} |`, `| --- | --- | ${names.map(() => '---:').join(' | ')} |`];
 }
 
-/** One table line per operation of a family: worst / mean of each implementation's errors (cols:
- *  errors() or errors64() results, one per column; — where an implementation lacks it). */
+/** One table cell: worst / mean of an operation's errors (a Stat; — where an implementation
+ *  lacks the operation). */
+export function cell(op, s) {
+  const rel = op.includes('rel') || op.includes('x N');
+  return !s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`;
+}
+
+/** One table line per operation of a family (cols: errors() or errors64() results, one per
+ *  column). */
 function tableRows(name, fam, cols) {
   const ops = [...new Set(cols.flatMap((c) => Object.keys(c)))];
-  return ops.map((op) => {
-    const rel = op.includes('rel') || op.includes('x N');
-    const fmt = (s) => (!s ? '—' : rel ? `${s.worst.toExponential(1)} / ${s.mean.toExponential(1)}` : `${s.worst.toFixed(2)} / ${s.mean.toFixed(2)}`);
-    return `| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => fmt(c[op])).join(' | ')} |`;
-  });
+  return ops.map((op) => `| ${name} [${fam.rows},${fam.C}] | ${op} | ${cols.map((c) => cell(op, c[op])).join(' | ')} |`);
+}
+
+/** errors() of one of our builds on a family (the float32 table's column of that build). */
+export async function ourErrors(fam, ref, backend) {
+  return errors(ref, await runImpl(ours(backend, 'api'), fam, backend), fam.rows);
 }
 
 /** Runs one bench implementation (bench/lib/impls.mjs interface) on a family. */
