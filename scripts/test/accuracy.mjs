@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const isMain = process.argv[1] === fileURLToPath(import.meta.url);
-// (only when run itself: a script that imports the families, emulate-softmax.mjs, runs as it is)
+// (only when run itself: what imports it, emulate-softmax.mjs and test/accuracy-table.test.ts, runs as it is)
 if (isMain && Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
   const { spawnSync } = await import('node:child_process');
   const r = spawnSync(process.execPath, [RELAXED_FLAG, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -42,7 +42,7 @@ function normal(r) {
 export const FAMILIES = {
   'normal': { rows: 64, C: 1003, gen: (r) => 2 * normal(r) },
   // Ordinary rows, as the benchmark's (2·N(0, 1)) and twice as spread, with enough rows that the
-  // worst of them shows: no edge needed for the softmax to pass 4 ulp (see the README).
+  // worst of them shows: the softmax misses 4 ulp on these too, with no edge (see the README).
   'normal C=10': { rows: 4096, C: 10, gen: (r) => 2 * normal(r) },
   'normal C=100': { rows: 2048, C: 100, gen: (r) => 2 * normal(r) },
   'normal x2 C=1000': { rows: 256, C: 1000, gen: (r) => 4 * normal(r) },
