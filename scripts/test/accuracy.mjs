@@ -118,7 +118,8 @@ export function references({ rows, C, x, labels }) {
   return { p, lp, lse, loss: loss / rows, grad };
 }
 
-const ulpOf = (v) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
+/** The ulp of a float32 in the binade of v (v a normal float32 value). */
+export const ulpOf = (v) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
 
 class Stat {
   worst = 0;

@@ -8,7 +8,7 @@
 //
 //   npm run build && node scripts/test/emulate-softmax.mjs
 import { readFileSync } from 'node:fs';
-import { FAMILIES, makeFamily, references } from './accuracy.mjs';
+import { FAMILIES, makeFamily, references, ulpOf } from './accuracy.mjs';
 
 const f = Math.fround;
 const u32 = new Uint32Array(1), f32 = new Float32Array(u32.buffer);
@@ -16,7 +16,7 @@ const bitsOf = (x) => ((f32[0] = x), u32[0]);
 const ofBits = (b) => ((u32[0] = b), f32[0]);
 
 // The kernels' constants, read from their one definitions (this script runs on Node 20, which
-// cannot import TypeScript): SHORT_ROW_MAX_C, and exp.ts's f32 constants (hex bits).
+// cannot import TypeScript): SHORT_ROW_MAX_C, simd.ts's BLOCK and exp.ts's f32 constants (hex bits).
 const source = (file) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 const SHORT_ROW_MAX_C = Number(/SHORT_ROW_MAX_C = (\d+)/.exec(source('src/kernel-constants.ts'))[1]);
 const expSource = source('assembly/exp.ts');
@@ -29,7 +29,8 @@ const POLYNOMIALS = {
   // rounded to f32 before the next is fitted): 3.8e-9 relative, where degree 5 is 9.1e-8
   'degree 6': [0x3f800000, 0x3efffffd, 0x3e2aaa3e, 0x3d2aacf1, 0x3c092500, 0x3ab4dbb6].map(ofBits),
 };
-const BLOCK = 256, LANES = 16; // assembly/simd.ts BLOCK, and 4 vectors of 4 lanes
+const BLOCK = Number(/export const BLOCK: i32 = (\d+);/.exec(source('assembly/simd.ts'))[1]);
+const LANES = 16; // the exp pass's four vectors of four lanes
 
 /** sexp_k_ops of assembly/exp.ts: exp(x - k*ln2) for magic = KMAGIC(k), with the polynomial c. */
 function expK(x, magic, c) {
@@ -94,7 +95,7 @@ function worstUlp({ rows, C, x }, ref, c, blocks, resum) {
     for (let i = 0; i < C; i++) {
       const want = ref.p[r * C + i];
       if (want < 2 ** -126) continue;
-      const ulps = Math.abs(f(e[i] * inv) - want) / 2 ** (Math.floor(Math.log2(want)) - 23);
+      const ulps = Math.abs(f(e[i] * inv) - want) / ulpOf(want);
       worst = Number.isNaN(worst) ? ulps : Math.max(worst, ulps);
     }
   }
