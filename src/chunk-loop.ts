@@ -172,7 +172,13 @@ export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number):
  *  costs more than the copy. */
 export function copyOut(dst: FloatArray, d: number, arena: Arena, view: FloatArray, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
-  else if (arena.byteCopy) arena.byteCopy(dst.buffer, dst.byteOffset + d * dst.BYTES_PER_ELEMENT, view.buffer, view.byteOffset + p * view.BYTES_PER_ELEMENT, n * dst.BYTES_PER_ELEMENT);
+  else copyOutLarge(dst, d, arena, view, p, n);
+}
+
+/** copyOut of more than 64 elements: a function apart, so that the small case stays small enough
+ *  to be inlined into the small calls' fast paths. */
+function copyOutLarge(dst: FloatArray, d: number, arena: Arena, view: FloatArray, p: number, n: number): void {
+  if (arena.byteCopy) arena.byteCopy(dst.buffer, dst.byteOffset + d * dst.BYTES_PER_ELEMENT, view.buffer, view.byteOffset + p * view.BYTES_PER_ELEMENT, n * dst.BYTES_PER_ELEMENT);
   else dst.set(outView(arena, view, p, n), d);
 }
 
