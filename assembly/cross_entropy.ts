@@ -481,7 +481,7 @@ export function ce_index_rows<T>(x: usize, labels: usize, g: usize, loss: usize,
   // Short f32 rows without weights, smoothing, z-loss or per-row scales (the common call) run in
   // a function of their own, the same body with those options constant: their groups' pipeline
   // (below) is only there, and the options' branches are gone (a 10-class call: 1-3.5% less time).
-  if (ASC_FEATURE_SIMD && sizeof<T>() == 4 && is_short_row<T>(C) && !w && eps == 0 && zLoss == 0 && !scales) {
+  if (is_short_row<T>(C) && !w && eps == 0 && zLoss == 0 && !scales) {
     ce_index_short_rows_plain(x, labels, g, loss, lossT, rows, C, ignore, flags, scale, tmp);
   } else ce_index_rows_body<T>(x, labels, g, loss, lossT, rows, C, w, sumW, eps, zLoss, ignore, flags, scale, scales, tmp, false);
 }
