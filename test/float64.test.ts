@@ -5,14 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import { BACKENDS, use } from './helpers/backends.js';
-import { rng } from './helpers/random.js';
+import { normal, rng } from './helpers/random.js';
 import * as DD from '../bench/baselines/reference-dd.mjs';
 
 const MIN_NORMAL = 2 ** -1022;
-
-function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 interface Family { rows: number; C: number; gen: (r: () => number, c: number) => number; lead?: number }
 

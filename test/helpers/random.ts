@@ -33,6 +33,11 @@ export function uniformArray<T extends FloatCtor>(T: T, n: number, seed: number,
   return a;
 }
 
+/** One standard normal value from two of r's numbers (Box-Muller, its cosine branch). */
+export function normal(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
 /** n class indices in [0, C); with `ignore`, every 7th one (from index 3) is `ignore` instead. */
 export function randomLabels(n: number, C: number, seed: number, ignore?: number): number[] {
   const r = rng(seed);
