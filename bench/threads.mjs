@@ -231,8 +231,9 @@ async function main() {
    * of this machine with 2 threads (a ceiling: more cores do not add bandwidth in this model,
    * which is pessimistic for a many-channel server and about right for a laptop).
    * - plain arrays: S = the calling thread's copy in and out (serial), W = the kernel time
-   *   (the single-threaded workspace's), p' = p - 1 workers, overlapped with the copies:
-   *   T = max(S, W / (p - 1), B / BW).
+   *   (the single-threaded workspace's). The copies overlap the kernels, and the calling thread
+   *   runs chunks itself whenever it would wait (src/pool-ring.ts waitDone), so the p threads
+   *   share S + W but only one can do S: T = max(S, (S + W) / p, B / BW).
    * - shared arrays: the workers copy: S = the fixed per-call cost, W = kernel + copies,
    *   p' = p (the calling thread helps).
    * - pooled workspace: S = the fixed per-call cost, W = the kernel, p' = p.
@@ -254,7 +255,7 @@ async function main() {
       const copies = ms['copy in+out'];
       const ceil = (bytes) => (bytes * n) / bw * 1000;
       const models = {
-        plain: { single: ms.sync, T: (p) => Math.max(copies, W / Math.max(1, p - 1), ceil(8)), serial: copies, measured: r.plain },
+        plain: { single: ms.sync, T: (p) => Math.max(copies, (copies + W) / p, ceil(8)), serial: copies, measured: r.plain },
         shared: { single: ms.sync, T: (p) => fixed + Math.max((W + copies) / p, ceil(8)), serial: fixed, measured: r.shared },
         'pooled workspace': { single: W, T: (p) => fixed + Math.max(W / p, ceil(8)), serial: fixed, measured: r.workspace },
       };
