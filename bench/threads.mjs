@@ -64,6 +64,9 @@ async function main() {
   const pools = [await createPool({ threads: 1 }), await createPool({ threads: 2 })];
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`softmax-wasm worker pool, ${backend()} build, Node ${process.versions.node}, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`);
+  // (a pool's speed-up is bounded by its slowest core: the probe says whether one is slow now)
+  const speeds = (await import('./lib/machine.mjs')).cpuSpeeds(availableParallelism());
+  if (speeds) console.log(speeds.line);
   console.log(`${rounds} rounds x ${time} ms per task; median round; Float32Array\n`);
 
   const rows = [];

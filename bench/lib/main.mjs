@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineInfo } from './machine.mjs';
+import { machineInfo, cpuSpeeds } from './machine.mjs';
 import { cpuClockOverhead } from './measure.mjs';
 import { ours, runnableBackends, loadBaselines } from './impls.mjs';
 import { isolated } from './isolated.mjs';
@@ -72,6 +72,12 @@ export async function main(argv) {
   const opts = parseArgs(argv);
   const machine = machineInfo();
   console.log(machine.line);
+  machine.cpuSpeeds = cpuSpeeds(machine.cores);
+  if (machine.cpuSpeeds) {
+    const { line, fastest, spread } = machine.cpuSpeeds;
+    machine.cpuSpeeds.line = line + (spread > 0.1 && !machine.pinnedCpus ? `: pin the run to it (taskset -c ${fastest} npm run bench) to time the code rather than the machine` : '');
+    console.log(machine.cpuSpeeds.line);
+  }
   const source = sourceInfo();
   console.log(source.line);
 
@@ -124,6 +130,7 @@ export async function main(argv) {
 
   out(`\n## softmax-wasm benchmark (${opts.mode})\n`);
   out(machine.line);
+  if (machine.cpuSpeeds) out(machine.cpuSpeeds.line);
   out(source.line);
   reportTables(opts, { impls, oursImpls, baselines, entries, out });
 
