@@ -66,7 +66,7 @@ console.log(r[1].toFixed(0));`;
 
 /**
  * How fast each CPU runs the same small kernel call now, one process pinned to each (Linux with
- * `taskset`, 2-16 CPUs; else null). On a shared virtual machine one virtual CPU can run 20-40%
+ * `taskset`, 2-16 CPUs; else null). On a shared virtual machine one virtual CPU can run 20-60%
  * slower than another for minutes (another guest on its physical core), and the SIMD kernels
  * slow more than plain JavaScript there, so a ratio measured on it is low; and a pool's speed-up
  * is bounded by its slowest core.
