@@ -24,6 +24,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuSpeeds } from './lib/machine.mjs';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const major = Number(process.versions.node.split('.')[0]);
@@ -65,7 +66,7 @@ async function main() {
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`softmax-wasm worker pool, ${backend()} build, Node ${process.versions.node}, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`);
   // (a pool's speed-up is bounded by its slowest core: the probe says whether one is slow now)
-  const speeds = (await import('./lib/machine.mjs')).cpuSpeeds(availableParallelism());
+  const speeds = cpuSpeeds(availableParallelism());
   if (speeds) console.log(speeds.line);
   console.log(`${rounds} rounds x ${time} ms per task; median round; Float32Array\n`);
 

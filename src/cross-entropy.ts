@@ -413,8 +413,8 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   const view = f32 ? arena.f32 : arena.f64;
   copyIn(view, xp >>> shift, x, n);
   // (one call site per element type: each then calls one wasm function, which V8 calls faster)
-  const kernel = rt.table.ce_index_default, g = withGrad ? xp : 0, scale = gradOutput ?? 1;
-  const loss = f32 ? kernel[0](xp, labels, g, losses, rows, C, reduction, scale, rt.tmp) : kernel[1](xp, labels, g, losses, rows, C, reduction, scale, rt.tmp);
+  const kernel = rt.table.ce_index_default, g = withGrad ? xp : 0, upstream = gradOutput ?? 1;
+  const loss = f32 ? kernel[0](xp, labels, g, losses, rows, C, reduction, upstream, rt.tmp) : kernel[1](xp, labels, g, losses, rows, C, reduction, upstream, rt.tmp);
   // NaN: a bad label or NaN logits; the checked path tells which (and computes the same bits).
   if (loss !== loss) return undefined;
   if (!withGrad) return loss;
