@@ -281,7 +281,8 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
   if (!i32x4.all_true(short_kshift_lanes(M, N))) return group4_rows_alone(x, y, stride, C, M, g);
   const vmagic = vkmagic(vkshift(M));
   v128.store(g + TMP_GROUP_UNITS, vexp_k(M, vmagic));
-  // The four exp passes in one loop (the overlap of the rows' chains is the point).
+  // The exp passes two rows to a loop (the overlap of the rows' chains is the point; four to a
+  // loop spill, see pair_group4_body).
   const k0 = v128.shuffle<f32>(vmagic, vmagic, 0, 0, 0, 0), k1 = v128.shuffle<f32>(vmagic, vmagic, 1, 1, 1, 1);
   const k2 = v128.shuffle<f32>(vmagic, vmagic, 2, 2, 2, 2), k3 = v128.shuffle<f32>(vmagic, vmagic, 3, 3, 3, 3);
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
