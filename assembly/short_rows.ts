@@ -332,7 +332,7 @@ export function short_log1p_mass_but(e: usize, C: i32, t: i32, unit: f32): f64 {
  *  lanes turned by two, which vhsum_pair's (l0 + l1) + (l2 + l3) does not see). The max and min
  *  take half of the shared vector twice, which does not change them. */
 // @ts-ignore: decorator
-@inline function pair_group4_body(x: usize, y: usize, C: i32, g: usize): v128 {
+@inline export function pair_group4_body(x: usize, y: usize, C: i32, g: usize): v128 {
   const sp = <usize>(C - 2) << 2; // the shared vector's offset in a pair
   const x2 = x + (<usize>C << 3), xb = x + sp + 16, xd = x2 + sp + 16;
   const s01 = v128.load(x + sp), s23 = v128.load(x2 + sp);
