@@ -532,11 +532,12 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
         v128.store(tmp + TMP_GROUP_XT, f64x2.promote_low_f32x4(v128.shuffle<f32>(XT, XT, 2, 3, 0, 1)), 16);
         if (smooth) ce_group4_smooth_terms(x, stride, C, w, tmp);
         // (the loss alone keeps its exp values in tmp: the one group pass, which stores them)
+        const y = g ? g : tmp + TMP_GROUP_EXPS;
         // (the plain rows of 6, 10 or 14 classes take the group's passes inlined: V8's wasm calls
         // save no vector register, so a call spills the pending group's state around it; 0.93-0.97x
         // the time at 10 classes on Node 24 relaxed-simd, 0.97-0.99x on Node 20 simd, for ~2.6 kB
         // of wasm per SIMD build)
-        M = plainShort && (C & 3) == 2 ? pair_group4_body(x, g ? g : tmp + TMP_GROUP_EXPS, C, tmp) : short_group4_store(x, g ? g : tmp + TMP_GROUP_EXPS, stride, C, tmp);
+        M = plainShort && (C & 3) == 2 ? pair_group4_body(x, y, C, tmp) : short_group4_store(x, y, stride, C, tmp);
       }
       if (pending) {
         let logs01 = f64x2.splat(0), logs23 = logs01;
