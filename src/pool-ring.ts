@@ -293,7 +293,7 @@ const KEPT_ARRAYS = 16;
  */
 export class SharedArrays {
   private senders: ((message: unknown) => void)[] | null = null;
-  /** Known buffers by age, and by id. */
+  /** Known buffers, least recently used first, and by id. */
   private readonly ids = new Map<SharedArrayBuffer, number>();
   private readonly buffers = new Map<number, SharedArrayBuffer>();
   private next = 1;
@@ -310,7 +310,11 @@ export class SharedArrays {
     const b = a.buffer;
     if (this.senders === null || !(b instanceof SharedArrayBuffer)) return 0;
     let id = this.ids.get(b);
-    if (id === undefined) {
+    // (kept in order of last use, so the one dropped below is never an array of this call)
+    if (id !== undefined) {
+      this.ids.delete(b);
+      this.ids.set(b, id);
+    } else {
       if (this.ids.size >= KEPT_ARRAYS) {
         const [old, oldId] = this.ids.entries().next().value as [SharedArrayBuffer, number];
         this.ids.delete(old);

@@ -112,6 +112,28 @@ describe('shared arrays against the float64 reference', () => {
       Object.assign(tuning, saved);
     }
   });
+  it('a call that brings a new shared array while using the oldest one the workers keep', async () => {
+    // The workers keep the last 16 arrays; a 17th drops one. The dropped one must not be an array
+    // the same call uses (here the logits, first sent before the 15 others), or the workers
+    // would meet its copies after they had let it go.
+    Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 64 });
+    try {
+      const x = uniformArray(Float32Array, 64 * 50, 7);
+      const labels = randomLabels(64, 50, 8);
+      const sx = sharedCopy(x);
+      const want = api.crossEntropyWithGrad(x, labels, { classes: 50 });
+      for (let round = 0; round < 2; round++) {
+        expect(await pools[2]!.crossEntropy(sx, labels, { classes: 50 })).toBe(want.loss);
+        for (let k = 0; k < 15; k++) await pools[2]!.softmax(sharedCopy(x), { classes: 50 });
+        const grad = sharedZeros(Float32Array, 3200) as Float32Array;
+        const got = await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad });
+        expect(got.loss).toBe(want.loss);
+        expect(diff(want.grad, grad)).toBe('');
+      }
+    } finally {
+      Object.assign(tuning, saved);
+    }
+  });
 });
 
 describe("the copies into and out of a pool's shared memory", () => {
