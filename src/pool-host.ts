@@ -106,9 +106,12 @@ export interface WorkerHandle {
    *  loop's idle time as -1 once the thread is gone (an exit, an uncaught error, out of memory, a
    *  kill). Absent where the runtime cannot tell (Web Workers, Deno, Bun). */
   stopped?: () => boolean;
-  /** Sends the worker a message it receives synchronously when it needs it (shared arrays,
-   *  src/pool-worker.ts); absent where the worker cannot (Web Workers). */
+  /** Sends the worker a shared array (src/pool-worker.ts ArrayMessage): Node's worker receives it
+   *  synchronously when it needs it; a Web Worker takes it while it sleeps, and `taken` says when.
+   *  Absent where the worker can do neither (a runtime without Atomics.waitAsync in workers). */
   send?: (message: unknown) => void;
+  /** Web Workers: calls `listener` with the id of each array the worker has taken. */
+  taken?: (listener: (id: number) => void) => void;
 }
 
 interface NodePort {
@@ -170,7 +173,7 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
       w.terminate();
       fail(e.message || 'error event');
     };
-    w.onmessage = (e: MessageEvent<{ type: string; message?: string }>) => {
+    w.onmessage = (e: MessageEvent<{ type: string; message?: string; shared?: boolean }>) => {
       URL.revokeObjectURL(url);
       w.onmessage = null;
       w.onerror = null;
@@ -178,6 +181,11 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
         w.terminate();
         return fail(e.data.message ?? 'unknown error');
       }
+      const shared = e.data.shared === true;
+      const send = shared ? (message: unknown) => w.postMessage(message) : undefined;
+      const taken = shared ? (listener: (id: number) => void) => {
+        w.onmessage = (m: MessageEvent<{ type: string; id: number }>) => m.data.type === 'array' && listener(m.data.id);
+      } : undefined;
       let ended = false;
       const onDeath = (listener: (what: string) => void) => {
         w.onerror = (e) => !ended && ((ended = true), listener(`it threw ${e.message || 'an error'}`));
@@ -186,7 +194,7 @@ export function startWorker(init: WorkerInit): Promise<WorkerHandle> {
         w.terminate(); // (a Web Worker reports nothing when terminated)
         w.onerror?.(new ErrorEvent('error', { message: 'terminated' }));
       };
-      resolve({ terminate: async () => ((ended = true), w.terminate()), unref: () => {}, onDeath, kill });
+      resolve({ terminate: async () => ((ended = true), w.terminate()), unref: () => {}, onDeath, kill, send, taken });
     };
     w.postMessage(init);
   });

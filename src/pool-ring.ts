@@ -287,12 +287,15 @@ const KEPT_ARRAYS = 16;
 
 /**
  * The callers' SharedArrayBuffers that the workers reach directly: each is sent to every worker
- * once, under an id, before the first chunk that copies it (src/pool-worker.ts, COPY_IN). Only
- * where every worker can receive synchronously (Node's worker_threads); elsewhere id() is 0 and
- * the calling thread copies.
+ * once, under an id, before the first chunk that copies it (src/pool-worker.ts, COPY_IN). Node's
+ * workers receive it synchronously when they meet the id, so it is used at once; Web Workers take
+ * it while they sleep, so it is used from the first call after every worker has said so (until
+ * then, and in a runtime where workers can do neither, id() is 0 and the calling thread copies).
  */
 export class SharedArrays {
   private senders: ((message: unknown) => void)[] | null = null;
+  /** Web Workers: how many workers have taken each id sent (null: they receive synchronously). */
+  private taken: Map<number, number> | null = null;
   /** Known buffers, least recently used first, and by id. */
   private readonly ids = new Map<SharedArrayBuffer, number>();
   private readonly buffers = new Map<number, SharedArrayBuffer>();
@@ -300,9 +303,15 @@ export class SharedArrays {
   /** The pool memory's byteCopy (Arena.byteCopy), or null: TypedArray.prototype.set. */
   byteCopy: ByteCopy | null = null;
 
-  /** Enables the direct path if every worker has a sender. */
-  connect(senders: (((message: unknown) => void) | undefined)[]): void {
+  /** Enables the direct path if every worker has a sender; `taken` (Web Workers) reports the ids
+   *  each worker has taken. */
+  connect(senders: (((message: unknown) => void) | undefined)[], taken: (((listener: (id: number) => void) => void) | undefined)[] = []): void {
     this.senders = senders.length > 0 && senders.every((s) => s !== undefined) ? (senders as ((m: unknown) => void)[]) : null;
+    if (this.senders && taken.some((t) => t !== undefined)) {
+      if (!taken.every((t) => t !== undefined)) return void (this.senders = null);
+      const counts = (this.taken = new Map<number, number>());
+      for (const t of taken) t!((id) => counts.has(id) && counts.set(id, counts.get(id)! + 1));
+    }
   }
 
   /** The id of `a`'s buffer (sent to the workers now if new), or 0: not shared, or no direct path. */
@@ -319,14 +328,16 @@ export class SharedArrays {
         const [old, oldId] = this.ids.entries().next().value as [SharedArrayBuffer, number];
         this.ids.delete(old);
         this.buffers.delete(oldId);
+        this.taken?.delete(oldId);
         for (const send of this.senders) send({ drop: oldId });
       }
       id = this.next++;
       this.ids.set(b, id);
       this.buffers.set(id, b);
+      this.taken?.set(id, 0);
       for (const send of this.senders) send({ id, buffer: b });
     }
-    return id;
+    return this.taken && this.taken.get(id) !== this.senders.length ? 0 : id;
   }
 
   /** A recorded copy run on this thread: args (id, offset, ptr, bytes). */

@@ -13,7 +13,8 @@
 //   of decoding, which the calling thread reads once the chunk is done). NEXT is the next ticket to claim (by
 //   compare-and-swap, only below LOADED). DONE[s] = t once ticket t's commands have run.
 //   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
-//   on SIGNAL. The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
+//   on SIGNAL (a Web Worker with Atomics.waitAsync, so that its event loop can take shared arrays
+//   meanwhile; see COPY_IN). The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
 //   would otherwise wait (no worker is awake, or tuning.wakeBacklog chunks wait already) and
 //   fewer than cores - 1 workers are awake; a worker it woke counts as awake (WAKING) until it
 //   has left its wait, so chunks loaded in a burst (a pooled Workspace's) wake no more workers. So no more workers run than the calling thread keeps
@@ -41,8 +42,10 @@ export const LINE = 16;
 export const CMD_CAP = 128;
 /** The pseudo export indices of the copies between a caller's SharedArrayBuffer and the wasm
  *  memory, run by whoever runs the chunk: arguments (array id, byte offset in the array, wasm
- *  address, bytes). The arrays reach the workers by message ({ id, buffer }, or { drop: id }),
- *  which a worker receives synchronously (receiveMessageOnPort) when it meets an unknown id. */
+ *  address, bytes). The arrays reach the workers by message ({ id, buffer }, or { drop: id }). A
+ *  Node worker receives them synchronously (receiveMessageOnPort) when it meets an unknown id; a
+ *  Web Worker, which cannot, takes them from its event loop while it sleeps (Atomics.waitAsync)
+ *  and answers { type: 'array', id }: the calling thread uses an id only once every worker has. */
 export const COPY_IN = -1;
 export const COPY_OUT = -2;
 
@@ -74,8 +77,9 @@ const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN,
  *  protocol's constants passed in as `P`. */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
   replay: typeof replaySlot,
-  receive: (() => { id?: number; buffer?: SharedArrayBuffer; drop?: number } | undefined) | null,
-  byteCopy: ByteCopy | null = null): void {
+  receive: (() => ArrayMessage | undefined) | null,
+  byteCopy: ByteCopy | null = null,
+  listen: ((onMessage: (m: ArrayMessage) => void) => void) | null = null): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
   const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN } = P;
   let exports: Record<string, unknown>;
@@ -100,7 +104,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   /** The shared array `id` (sent before the first chunk that copies it: read the queue to it). */
   const array = (id: number): SharedArrayBuffer => {
     while (!arrays.has(id)) {
-      const m = receive!();
+      const m = receive ? receive() : undefined;
       if (!m) throw new Error('softmax-wasm: internal error (a shared array never reached the worker)');
       if (m.drop !== undefined) arrays.delete(m.drop);
       else arrays.set(m.id!, m.buffer!);
@@ -111,37 +115,71 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   // A recorded copy: args (array id, byte offset in the array, wasm address, bytes).
   const copy = (f: number, [id, offset, ptr, n]: number[]) =>
     f === COPY_IN ? bc(memory.buffer, ptr!, array(id!), offset!, n!) : bc(array(id!), offset!, memory.buffer, ptr!, n!);
-  post({ type: 'ready', shared: receive !== null });
-  let spins = 0;
-  while (Atomics.load(i32, QUIT) === 0) {
-    const v = Atomics.load(i32, NEXT);
-    if (((Atomics.load(i32, LOADED) - v) | 0) > 0) {
-      if (Atomics.compareExchange(i32, NEXT, v, (v + 1) | 0) !== v) continue;
-      const s = v & Atomics.load(i32, MASK);
-      try {
-        replay(f64, s, CMD_CAP, fns, copy, memory);
-      } catch {
-        Atomics.store(i32, ERR, 1);
+  // (Web Workers: the arrays arrive as events, taken while the loop sleeps below)
+  const waitAsync = listen ? (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: unknown } }).waitAsync : undefined;
+  if (listen && waitAsync) {
+    listen((m) => {
+      if (m.drop !== undefined) arrays.delete(m.drop);
+      else {
+        arrays.set(m.id!, m.buffer!);
+        post({ type: 'array', id: m.id });
       }
-      Atomics.store(i32, LINE * (1 + s), v);
-      Atomics.notify(i32, LINE * (1 + s));
-      if (id < 8) Atomics.add(i32, RUN + id, 1);
-      spins = 0;
-      continue;
-    }
-    if (++spins <= spin) continue;
-    // Count in SLEEPING first, then look again: the calling thread stores LOADED before it
-    // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
-    const signal = Atomics.load(i32, SIGNAL);
-    Atomics.add(i32, SLEEPING, 1);
-    if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) {
-      // Woken by the calling thread's notify: it counted this worker in WAKING until now.
-      if (Atomics.wait(i32, SIGNAL, signal) === 'ok') Atomics.sub(i32, WAKING, 1);
-    }
-    Atomics.sub(i32, SLEEPING, 1);
-    spins = 0;
+    });
   }
-  close();
+  post({ type: 'ready', shared: receive !== null || waitAsync !== undefined });
+  loop();
+
+  /** Claims and runs chunks until told to quit; returns early to sleep without blocking (it is
+   *  called again on waking) where the worker takes arrays from its event loop. */
+  function loop(): void {
+    let spins = 0;
+    while (Atomics.load(i32, QUIT) === 0) {
+      const v = Atomics.load(i32, NEXT);
+      if (((Atomics.load(i32, LOADED) - v) | 0) > 0) {
+        if (Atomics.compareExchange(i32, NEXT, v, (v + 1) | 0) !== v) continue;
+        const s = v & Atomics.load(i32, MASK);
+        try {
+          replay(f64, s, CMD_CAP, fns, copy, memory);
+        } catch {
+          Atomics.store(i32, ERR, 1);
+        }
+        Atomics.store(i32, LINE * (1 + s), v);
+        Atomics.notify(i32, LINE * (1 + s));
+        if (id < 8) Atomics.add(i32, RUN + id, 1);
+        spins = 0;
+        continue;
+      }
+      if (++spins <= spin) continue;
+      // Count in SLEEPING first, then look again: the calling thread stores LOADED before it
+      // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
+      const signal = Atomics.load(i32, SIGNAL);
+      Atomics.add(i32, SLEEPING, 1);
+      if (((Atomics.load(i32, LOADED) - Atomics.load(i32, NEXT)) | 0) <= 0 && Atomics.load(i32, QUIT) === 0) {
+        // Woken by the calling thread's notify: it counted this worker in WAKING until now.
+        if (waitAsync) {
+          const w = waitAsync(i32, SIGNAL, signal);
+          if (w.async) {
+            void (w.value as Promise<string>).then((r) => {
+              if (r === 'ok') Atomics.sub(i32, WAKING, 1);
+              Atomics.sub(i32, SLEEPING, 1);
+              loop();
+            });
+            return;
+          }
+        } else if (Atomics.wait(i32, SIGNAL, signal) === 'ok') Atomics.sub(i32, WAKING, 1);
+      }
+      Atomics.sub(i32, SLEEPING, 1);
+      spins = 0;
+    }
+    close();
+  }
+}
+
+/** A shared array sent to a worker, or the id of one it may let go. */
+export interface ArrayMessage {
+  id?: number;
+  buffer?: SharedArrayBuffer;
+  drop?: number;
 }
 
 /** The shape of Node's Buffer that bufferByteCopy uses. */
@@ -204,5 +242,5 @@ export function nodeWorkerSource(): string {
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
 export function webWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, null); };\n`;
+  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, null, null, (f) => { self.onmessage = (e) => f(e.data); }); };\n`;
 }

@@ -187,7 +187,7 @@ class PoolImpl implements Pool {
     // A call waiting for a chunk blocks this thread, so no exit event reaches it: it asks.
     this.ring.stopped = () => this.workers.findIndex((w) => w.stopped?.() === true);
     this.ring.onLost = (k, what) => (this.died(k, what), new Error(`softmax-wasm: ${this.broken?.message ?? what}`));
-    this.ring.arrays.connect(this.workers.map((w) => w.send));
+    this.ring.arrays.connect(this.workers.map((w) => w.send), this.workers.map((w) => w.taken));
   }
 
   /** Worker k stopped on its own (k = -1: a worker, not known which, stopped or is stuck): every

@@ -134,7 +134,8 @@ try {
       ws.dispose();
       pws.dispose();
     }
-    // Arrays in SharedArrayBuffers (in browsers the calling thread copies them: the same results).
+    // Arrays in SharedArrayBuffers: the first call with a new one copies it on the calling thread
+    // (a Web Worker takes the array while it sleeps), later calls leave the copies to the workers.
     const sx = new Float32Array(new SharedArrayBuffer(512 * 1000 * 4));
     sx.set(Float32Array.from({ length: 512 * 1000 }, rand));
     const sout = new Float32Array(new SharedArrayBuffer(512 * 1000 * 4));
@@ -145,6 +146,10 @@ try {
     const ce = await pool.crossEntropyWithGrad(sx, sl, { classes: 1000, gradInto: sg });
     const ce1 = m.crossEntropyWithGrad(sx.slice(), sl, { classes: 1000 });
     out.push(['crossEntropyWithGrad on shared logits into a shared gradient', same(ce1.loss, ce.loss) && same(ce1.grad, sg)]);
+    await new Promise((r) => setTimeout(r, 50)); // (the workers take the arrays meanwhile)
+    sg.fill(0);
+    const ce2 = await pool.crossEntropyWithGrad(sx, sl, { classes: 1000, gradInto: sg });
+    out.push(['the same shared arrays again, copied by the workers', same(ce1.loss, ce2.loss) && same(ce1.grad, sg)]);
     // The same errors.
     const big = new Float32Array(1 << 16);
     const e1 = await err(() => m.crossEntropy(big, Int32Array.from({ length: 64 }, (_, i) => i === 5 ? 1024 : 0), { classes: 1024 }));
