@@ -71,17 +71,15 @@ export interface WorkerInit {
 
 /** The protocol's constants, as the worker's source text receives them (it runs from its text,
  *  so it can refer to nothing outside itself). */
-const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN };
+const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP };
 
 /** The worker's whole program. Self-contained: it runs from its source text, with the
- *  protocol's constants passed in as `P`. */
+ *  protocol's constants passed in as `P`, and `arraysOf` making its shared arrays (workerArrays,
+ *  as the runtime receives them). */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
-  replay: typeof replaySlot,
-  receive: (() => ArrayMessage | undefined) | null,
-  byteCopy: ByteCopy | null = null,
-  listen: ((onMessage: (m: ArrayMessage) => void) => void) | null = null): void {
+  replay: typeof replaySlot, arraysOf: (memory: WebAssembly.Memory) => WorkerArrays): void {
   const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
-  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, COPY_IN } = P;
+  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP } = P;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -100,33 +98,8 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
   const fns = names.map((n) => exports[n] as (...args: number[]) => unknown);
   const i32 = new Int32Array(memory.buffer, ctrl, LINE * (1 + slots));
   const f64 = new Float64Array(memory.buffer, cmd, slots * CMD_CAP);
-  const arrays = new Map<number, SharedArrayBuffer>();
-  /** The shared array `id` (sent before the first chunk that copies it: read the queue to it). */
-  const array = (id: number): SharedArrayBuffer => {
-    while (!arrays.has(id)) {
-      const m = receive ? receive() : undefined;
-      if (!m) throw new Error('softmax-wasm: internal error (a shared array never reached the worker)');
-      if (m.drop !== undefined) arrays.delete(m.drop);
-      else arrays.set(m.id!, m.buffer!);
-    }
-    return arrays.get(id)!;
-  };
-  const bc = byteCopy ?? ((d: ArrayBufferLike, dAt: number, s: ArrayBufferLike, sAt: number, n: number) => new Uint8Array(d, dAt, n).set(new Uint8Array(s, sAt, n)));
-  // A recorded copy: args (array id, byte offset in the array, wasm address, bytes).
-  const copy = (f: number, [id, offset, ptr, n]: number[]) =>
-    f === COPY_IN ? bc(memory.buffer, ptr!, array(id!), offset!, n!) : bc(array(id!), offset!, memory.buffer, ptr!, n!);
-  // (Web Workers: the arrays arrive as events, taken while the loop sleeps below)
-  const waitAsync = listen ? (Atomics as { waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: unknown } }).waitAsync : undefined;
-  if (listen && waitAsync) {
-    listen((m) => {
-      if (m.drop !== undefined) arrays.delete(m.drop);
-      else {
-        arrays.set(m.id!, m.buffer!);
-        post({ type: 'array', id: m.id });
-      }
-    });
-  }
-  post({ type: 'ready', shared: receive !== null || waitAsync !== undefined });
+  const { copy, shared, waitAsync } = arraysOf(memory);
+  post({ type: 'ready', shared });
   loop();
 
   /** Claims and runs chunks until told to quit; returns early to sleep without blocking (it is
@@ -180,6 +153,54 @@ export interface ArrayMessage {
   id?: number;
   buffer?: SharedArrayBuffer;
   drop?: number;
+}
+
+/** A worker's side of the callers' shared arrays (workerArrays). */
+export interface WorkerArrays {
+  /** Runs a recorded copy (COPY_IN or COPY_OUT): args (array id, byte offset in the array, wasm
+   *  address, bytes). */
+  copy: (f: number, args: number[]) => unknown;
+  /** Whether the worker can take shared arrays (the calling thread sends them only then). */
+  shared: boolean;
+  /** Web Workers: sleep with this (Atomics.waitAsync), so that the event loop takes the arrays. */
+  waitAsync?: (a: Int32Array, i: number, v: number) => { async: boolean; value: unknown };
+}
+
+/** The shared arrays a worker has been sent, by id: `receive` takes the next message synchronously
+ *  (Node), or `listen` hands each to a handler from the event loop (Web Workers, where
+ *  Atomics.waitAsync exists: each one taken is answered with { type: 'array', id }); `byteCopy`
+ *  (Node's Buffer copy) or TypedArray.prototype.set copies. Self-contained, as poolWorker. */
+export function workerArrays(memory: WebAssembly.Memory, post: (message: unknown) => void, COPY_IN: number,
+  receive: (() => ArrayMessage | undefined) | null, listen: ((onMessage: (m: ArrayMessage) => void) => void) | null,
+  byteCopy: ByteCopy | null): WorkerArrays {
+  const arrays = new Map<number, SharedArrayBuffer>();
+  /** The shared array `id` (sent before the first chunk that copies it: read the queue to it). */
+  const array = (id: number): SharedArrayBuffer => {
+    while (!arrays.has(id)) {
+      const m = receive ? receive() : undefined;
+      if (!m) throw new Error('softmax-wasm: internal error (a shared array never reached the worker)');
+      if (m.drop !== undefined) arrays.delete(m.drop);
+      else arrays.set(m.id!, m.buffer!);
+    }
+    return arrays.get(id)!;
+  };
+  const bc = byteCopy ?? ((d: ArrayBufferLike, dAt: number, s: ArrayBufferLike, sAt: number, n: number) => new Uint8Array(d, dAt, n).set(new Uint8Array(s, sAt, n)));
+  const waitAsync = listen ? (Atomics as Pick<WorkerArrays, 'waitAsync'>).waitAsync : undefined;
+  if (listen && waitAsync) {
+    listen((m) => {
+      if (m.drop !== undefined) arrays.delete(m.drop);
+      else {
+        arrays.set(m.id!, m.buffer!);
+        post({ type: 'array', id: m.id });
+      }
+    });
+  }
+  return {
+    copy: (f, [id, offset, ptr, n]) =>
+      f === COPY_IN ? bc(memory.buffer, ptr!, array(id!), offset!, n!) : bc(array(id!), offset!, memory.buffer, ptr!, n!),
+    shared: receive !== null || waitAsync !== undefined,
+    waitAsync,
+  };
 }
 
 /** The shape of Node's Buffer that bufferByteCopy uses. */
@@ -237,10 +258,14 @@ export function nodeWorkerSource(): string {
   return `const wt = process.getBuiltinModule('node:worker_threads');\n` +
     `const port = wt.workerData.port, rx = typeof wt.receiveMessageOnPort === 'function' && port ? () => wt.receiveMessageOnPort(port)?.message : null;\n` +
     `const bc = wt.workerData.fastCopy ? (${bufferByteCopy.toString()})(process.getBuiltinModule('node:buffer').Buffer) : null;\n` +
-    `(${poolWorker.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m), () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, rx, bc);\n`;
+    `const post = (m) => wt.parentPort.postMessage(m);\n` +
+    `(${poolWorker.toString()})(wt.workerData, post, () => (port?.close(), (${closeWorkerPort.toString()})(wt.parentPort, globalThis)), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, ` +
+    `(memory) => (${workerArrays.toString()})(memory, post, ${COPY_IN}, rx, null, bc));\n`;
 }
 
 /** The worker source for Web Workers (from a Blob URL): the first message is the WorkerInit. */
 export function webWorkerSource(): string {
-  return `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, (m) => self.postMessage(m), () => self.close(), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, null, null, (f) => { self.onmessage = (e) => f(e.data); }); };\n`;
+  return `const post = (m) => self.postMessage(m);\n` +
+    `self.onmessage = (e) => { self.onmessage = null; (${poolWorker.toString()})(e.data, post, () => self.close(), ${JSON.stringify(PROTOCOL)}, ${replaySlot.toString()}, ` +
+    `(memory) => (${workerArrays.toString()})(memory, post, ${COPY_IN}, null, (f) => { self.onmessage = (e) => f(e.data); }, null)); };\n`;
 }
