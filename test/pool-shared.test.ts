@@ -101,66 +101,66 @@ describe('shared arrays against the float64 reference', () => {
     }
   });
 
-  it('many different shared arrays (more than the workers keep) in a row', async () => {
+  /** Runs `body` with every call of the pools going through the workers, in small chunks. */
+  async function throughWorkers(body: () => Promise<void>): Promise<void> {
     Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 64 });
     try {
-      for (let k = 0; k < 40; k++) {
-        const x = uniformArray(Float32Array, 64 * 50, 100 + k);
-        const got = await pools[2]!.softmax(sharedCopy(x), { classes: 50, into: sharedZeros(Float32Array, 3200) as Float32Array });
-        expect(diff(api.softmax(x, { classes: 50 }), got)).toBe('');
-      }
+      await body();
     } finally {
       Object.assign(tuning, saved);
     }
-  });
-  it('the same shared arrays call after call: the workers copy them (Web Workers: once they have taken them)', async () => {
+  }
+
+  /** A [64, 50] cross-entropy case: its logits (also in a SharedArrayBuffer), labels, and the
+   *  single-threaded result on plain arrays; `check` compares a pool's loss and shared gradient. */
+  function ceCase(seed: number) {
+    const x = uniformArray(Float32Array, 64 * 50, seed);
+    const labels = randomLabels(64, 50, seed + 1);
+    const want = api.crossEntropyWithGrad(x, labels, { classes: 50 });
+    const check = (got: { loss: number }, grad: Float32Array) => {
+      expect(got.loss).toBe(want.loss);
+      expect(diff(want.grad, grad)).toBe('');
+    };
+    return { x, labels, sx: sharedCopy(x), want, check };
+  }
+
+  it('many different shared arrays (more than the workers keep) in a row', () => throughWorkers(async () => {
+    for (let k = 0; k < 40; k++) {
+      const x = uniformArray(Float32Array, 64 * 50, 100 + k);
+      const got = await pools[2]!.softmax(sharedCopy(x), { classes: 50, into: sharedZeros(Float32Array, 3200) as Float32Array });
+      expect(diff(api.softmax(x, { classes: 50 }), got)).toBe('');
+    }
+  }));
+
+  it('the same shared arrays call after call: the workers copy them (Web Workers: once they have taken them)', () => throughWorkers(async () => {
     // Node's workers receive a new array when they first meet it; a Web Worker takes it from its
     // event loop while it sleeps between calls, and the calling thread copies until then.
-    Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 64 });
-    try {
-      const x = uniformArray(Float32Array, 64 * 50, 11);
-      const labels = randomLabels(64, 50, 12);
-      const want = api.crossEntropyWithGrad(x, labels, { classes: 50 });
-      const sx = sharedCopy(x), grad = sharedZeros(Float32Array, 3200) as Float32Array;
-      let direct = 0;
-      for (let k = 0; k < 100 && direct < 3; k++) {
-        grad.fill(0);
-        const before = stats.sharedCopies;
-        const got = await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad });
-        expect(got.loss).toBe(want.loss);
-        expect(diff(want.grad, grad)).toBe('');
-        if (stats.sharedCopies > before) direct++;
-        else expect(isNode, 'in Node the workers copy from the first call').toBe(false);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      expect(direct).toBe(3);
-    } finally {
-      Object.assign(tuning, saved);
+    const { labels, sx, check } = ceCase(11);
+    const grad = sharedZeros(Float32Array, 3200) as Float32Array;
+    let direct = 0;
+    for (let k = 0; k < 100 && direct < 3; k++) {
+      grad.fill(0);
+      const before = stats.sharedCopies;
+      check(await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad }), grad);
+      if (stats.sharedCopies > before) direct++;
+      else expect(isNode, 'in Node the workers copy from the first call').toBe(false);
+      await new Promise((r) => setTimeout(r, 10));
     }
-  });
+    expect(direct).toBe(3);
+  }));
 
-  it('a call that brings a new shared array while using the oldest one the workers keep', async () => {
+  it('a call that brings a new shared array while using the oldest one the workers keep', () => throughWorkers(async () => {
     // The workers keep the last 16 arrays; a 17th drops one. The dropped one must not be an array
     // the same call uses (here the logits, first sent before the 15 others), or the workers
     // would meet its copies after they had let it go.
-    Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 64 });
-    try {
-      const x = uniformArray(Float32Array, 64 * 50, 7);
-      const labels = randomLabels(64, 50, 8);
-      const sx = sharedCopy(x);
-      const want = api.crossEntropyWithGrad(x, labels, { classes: 50 });
-      for (let round = 0; round < 2; round++) {
-        expect(await pools[2]!.crossEntropy(sx, labels, { classes: 50 })).toBe(want.loss);
-        for (let k = 0; k < 15; k++) await pools[2]!.softmax(sharedCopy(x), { classes: 50 });
-        const grad = sharedZeros(Float32Array, 3200) as Float32Array;
-        const got = await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad });
-        expect(got.loss).toBe(want.loss);
-        expect(diff(want.grad, grad)).toBe('');
-      }
-    } finally {
-      Object.assign(tuning, saved);
+    const { x, labels, sx, want, check } = ceCase(7);
+    for (let round = 0; round < 2; round++) {
+      expect(await pools[2]!.crossEntropy(sx, labels, { classes: 50 })).toBe(want.loss);
+      for (let k = 0; k < 15; k++) await pools[2]!.softmax(sharedCopy(x), { classes: 50 });
+      const grad = sharedZeros(Float32Array, 3200) as Float32Array;
+      check(await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad }), grad);
     }
-  });
+  }));
 });
 
 describe("the copies into and out of a pool's shared memory", () => {
