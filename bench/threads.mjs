@@ -158,6 +158,17 @@ async function main() {
   }
   console.log(`\nTargets (load average now ${loadavg()[0].toFixed(2)}):`);
   for (const [what, ok] of checks) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${what}`);
+  // The probe again: a run is on a quiet machine only if its CPUs ran alike, and as fast, from
+  // start to end (a neighbour that takes a core or the memory moves a pool's ratios most).
+  const after = speeds && cpuSpeeds(availableParallelism());
+  if (after) {
+    console.log(after.line.replace('CPU speed probe', 'CPU speed probe after the run'));
+    const moved = Math.max(...after.ns.map((v, c) => Math.abs(v / speeds.ns[c] - 1)));
+    if (speeds.spread > 0.1 || after.spread > 0.1 || moved > 0.1) {
+      console.log(`  not a quiet run: the CPUs differed by up to ${(Math.max(speeds.spread, after.spread) * 100).toFixed(0)}% and moved by up to ` +
+        `${(moved * 100).toFixed(0)}% between the probes (10% at most for a quiet run); its 2-worker ratios say as much about the machine as about the pool`);
+    }
+  }
   await Promise.all(pools.map((p) => p.dispose()));
 
   /**
