@@ -83,6 +83,25 @@ const LOG_TABLE: usize = memory.data<f64>([
   reinterpret<f64>(0x3D2A9CFA4A5004F4), reinterpret<f64>(0x3FD2BEF07CDC9000), reinterpret<f64>(0x3FE7E00000000000),
 ]);
 
+// The vector form reads its constants from static data (v128.load64_splat), as exp.ts's vector
+// forms do: Node 24's wasm compiler rematerializes a splat literal at every use, three
+// instructions each, where a load is one. Indices into LOG_CONSTS (its first entry must not begin
+// with a zero byte, and no run of more than 8 zero bytes may form: see F64_CONSTS in exp.ts; the
+// scalar build, which has no vector form, leaves the table out):
+// @ts-ignore: decorator
+@inline const K_P1 = 0, K_P0 = 1, K_P2 = 2, K_P3 = 3, K_P4 = 4, K_P5 = 5, K_P6 = 6, K_P7 = 7, K_LN2_HI = 8, K_LN2_LO = 9,
+  K_OFF = 10, K_MAGIC = 11, K_ONE = 12, K_MIN_NORMAL = 13, K_INF = 14, K_EXP_FIELD = 15, K_LOW8 = 16, K_SIGN12 = 17, K_MAGIC_SIGN12 = 18;
+const LOG_CONSTS: usize = !ASC_FEATURE_SIMD ? 0 : memory.data<f64>([P1, P0, P2, P3, P4, P5, P6, P7, LN2_HI, LN2_LO,
+  reinterpret<f64>(OFF), reinterpret<f64>(0x4338000000000000), 1.0, reinterpret<f64>(0x0010000000000000), Infinity,
+  reinterpret<f64>(0xFFF0000000000000), reinterpret<f64>(0xFFFFFFFFFFFFFF00),
+  reinterpret<f64>(0x0000000000000800), reinterpret<f64>(0x4338000000000000 - 0x800)]);
+
+/** splat(LOG_CONSTS[i]). */
+// @ts-ignore: decorator
+@inline function klog(i: i32): v128 {
+  return v128.load64_splat(LOG_CONSTS + (<usize>i << 3));
+}
+
 /** The address of the table entry for tmp = bits(x) - OFF. */
 // @ts-ignore: decorator
 @inline function log_entry(tmp: u64): usize {
@@ -122,26 +141,27 @@ export function log64(x: f64): f64 {
  *  lane below 2^-1022, negative, infinite or NaN takes log64 lane by lane. (For the logs of four
  *  short rows at a time: two of these cost less than four calls of log64.) */
 export function vlog64(v: v128): v128 {
-  const ok = v128.and(f64x2.ge(v, f64x2.splat(reinterpret<f64>(0x0010000000000000))), f64x2.lt(v, f64x2.splat(Infinity)));
+  const ok = v128.and(f64x2.ge(v, klog(K_MIN_NORMAL)), f64x2.lt(v, klog(K_INF)));
   if (!i64x2.all_true(ok)) return f64x2.replace_lane(f64x2.splat(log64(f64x2.extract_lane(v, 0))), 1, log64(f64x2.extract_lane(v, 1)));
-  const tmp = i64x2.sub(v, i64x2.splat(OFF));
+  const tmp = i64x2.sub(v, klog(K_OFF));
   const e0 = log_entry(<u64>i64x2.extract_lane(tmp, 0)), e1 = log_entry(<u64>i64x2.extract_lane(tmp, 1));
-  // k exactly, as f64: k + 1.5*2^52 has k in its low bits
-  const magic = f64x2.splat(reinterpret<f64>(0x4338000000000000));
-  const k = f64x2.sub(i64x2.add(i64x2.shr_s(tmp, 52), magic), magic);
-  const iz = i64x2.sub(v, v128.and(tmp, i64x2.splat(0xFFF << 52)));
-  const zh = v128.and(iz, i64x2.splat(~0xFF));
+  // k exactly, as f64: k + 1.5*2^52 has k in its low bits. (k = tmp >> 52, arithmetic: the top 12
+  // bits sign-extended, as ((tmp >>> 52) ^ 0x800) - 0x800, since x64 has no 64-bit arithmetic
+  // vector shift before AVX-512 and V8 spells one out in six instructions)
+  const magic = klog(K_MAGIC);
+  const k = f64x2.sub(i64x2.add(v128.xor(i64x2.shr_u(tmp, 52), klog(K_SIGN12)), klog(K_MAGIC_SIGN12)), magic);
+  const iz = i64x2.sub(v, v128.and(tmp, klog(K_EXP_FIELD)));
+  const zh = v128.and(iz, klog(K_LOW8));
   const invc = v128.load64_lane(e1 + 16, v128.load64_zero(e0 + 16), 1);
-  const one = f64x2.splat(1);
-  const rhi = f64x2.sub(f64x2.mul(zh, invc), one), rlo = f64x2.mul(f64x2.sub(iz, zh), invc);
+  const rhi = f64x2.sub(f64x2.mul(zh, invc), klog(K_ONE)), rlo = f64x2.mul(f64x2.sub(iz, zh), invc);
   const r = f64x2.add(rhi, rlo), rerr = f64x2.sub(rlo, f64x2.sub(r, rhi));
-  const w = f64x2.add(f64x2.mul(k, f64x2.splat(LN2_HI)), v128.load64_lane(e1 + 8, v128.load64_zero(e0 + 8), 1));
+  const w = f64x2.add(f64x2.mul(k, klog(K_LN2_HI)), v128.load64_lane(e1 + 8, v128.load64_zero(e0 + 8), 1));
   const hi = f64x2.add(w, r);
   const lo = f64x2.add(f64x2.add(f64x2.sub(w, hi), r),
-    f64x2.add(rerr, f64x2.add(f64x2.mul(k, f64x2.splat(LN2_LO)), v128.load64_lane(e1, v128.load64_zero(e0), 1))));
+    f64x2.add(rerr, f64x2.add(f64x2.mul(k, klog(K_LN2_LO)), v128.load64_lane(e1, v128.load64_zero(e0), 1))));
   const r2 = f64x2.mul(r, r), r4 = f64x2.mul(r2, r2);
-  const p01 = f64x2.add(f64x2.splat(P0), f64x2.mul(r, f64x2.splat(P1))), p23 = f64x2.add(f64x2.splat(P2), f64x2.mul(r, f64x2.splat(P3)));
-  const p45 = f64x2.add(f64x2.splat(P4), f64x2.mul(r, f64x2.splat(P5))), p67 = f64x2.add(f64x2.splat(P6), f64x2.mul(r, f64x2.splat(P7)));
+  const p01 = f64x2.add(klog(K_P0), f64x2.mul(r, klog(K_P1))), p23 = f64x2.add(klog(K_P2), f64x2.mul(r, klog(K_P3)));
+  const p45 = f64x2.add(klog(K_P4), f64x2.mul(r, klog(K_P5))), p67 = f64x2.add(klog(K_P6), f64x2.mul(r, klog(K_P7)));
   const p = f64x2.add(f64x2.add(p01, f64x2.mul(r2, p23)), f64x2.mul(r4, f64x2.add(p45, f64x2.mul(r2, p67))));
   return f64x2.add(f64x2.add(lo, f64x2.mul(r2, p)), hi);
 }
