@@ -339,7 +339,8 @@ function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize,
 /** ce_index_call with the default options (no class weights, no label smoothing, no z-loss,
  *  ignoreIndex -100, no per-sample upstream gradients): the fewer arguments of the small calls'
  *  fast path (each one costs the JS-to-wasm call ~0.5 ns). */
-export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32,
+// @ts-ignore: decorator
+@inline export function ce_index_default<T>(x: usize, labels: usize, g: usize, loss: usize, rows: i32, C: i32,
                                     reduction: i32, gradOutput: f64, tmp: usize): f64 {
   if (ASC_FEATURE_SIMD && rows == 1 && is_short_row<T>(C)) {
     // One short row (the [1, 10] call): a call this small is a chain of latencies, and the
