@@ -25,7 +25,11 @@ import type { FloatArray } from './dtype.js';
  * - A chunk holds about `chunkBytes` of each input, and a call has at least `chunksPerThread`
  *   chunks per worker when its rows allow; the slots of one call take at most `slotBudget`. A
  *   pooled Workspace's chunk (nothing copied) holds about `workspaceChunkBytes` of logits.
- * - `spin`: a worker polls this many times for a chunk before sleeping.
+ * - `spinMs`: a worker with no chunk to run polls for one this long before it sleeps, and the
+ *   calling thread polls this long for a chunk a worker runs before it blocks: waking a sleeping
+ *   thread took 50-140 us on 2 vCPUs (Atomics.notify to the woken thread running), so a wait
+ *   shorter than that is cheaper spun, and a longer one costs at most twice the better choice
+ *   (the ski-rental bound). A pooled Workspace called back to back then finds its worker awake.
  * - `help`: the calling thread runs chunks itself while it waits for a slot to come free.
  * - `wakeBacklog`: a sleeping worker is woken when this many loaded chunks wait (or when none
  *   is awake), up to cores - 1 workers awake at once (`cores`: 0 = the available cores).
@@ -41,7 +45,7 @@ export const tuning = {
   workspaceChunkBytes: 1 << 20,
   chunksPerThread: 4,
   slotBudget: 64 << 20,
-  spin: 200,
+  spinMs: 0.1,
   help: true,
   wakeBacklog: 2,
   cores: 0,
@@ -109,8 +113,8 @@ export class ChunkRing {
   }
 
   /** What a worker needs to join the ring (besides its module, memory and id). */
-  workerInit(): Pick<WorkerInit, 'ctrl' | 'cmd' | 'slots' | 'names' | 'spin' | 'fastCopy'> {
-    return { ctrl: this.ctrl, cmd: this.cmdPtr, slots: this.maxSlots, names: this.names, spin: tuning.spin, fastCopy: this.arrays.byteCopy !== null };
+  workerInit(): Pick<WorkerInit, 'ctrl' | 'cmd' | 'slots' | 'names' | 'spinMs' | 'fastCopy'> {
+    return { ctrl: this.ctrl, cmd: this.cmdPtr, slots: this.maxSlots, names: this.names, spinMs: tuning.spinMs, fastCopy: this.arrays.byteCopy !== null };
   }
 
   /** Tells the workers to end (QUIT, then a change of SIGNAL: one about to sleep wakes at once). */
@@ -215,6 +219,7 @@ export class ChunkRing {
     let last = -1;
     let waited = 0;
     let polls = 0;
+    let spinning = block;
     for (;;) {
       const d = Atomics.load(i32, done);
       if (d === t) return;
@@ -235,6 +240,11 @@ export class ChunkRing {
         }
       }
       if (last < 0) last = performance.now();
+      if (spinning) {
+        // (tuning.spinMs; the clock read once every 64 polls)
+        if ((++polls & 63) !== 0 || performance.now() - last < tuning.spinMs) continue;
+        spinning = false;
+      }
       if (block) {
         stats.waits++;
         if (Atomics.wait(i32, done, d, PROBE_MS) !== 'timed-out') continue;

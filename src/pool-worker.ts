@@ -12,7 +12,7 @@
 //   command with a result address (not 0) stores its call's result there, as an i32 (the bad row
 //   of decoding, which the calling thread reads once the chunk is done). NEXT is the next ticket to claim (by
 //   compare-and-swap, only below LOADED). DONE[s] = t once ticket t's commands have run.
-//   A worker with nothing to claim polls `spin` times, then counts itself in SLEEPING and sleeps
+//   A worker with nothing to claim polls for `spinMs`, then counts itself in SLEEPING and sleeps
 //   on SIGNAL (a Web Worker with Atomics.waitAsync, so that its event loop can take shared arrays
 //   meanwhile; see COPY_IN). The calling thread bumps SIGNAL and wakes one sleeper only when a loaded chunk
 //   would otherwise wait (no worker is awake, or tuning.wakeBacklog chunks wait already) and
@@ -59,8 +59,8 @@ export interface WorkerInit {
   slots: number;
   /** Export names, indexed by the commands. */
   names: string[];
-  /** Polls for a chunk this many times before sleeping. */
-  spin: number;
+  /** Polls for a chunk this long (ms) before sleeping (tuning.spinMs). */
+  spinMs: number;
   /** The worker's index in its pool. */
   id: number;
   /** Node: the port the calling thread sends shared arrays on. */
@@ -78,7 +78,7 @@ const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN,
  *  as the runtime receives them). */
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
   replay: typeof replaySlot, arraysOf: (memory: WebAssembly.Memory) => WorkerArrays): void {
-  const { module, memory, ctrl, cmd, slots, names, spin, id } = data;
+  const { module, memory, ctrl, cmd, slots, names, spinMs, id } = data;
   const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP } = P;
   let exports: Record<string, unknown>;
   try {
@@ -106,6 +106,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
    *  called again on waking) where the worker takes arrays from its event loop. */
   function loop(): void {
     let spins = 0;
+    let idleSince = -1;
     while (Atomics.load(i32, QUIT) === 0) {
       const v = Atomics.load(i32, NEXT);
       if (((Atomics.load(i32, LOADED) - v) | 0) > 0) {
@@ -120,9 +121,14 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
         Atomics.notify(i32, LINE * (1 + s));
         if (id < 8) Atomics.add(i32, RUN + id, 1);
         spins = 0;
+        idleSince = -1;
         continue;
       }
-      if (++spins <= spin) continue;
+      // (the clock read once every 64 polls)
+      if ((++spins & 63) !== 0) continue;
+      const now = performance.now();
+      if (idleSince < 0) idleSince = now;
+      if (now - idleSince < spinMs) continue;
       // Count in SLEEPING first, then look again: the calling thread stores LOADED before it
       // reads SLEEPING, so either it sees this worker asleep (and bumps SIGNAL) or this sees the chunk.
       const signal = Atomics.load(i32, SIGNAL);
@@ -143,6 +149,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
       }
       Atomics.sub(i32, SLEEPING, 1);
       spins = 0;
+      idleSince = -1;
     }
     close();
   }

@@ -41,7 +41,7 @@ const unlinkable = new WebAssembly.Module(new Uint8Array([
 /** Runs the pool's worker source after `prelude`, to its end: its messages, 'error' events and exit code. */
 function runWorker(prelude: string, flag: SharedArrayBuffer) {
   const init: WorkerInit & { flag: SharedArrayBuffer } = {
-    module: unlinkable, memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), ctrl: 0, cmd: 0, slots: 4, names: [], spin: 0, id: 0, flag,
+    module: unlinkable, memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }), ctrl: 0, cmd: 0, slots: 4, names: [], spinMs: 0, id: 0, flag,
   };
   const w = new Worker(prelude + nodeWorkerSource(), { eval: true, workerData: init });
   const messages: { type: string; message?: string }[] = [];
