@@ -219,7 +219,7 @@ export class ChunkRing {
     let last = -1;
     let waited = 0;
     let polls = 0;
-    let spinning = block;
+    let spinning = block; // (polls for tuning.spinMs before it blocks, the clock read every 64 polls)
     for (;;) {
       const d = Atomics.load(i32, done);
       if (d === t) return;
@@ -240,11 +240,8 @@ export class ChunkRing {
         }
       }
       if (last < 0) last = performance.now();
-      if (spinning) {
-        // (tuning.spinMs; the clock read once every 64 polls)
-        if ((++polls & 63) !== 0 || performance.now() - last < tuning.spinMs) continue;
-        spinning = false;
-      }
+      if (spinning && ((++polls & 63) !== 0 || performance.now() - last < tuning.spinMs)) continue;
+      spinning = false;
       if (block) {
         stats.waits++;
         if (Atomics.wait(i32, done, d, PROBE_MS) !== 'timed-out') continue;
