@@ -332,6 +332,28 @@ describe('lifecycle', () => {
     await Promise.all([p.dispose(), q.dispose()]);
   });
 
+  it('threads poll for tuning.spinMs before they sleep: calls close together wake no sleeping worker', async () => {
+    const saved = { ...tuning };
+    // (spinMs is read when the workers start; 5 s: longer than this test, so nothing sleeps in it)
+    Object.assign(tuning, { spinMs: 5000, minElements: 1, cutoff: 1, cores: 64 });
+    const p = await api.createPool({ threads: 2 });
+    try {
+      const x = randn(Float32Array, 64 * 1000, 8);
+      const want = api.softmax(x, { classes: 1000 });
+      const before = { ...stats };
+      for (let i = 0; i < 5; i++) expect(diff(want, await p.softmax(x, { classes: 1000 }))).toBe('');
+      expect(stats.calls - before.calls, 'the calls went through the pool').toBe(5);
+      expect(stats.chunks - before.chunks).toBeGreaterThan(5 * 2);
+      // Each worker polls from its start: none was asleep, so no call woke one, and the calling
+      // thread polled for its chunks rather than blocking in Atomics.wait.
+      expect(stats.wakes - before.wakes).toBe(0);
+      expect(stats.waits - before.waits).toBe(0);
+    } finally {
+      Object.assign(tuning, saved);
+      await p.dispose();
+    }
+  });
+
   /** Runs node with `args` in the repository root. */
   const node = async (args: string[]) => {
     const { execFile } = await import('node:child_process');
