@@ -246,32 +246,32 @@ class PoolImpl implements Pool {
   }
 
   async softmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): Promise<A> {
-    return this.rowOp(SOFTMAX, x, undefined, options, () => softmax(x, options));
+    return this.rowOp(SOFTMAX, x, undefined, options) ?? softmax(x, options);
   }
 
   async logSoftmax<A extends FloatArray>(x: A, options: SoftmaxOptions<A>): Promise<A> {
-    return this.rowOp(LOG_SOFTMAX, x, undefined, options, () => logSoftmax(x, options));
+    return this.rowOp(LOG_SOFTMAX, x, undefined, options) ?? logSoftmax(x, options);
   }
 
   async logSumExp<A extends FloatArray>(x: A, options: LogSumExpOptions<A>): Promise<A> {
-    return this.rowOp(LOG_SUM_EXP, x, undefined, options, () => logSumExp(x, options));
+    return this.rowOp(LOG_SUM_EXP, x, undefined, options) ?? logSumExp(x, options);
   }
 
   async softmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): Promise<A> {
-    return this.rowOp(SOFTMAX_BACKWARD, y, gradOutput, options, () => softmaxBackward(y, gradOutput, options));
+    return this.rowOp(SOFTMAX_BACKWARD, y, gradOutput, options) ?? softmaxBackward(y, gradOutput, options);
   }
 
   async logSoftmaxBackward<A extends FloatArray>(y: A, gradOutput: A, options: BackwardOptions<A>): Promise<A> {
-    return this.rowOp(LOG_SOFTMAX_BACKWARD, y, gradOutput, options, () => logSoftmaxBackward(y, gradOutput, options));
+    return this.rowOp(LOG_SOFTMAX_BACKWARD, y, gradOutput, options) ?? logSoftmaxBackward(y, gradOutput, options);
   }
 
-  /** A softmax-family call: on the workers when large enough, else the module's function. */
-  private rowOp<A extends FloatArray>(op: RowOp, x: A, g: A | undefined, options: SoftmaxOptions<A>, single: () => A): A {
+  /** A softmax-family call on the workers when large enough, else null: the module's function's. */
+  private rowOp<A extends FloatArray>(op: RowOp, x: A, g: A | undefined, options: SoftmaxOptions<A>): A | null {
     this.use(op.fn);
-    if (!this.large(x, options, -1)) return single();
+    if (!this.large(x, options, -1)) return null;
     const a = rowOpArgs(op, x, g, options);
     const plan = this.ring.plan(a.L, a.dt, a.ins.length, op.output === 'rows');
-    if (!plan) return single();
+    if (!plan) return null;
     return runRowOp(op, a, plan, this.ring.executor(plan), this.prt.arena, this.prt.scratch);
   }
 
@@ -292,7 +292,7 @@ class PoolImpl implements Pool {
     if (!this.large(logits, options, -1)) return argmax(logits, options);
     const o = optionsObject<Record<string, unknown>>('argmax', options, true);
     const opts = { ...o, into: undefined, temperature: undefined } as SoftmaxOptions<FloatArray>;
-    return Int32Array.from(this.rowOp(ARGMAX, logits, undefined, opts, () => argmax(logits, options) as unknown as FloatArray));
+    return Int32Array.from(this.rowOp(ARGMAX, logits, undefined, opts) ?? argmax(logits, options));
   }
 
   /** A decoding call (samplingDistribution, sample, topK): checked once by the module's driver,
@@ -308,23 +308,23 @@ class PoolImpl implements Pool {
   };
 
   async crossEntropy<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<number | A> {
-    return this.loss('crossEntropy', logits, target, options, false).loss;
+    const r = this.loss('crossEntropy', logits, target, options, false);
+    return r ? r.loss : crossEntropy(logits, target, options);
   }
 
   async crossEntropyWithGrad<A extends FloatArray>(logits: A, target: Target<A>, options: CrossEntropyOptions<A>): Promise<LossAndGrad<number | A, A>> {
     const r = this.loss('crossEntropyWithGrad', logits, target, options, true);
-    return { loss: r.loss, grad: r.grad! };
+    return r ? { loss: r.loss, grad: r.grad! } : crossEntropyWithGrad(logits, target, options);
   }
 
-  /** A cross-entropy call: on the workers when large enough, else the module's function. */
-  private loss<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } {
+  /** A cross-entropy call on the workers when large enough, else null: the module's function's. */
+  private loss<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } | null {
     this.use(fn);
-    const single = () => (withGrad ? crossEntropyWithGrad(logits, target, options) : { loss: crossEntropy(logits, target, options), grad: null });
-    if (!this.large(logits, options, 1)) return single();
+    if (!this.large(logits, options, 1)) return null;
     const a = crossEntropyArgs(fn, logits, target, options, withGrad);
     // Too few chunks for the workers (nothing is allocated yet): the single-threaded call.
     const plan = this.ring.plan(a.L, a.dt, a.probabilities ? 2 : 1, false);
-    if (!plan) return single();
+    if (!plan) return null;
     return runLoss(fn, a, logits, target, withGrad, plan, this.ring.executor(plan), this.prt);
   }
 }
