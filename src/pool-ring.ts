@@ -13,7 +13,7 @@ import type { Layout } from './layout.js';
 import { TMP_STRIDE, tmpBlockBytes, type Arena, type ByteCopy } from './memory.js';
 import { groupAligned, planChunks, type ChunkPlan, type OwnBytes } from './plan.js';
 import { canBlock } from './pool-host.js';
-import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, QUIT, replaySlot, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
+import { CMD_CAP, COPY_IN, COPY_OUT, ERR, LINE, LOADED, MASK, NEXT, POLLS_PER_CLOCK, QUIT, replaySlot, RUN, SIGNAL, SLEEPING, WAKING, type WorkerInit } from './pool-worker.js';
 import type { FloatArray } from './dtype.js';
 
 /**
@@ -219,7 +219,7 @@ export class ChunkRing {
     let last = -1;
     let waited = 0;
     let polls = 0;
-    let spinning = block; // (polls for tuning.spinMs before it blocks, the clock read every 64 polls)
+    let spinning = block; // (polls for tuning.spinMs before it blocks)
     for (;;) {
       const d = Atomics.load(i32, done);
       if (d === t) return;
@@ -240,7 +240,7 @@ export class ChunkRing {
         }
       }
       if (last < 0) last = performance.now();
-      if (spinning && ((++polls & 63) !== 0 || performance.now() - last < tuning.spinMs)) continue;
+      if (spinning && ((++polls & (POLLS_PER_CLOCK - 1)) !== 0 || performance.now() - last < tuning.spinMs)) continue;
       spinning = false;
       if (block) {
         stats.waits++;

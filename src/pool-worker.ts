@@ -40,6 +40,8 @@ export const LINE = 16;
 /** Float64s of command area per slot: a count, then (export index, argument count, result
  *  address or 0, arguments...). */
 export const CMD_CAP = 128;
+/** Polls between two reads of the clock while a thread polls for tuning.spinMs (a power of 2). */
+export const POLLS_PER_CLOCK = 64;
 /** The pseudo export indices of the copies between a caller's SharedArrayBuffer and the wasm
  *  memory, run by whoever runs the chunk: arguments (array id, byte offset in the array, wasm
  *  address, bytes). The arrays reach the workers by message ({ id, buffer }, or { drop: id }). A
@@ -71,7 +73,7 @@ export interface WorkerInit {
 
 /** The protocol's constants, as the worker's source text receives them (it runs from its text,
  *  so it can refer to nothing outside itself). */
-const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP };
+const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, POLLS_PER_CLOCK };
 
 /** The worker's whole program. Self-contained: it runs from its source text, with the
  *  protocol's constants passed in as `P`, and `arraysOf` making its shared arrays (workerArrays,
@@ -79,7 +81,7 @@ const PROTOCOL = { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN,
 function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: () => void, P: typeof PROTOCOL,
   replay: typeof replaySlot, arraysOf: (memory: WebAssembly.Memory) => WorkerArrays): void {
   const { module, memory, ctrl, cmd, slots, names, spinMs, id } = data;
-  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP } = P;
+  const { NEXT, LOADED, QUIT, ERR, MASK, SIGNAL, SLEEPING, WAKING, RUN, LINE, CMD_CAP, POLLS_PER_CLOCK } = P;
   let exports: Record<string, unknown>;
   try {
     exports = new WebAssembly.Instance(module, {
@@ -124,8 +126,7 @@ function poolWorker(data: WorkerInit, post: (message: unknown) => void, close: (
         idleSince = -1;
         continue;
       }
-      // (the clock read once every 64 polls)
-      if ((++spins & 63) !== 0) continue;
+      if ((++spins & (POLLS_PER_CLOCK - 1)) !== 0) continue;
       const now = performance.now();
       if (idleSince < 0) idleSince = now;
       if (now - idleSince < spinMs) continue;
