@@ -13,7 +13,10 @@
 // counterparts (plain arrays; logits and gradInto in SharedArrayBuffers; pool.createWorkspace vs
 // createWorkspace), with each path's ratio per round, and the scaling model built from these
 // 2-core measurements (serial time on the calling thread, each worker's rate, a memory-bandwidth
-// ceiling measured with 2 threads): the predicted speed-up at 2, 4, 8 and 16 cores.
+// ceiling measured with 2 threads): the predicted speed-up at 2, 4, 8 and 16 cores. Each round
+// also measures what the machine gives two threads at that moment with no pool at all (two
+// threads, each calling the single-threaded workspace over its own memory): on a shared machine
+// that drops below 2x when a neighbour takes part of a core, and the run says so.
 //
 //   node bench/threads.mjs [--time=<ms per task per round>] [--rounds=<n>] [--shapes=4096x1000,...] [--model-only]
 //
@@ -63,6 +66,7 @@ async function main() {
 
   await init();
   const pools = [await createPool({ threads: 1 }), await createPool({ threads: 2 })];
+  const ceiling = await ceilingThreads();
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`softmax-wasm worker pool, ${backend()} build, Node ${process.versions.node}, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`);
   // (a pool's speed-up is bounded by its slowest core: the probe says whether one is slow now)
@@ -158,6 +162,15 @@ async function main() {
   }
   console.log(`\nTargets (load average now ${loadavg()[0].toFixed(2)}):`);
   for (const [what, ok] of checks) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${what}`);
+  // What the machine gave two threads meanwhile (the ceiling, median of the rounds): below
+  // CEILING_QUIET at a shape, that shape's 2-worker ratios say as much about the machine as about the pool.
+  const CEILING_QUIET = 1.9;
+  const ceilings = paths.filter((p) => p.n + p.N * 64 >= 100000).map((p) => [`[${p.N}, ${p.C}]`, p.ceiling[p.ceiling.length >> 1]]);
+  if (ceilings.length) {
+    const low = ceilings.filter(([, c]) => c < CEILING_QUIET);
+    console.log(`The machine's 2-thread ceiling (two threads, each over its own workspace, no pool): ${ceilings.map(([s, c]) => `${s} ${c.toFixed(2)}x`).join(', ')}` +
+      (low.length ? `; below ${CEILING_QUIET} at ${low.map(([s]) => s).join(', ')}: not a quiet run for 2 threads there` : ` (quiet for 2 threads: >= ${CEILING_QUIET} at every shape)`));
+  }
   // The probe again: a run is on a quiet machine only if its CPUs ran alike, and as fast, from
   // start to end (a neighbour that takes a core or the memory moves a pool's ratios most).
   const after = speeds && cpuSpeeds(availableParallelism());
@@ -170,6 +183,7 @@ async function main() {
     }
   }
   await Promise.all(pools.map((p) => p.dispose()));
+  await ceiling.close();
 
   /**
    * crossEntropyWithGrad on one shape by the three paths, each against its single-threaded
@@ -209,7 +223,9 @@ async function main() {
       },
       'pooled workspace, 2 rows': async () => tiny.crossEntropyWithGrad(),
     };
+    await ceiling.setup(N, C, x, labels);
     const samples = Object.fromEntries(Object.keys(tasks).map((k) => [k, []]));
+    const ceilings = [];
     const load0 = otherLoad();
     for (let r = 0; r < rounds; r++) {
       const bench = new Bench({ time, warmupTime: r === 0 ? 100 : 20 });
@@ -220,6 +236,7 @@ async function main() {
         if (task.result.error) throw task.result.error;
         samples[task.name].push(task.result.latency.mean);
       }
+      ceilings.push(await ceiling.measure());
     }
     const others = load0();
     ws.dispose();
@@ -232,9 +249,10 @@ async function main() {
     const res = {
       N, C, n, ms, others,
       plain: ratios('pool plain', 'sync'), shared: ratios('pool shared', 'sync'), workspace: ratios('pooled workspace', 'workspace'),
+      ceiling: ceilings.sort((p, q) => p - q),
     };
     console.log(`crossEntropyWithGrad [${N}, ${C}], 2 workers, ratio per round (median, min-max): plain ${spread(res.plain)}, ` +
-      `shared ${spread(res.shared)}, pooled workspace ${spread(res.workspace)}` + (others > 0.2 ? `; other processes used ${others.toFixed(2)} cores meanwhile` : ''));
+      `shared ${spread(res.shared)}, pooled workspace ${spread(res.workspace)}; the machine's 2-thread ceiling now (no pool) ${spread(res.ceiling)}` + (others > 0.2 ? `; other processes used ${others.toFixed(2)} cores meanwhile` : ''));
     return res;
   }
 
@@ -287,6 +305,51 @@ async function main() {
       }
     }
     console.table(table);
+  }
+
+  /**
+   * The machine's 2-thread ceiling, measured beside the pool: two worker threads, each with its
+   * own single-threaded Workspace (its own wasm memory) of the shape being measured, call it for
+   * CEILING_MS, one thread alone (before and after) and both at once. The sum of the two threads'
+   * rates at once over the rate of one alone is what a pool that balances its work perfectly
+   * could reach at that moment: on a shared machine it drops when a neighbour takes part of a
+   * core (the CPU probe, a moment's single-threaded test, may miss that).
+   */
+  async function ceilingThreads() {
+    const CEILING_MS = 60;
+    const { Worker } = await import('node:worker_threads');
+    const code = `const { parentPort } = require('node:worker_threads');
+      let lib, ws;
+      parentPort.on('message', async (m) => {
+        lib ??= await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+        await lib.init();
+        if (m.setup) {
+          ws?.dispose();
+          const { N, C, x, labels } = m.setup;
+          ws = lib.createWorkspace({ classes: C, rows: N });
+          ws.logits.set(x);
+          ws.target.set(labels);
+          ws.crossEntropyWithGrad();
+          return parentPort.postMessage(0);
+        }
+        // calls per ms over the calls made in m.ms (whole calls: the rate to the last one's end)
+        let k = 0, t = 0;
+        const t0 = performance.now();
+        while ((t = performance.now() - t0) < m.ms) { ws.crossEntropyWithGrad(); k++; }
+        parentPort.postMessage(k / t);
+      });`;
+    const workers = [0, 1].map(() => new Worker(code, { eval: true }));
+    const ask = (w, message) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(message); });
+    return {
+      setup: (N, C, x, labels) => Promise.all(workers.map((w) => ask(w, { setup: { N, C, x, labels } }))),
+      async measure() {
+        const a = await ask(workers[0], { ms: CEILING_MS });
+        const both = await Promise.all(workers.map((w) => ask(w, { ms: CEILING_MS })));
+        const b = await ask(workers[1], { ms: CEILING_MS });
+        return (both[0] + both[1]) / ((a + b) / 2);
+      },
+      close: () => Promise.all(workers.map((w) => w.terminate())),
+    };
   }
 
   /** Bytes/s that 2 threads move together (each copying its own 64 MiB array: read + write;
