@@ -8,7 +8,7 @@
 import type { FloatArray } from './dtype.js';
 import type { KernelTable } from './kernels.js';
 import type { Arena } from './memory.js';
-import type { ChunkPlan } from './plan.js';
+import { chunkStart, type ChunkPlan } from './plan.js';
 
 /** The kernel calls of one chunk: `regions` are the row-layout regions of the inputs, `rowOut`
  *  the per-row output region, rows [firstRow, firstRow + rows) of the call (rows = slices, in the
@@ -75,8 +75,8 @@ export const IN_PLACE: ChunkIO = { ins: [], elemOut: null, elemFrom: 0, rowOut: 
  *  for, its results copied out). One straight function, no closures made per call: it runs for
  *  every streamed and pooled call. */
 export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: number, io: ChunkIO, call: ChunkCall): void {
-  const { L, dt, unitsPerChunk: per, chunks, slots, regionBytes, slotBytes, ownBytes } = plan;
-  const { outer, C, inner } = L;
+  const { L, dt, chunks, slots, regionBytes, slotBytes, ownBytes } = plan;
+  const { C, inner } = L;
   if (chunks === 1 && inner === 1) return runOneChunk(exec, arena, plan, base, io, call);
   const { ins, elemOut, elemFrom, rowOut } = io;
   const nIns = ins.length;
@@ -100,14 +100,14 @@ export function runChunks(exec: Executor, arena: Arena, plan: ChunkPlan, base: n
         const c = i - slots, s = exec.slot(c), slot = base + s * slotBytes;
         exec.wait(c, s);
         collected = c + 1;
-        const u0 = c * per, n = Math.min(per, outer - u0);
+        const u0 = chunkStart(plan, c), n = chunkStart(plan, c + 1) - u0;
         io.collect?.(rowRegions[s]!, slot + slotBytes - ownBytes, u0 * inner, n * inner);
         if (elemOut && !ids?.[nIns]) copyOut(elemOut, u0 * C * inner, arena, view, (slot + elemFrom * regionBytes) >>> shift, n * C * inner);
         if (rowOut && !ids?.[nIns + 1]) copyOut(rowOut, u0 * inner, arena, view, (slot + rowOutAt) >>> shift, n * inner);
       }
       if (i >= chunks) continue;
       const s = exec.slot(i), slot = base + s * slotBytes;
-      const u0 = i * per, n = Math.min(per, outer - u0), e0 = u0 * C * inner, ne = n * C * inner;
+      const u0 = chunkStart(plan, i), n = chunkStart(plan, i + 1) - u0, e0 = u0 * C * inner, ne = n * C * inner;
       exec.begin(i, s);
       for (let j = 0; j < nIns; j++) {
         if (ids?.[j]) exec.copy!(true, ids[j]!, ins[j]!.byteOffset + u0 * unitBytes, slot + j * regionBytes, n * unitBytes);

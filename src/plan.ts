@@ -42,6 +42,10 @@ export interface ChunkPlan {
   /** Outer blocks per chunk, and the chunks of the call. */
   readonly unitsPerChunk: number;
   readonly chunks: number;
+  /** Chunks of unitsPerChunk blocks; the rest, the tail, are chunks of tailUnits (<= unitsPerChunk)
+   *  blocks (chunkStart). */
+  readonly headChunks: number;
+  readonly tailUnits: number;
   readonly slots: number;
   /** Bytes of one input region of a slot (64-aligned). */
   readonly regionBytes: number;
@@ -74,7 +78,27 @@ export function planChunks(L: Layout, dt: ElementType, inputs: number, rowOut: b
   const ownBytes = own ? regionSize(own(unitsPerChunk * L.inner)) : 0;
   const slotBytes = (L.inner > 1 ? 2 : 1) * inputs * regionBytes + rowBytes + ownBytes;
   const chunks = Math.max(1, Math.ceil(L.outer / unitsPerChunk));
-  return { L, dt, inputs, rowOut, unitsPerChunk, chunks, slots, regionBytes, ownBytes, slotBytes, bytes: slots * slotBytes };
+  return { L, dt, inputs, rowOut, unitsPerChunk, chunks, headChunks: chunks, tailUnits: unitsPerChunk, slots, regionBytes, ownBytes, slotBytes, bytes: slots * slotBytes };
+}
+
+/**
+ * `plan` with the blocks of its last `tailChunks` chunks cut into chunks a quarter the size
+ * (group-aligned, groupAligned): a pool's threads then end a call within a short chunk of each
+ * other, not a whole one apart (guided self-scheduling, Polychronopoulos & Kuck 1987, in two
+ * steps). Unchanged when the quarter is not smaller.
+ */
+export function withShortTail(plan: ChunkPlan, tailChunks: number): ChunkPlan {
+  const { L, unitsPerChunk: per, chunks } = plan;
+  const tailUnits = groupAligned(Math.max(1, Math.ceil(per / 4)), L);
+  if (tailChunks < 1 || tailUnits >= per || chunks <= tailChunks) return plan;
+  const headChunks = chunks - tailChunks;
+  return { ...plan, headChunks, tailUnits, chunks: headChunks + Math.ceil((L.outer - headChunks * per) / tailUnits) };
+}
+
+/** The first outer block of chunk c of `plan` (c = plan.chunks: L.outer). */
+export function chunkStart(plan: ChunkPlan, c: number): number {
+  const u = c <= plan.headChunks ? c * plan.unitsPerChunk : plan.headChunks * plan.unitsPerChunk + (c - plan.headChunks) * plan.tailUnits;
+  return Math.min(u, plan.L.outer);
 }
 
 /** The plan of a single-threaded call: chunks of about currentChunkBytes() of each input, one slot. */

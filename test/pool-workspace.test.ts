@@ -11,6 +11,9 @@ import { bitDiff } from './helpers/compare.js';
 import { randomLabels, randomProbabilities, uniformArray } from './helpers/random.js';
 import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
 import { usePools } from './helpers/pools.js';
+import { chunkStart, groupAligned, planChunks, withShortTail } from '../src/plan.js';
+import { LOG_SPAN_ROWS, SHORT_ROW_MAX_C } from '../src/kernel-constants.js';
+import { F32 } from '../src/dtype.js';
 
 type F = Float32Array | Float64Array;
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -167,6 +170,60 @@ describe('pool.createWorkspace against the float64 reference', () => {
       single.dispose();
       ws.dispose();
       tuning.cores = saved.cores;
+    }
+  });
+});
+
+describe("a pooled workspace call's short tail (src/plan.ts withShortTail)", () => {
+  it('chunks cover the rows once, in order: whole chunks, then chunks a quarter the size, group-aligned for short rows', () => {
+    for (const C of [1, 10, 16, 17, 1000]) {
+      for (const outer of [2, 7, 64, 65, 300, 1000, 4097]) {
+        for (const per0 of [1, 3, 4, 5, 64, 100, 256, 1000]) {
+          const L = { outer, C, inner: 1, rows: outer };
+          const per = groupAligned(Math.min(per0, outer), L);
+          for (const tail of [0, 1, 2, 4]) {
+            const plan = withShortTail(planChunks(L, F32, 0, false, per, 1), tail);
+            const what = `C ${C}, ${outer} rows, ${per} per chunk, tail ${tail}`;
+            expect(chunkStart(plan, 0), what).toBe(0);
+            expect(chunkStart(plan, plan.chunks), what).toBe(outer);
+            const sizes = Array.from({ length: plan.chunks }, (_, c) => chunkStart(plan, c + 1) - chunkStart(plan, c));
+            for (const n of sizes) expect(n, what).toBeGreaterThan(0);
+            const short = C <= SHORT_ROW_MAX_C;
+            for (let c = 0; c < plan.chunks; c++) {
+              expect(sizes[c], what).toBeLessThanOrEqual(c < plan.headChunks ? per : plan.tailUnits);
+              // (short rows: every chunk starts on a span of LOG_SPAN_ROWS rows: the bits depend on it)
+              if (short) expect(chunkStart(plan, c) % LOG_SPAN_ROWS, what).toBe(0);
+            }
+            const whole = Math.ceil(outer / per);
+            if (tail === 0 || plan.tailUnits >= per || whole <= tail) expect(plan.chunks, what).toBe(whole);
+            else expect(plan.tailUnits, what).toBeLessThanOrEqual(Math.max(short ? LOG_SPAN_ROWS : 1, Math.ceil(per / 4)));
+          }
+        }
+      }
+    }
+  });
+
+  it('[1000, 10] float32 in chunks of 320 rows and a tail of 64 (a quarter, 80, group-aligned): bit-identical to createWorkspace, 1, 2, 3 threads', async () => {
+    const [rows, C] = [1000, 10];
+    Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64, wakeBacklog: 1, chunksPerThread: 1, workspaceChunkBytes: 320 * C * 4 });
+    const single = api.createWorkspace({ classes: C, rows }) as AnyWs;
+    const pooled = pools.map((p) => p.createWorkspace({ classes: C, rows }) as AnyWs);
+    try {
+      for (const [name, o] of [['mean', {}], ['sum', { reduction: 'sum' }], ['none', { reduction: 'none' }], ['labelSmoothing', { labelSmoothing: 0.1 }]] as const) {
+        fill([single, ...pooled], Float32Array, rows, C, false, undefined, 31);
+        const want = state(single, single.crossEntropyWithGrad(o));
+        for (const [i, ws] of pooled.entries()) {
+          const before = stats.chunks;
+          const got = state(ws, await ws.crossEntropyWithGrad(o));
+          // 2 chunks of 320 rows, then 360 rows in 6 chunks of up to 64
+          expect(stats.chunks - before, `${name}, ${pools[i]!.threads} threads: chunks`).toBe(8);
+          expect(bitDiff(want, got), `${name}, ${pools[i]!.threads} threads`).toBe('');
+        }
+      }
+    } finally {
+      single.dispose();
+      for (const ws of pooled) ws.dispose();
+      Object.assign(tuning, saved);
     }
   });
 });
