@@ -165,7 +165,8 @@ async function main() {
   // What the machine gave two threads meanwhile (the ceiling, median of the rounds): below
   // CEILING_QUIET at a shape, that shape's 2-worker ratios say as much about the machine as about the pool.
   const CEILING_QUIET = 1.9;
-  const ceilings = paths.filter((p) => p.n + p.N * 64 >= 100000).map((p) => [`[${p.N}, ${p.C}]`, p.ceiling[p.ceiling.length >> 1]]);
+  // (judged as printed, to 2 decimals)
+  const ceilings = paths.filter((p) => p.n + p.N * 64 >= 100000).map((p) => [`[${p.N}, ${p.C}]`, Number(p.ceiling[p.ceiling.length >> 1].toFixed(2))]);
   if (ceilings.length) {
     const low = ceilings.filter(([, c]) => c < CEILING_QUIET);
     console.log(`The machine's 2-thread ceiling (two threads, each over its own workspace, no pool): ${ceilings.map(([s, c]) => `${s} ${c.toFixed(2)}x`).join(', ')}` +
