@@ -322,8 +322,10 @@ async function main() {
     const code = `const { parentPort } = require('node:worker_threads');
       let lib, ws;
       parentPort.on('message', async (m) => {
-        lib ??= await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
-        await lib.init();
+        if (!lib) {
+          lib = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+          await lib.init();
+        }
         if (m.setup) {
           ws?.dispose();
           const { N, C, x, labels } = m.setup;
