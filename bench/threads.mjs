@@ -166,7 +166,7 @@ async function main() {
   // CEILING_QUIET at a shape, that shape's 2-worker ratios say as much about the machine as about the pool.
   const CEILING_QUIET = 1.9;
   // (judged as printed, to 2 decimals)
-  const ceilings = paths.filter((p) => p.n + p.N * 64 >= 100000).map((p) => [`[${p.N}, ${p.C}]`, Number(p.ceiling[p.ceiling.length >> 1].toFixed(2))]);
+  const ceilings = paths.filter((p) => !p.onCaller).map((p) => [`[${p.N}, ${p.C}]`, Number(p.ceiling[p.ceiling.length >> 1].toFixed(2))]);
   if (ceilings.length) {
     const low = ceilings.filter(([, c]) => c < CEILING_QUIET);
     console.log(`The machine's 2-thread ceiling (two threads, each over its own workspace, no pool): ${ceilings.map(([s, c]) => `${s} ${c.toFixed(2)}x`).join(', ')}` +
@@ -249,6 +249,9 @@ async function main() {
     const spread = (r) => `${r[r.length >> 1].toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)}, ${r.length} rounds)`;
     const res = {
       N, C, n, ms, others,
+      // Below the pool's cutoff (src/pool-ring.ts tuning: elements + 64 per row < 100000) a pool
+      // call runs on the calling thread: no speed-up on any core count.
+      onCaller: n + N * 64 < 100000,
       plain: ratios('pool plain', 'sync'), shared: ratios('pool shared', 'sync'), workspace: ratios('pooled workspace', 'workspace'),
       ceiling: ceilings.sort((p, q) => p - q),
     };
@@ -284,8 +287,7 @@ async function main() {
       const W = ms.workspace;
       // The fixed per-call cost: a 2-row call less its 2 rows' work.
       const fixed = Math.max(0, ms['pooled workspace, 2 rows'] - (2 / r.N) * W);
-      // Below the cutoff a pool call runs on the calling thread: no speed-up on any core count.
-      const onCaller = n + r.N * 64 < 100000;
+      const onCaller = r.onCaller;
       const copies = ms['copy in+out'];
       const ceil = (bytes) => (bytes * n) / bw * 1000;
       const models = {
