@@ -225,35 +225,45 @@ function ce_prob_terms<T>(x: usize, q: usize, n: i32, m: T, w: usize, keepScale:
   v128.store(g + end, f32x4.sub(f32x4.mul(gl, va), f32x4.mul(vb, ce_term_weights<f32>(q, w, end, vk, vc, prob))));
 }
 
-/** Pass 3: g[i] = e[i] * a - b * (w ? w[i] : 1), in place over e. */
+/** Pass 3: g[i] = e[i] * a - b * (w ? w[i] : 1), in place over e, from the last element back to
+ *  the first, as vscale (reduce.ts) and for its reason. */
 function ce_grad_pass3<T>(g: usize, n: i32, a: T, b: T, w: usize): void {
-  let i = 0;
+  let i = n;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
+    for (; i & (L - 1); i--) ce_grad_at<T>(g, i - 1, a, b, w);
     const va = v128.splat<T>(a), vb = v128.splat<T>(b);
     if (w) {
-      for (; i <= n - L; i += L) {
+      while (i >= L) {
+        i -= L;
         const p = at<T>(g, i);
         v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, v128.load(at<T>(w, i)))));
       }
     } else {
-      for (; i <= n - 4 * L; i += 4 * L) {
+      while (i >= 4 * L) {
+        i -= 4 * L;
         const p = at<T>(g, i);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 16), va), vb), 16);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 32), va), vb), 32);
         v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 48), va), vb), 48);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 32), va), vb), 32);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 16), va), vb), 16);
+        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
       }
-      for (; i <= n - L; i += L) {
+      while (i >= L) {
+        i -= L;
         const p = at<T>(g, i);
         v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
       }
     }
+    return;
   }
-  for (; i < n; i++) {
-    const p = at<T>(g, i);
-    store<T>(p, load<T>(p) * a - b * (w ? load<T>(at<T>(w, i)) : <T>1));
-  }
+  for (; i > 0; i--) ce_grad_at<T>(g, i - 1, a, b, w);
+}
+
+/** ce_grad_pass3 at element i, scalar. */
+// @ts-ignore: decorator
+@inline function ce_grad_at<T>(g: usize, i: i32, a: T, b: T, w: usize): void {
+  const p = at<T>(g, i);
+  store<T>(p, load<T>(p) * a - b * (w ? load<T>(at<T>(w, i)) : <T>1));
 }
 
 /** Pass 3 for probability targets: g[i] = e[i] * a - b * w[i] * (q[i] * k + c), over e. */

@@ -742,22 +742,30 @@ export function rhasnan<T>(x: usize, n: i32): bool {
   return false;
 }
 
-/** y[i] = x[i] * s (y may be x). Inlined: as a call from the softmax row loop it cost the
- *  simd softmax ~1.5% (measured side by side). */
+/** y[i] = x[i] * s (y may be x), from the last element back to the first. Inlined: as a call
+ *  from the softmax row loop it cost the simd softmax ~1.5% (measured side by side).
+ *  Backwards because the exp-sum pass before it went forwards over x and y: on a wide row the two
+ *  fill a core's L2 (128256 f32 classes: 2 x 513 KB against 1 MiB), and the lines that pass
+ *  touched last are the ones still there. The in-place last passes of the cross-entropy's
+ *  gradient (ce_grad_pass3) go the same way. Each element is computed as before, so the bits do
+ *  not change (the figures: docs/ARCHITECTURE.md, reduce.ts). */
 // @ts-ignore: decorator
 @inline export function vscale<T>(x: usize, y: usize, n: i32, s: T): void {
-  let i = 0;
+  let i = n;
   if (ASC_FEATURE_SIMD) {
-    const vs = v128.splat<T>(s);
     const L = LANES<T>();
-    for (; i <= n - 2 * L; i += 2 * L) {
+    for (; i & (L - 1); i--) store<T>(at<T>(y, i - 1), load<T>(at<T>(x, i - 1)) * s);
+    const vs = v128.splat<T>(s);
+    while (i >= 2 * L) {
+      i -= 2 * L;
       const p = at<T>(x, i), q = at<T>(y, i);
-      v128.store(q, v128.mul<T>(v128.load(p), vs));
       v128.store(q, v128.mul<T>(v128.load(p, 16), vs), 16);
+      v128.store(q, v128.mul<T>(v128.load(p), vs));
     }
-    for (; i <= n - L; i += L) v128.store(at<T>(y, i), v128.mul<T>(v128.load(at<T>(x, i)), vs));
+    if (i) v128.store(y, v128.mul<T>(v128.load(x), vs)); // (one vector left: i = L)
+    return;
   }
-  for (; i < n; i++) store<T>(at<T>(y, i), load<T>(at<T>(x, i)) * s);
+  for (; i > 0; i--) store<T>(at<T>(y, i - 1), load<T>(at<T>(x, i - 1)) * s);
 }
 
 /** y[i] = 0. */
