@@ -266,25 +266,33 @@ function ce_grad_pass3<T>(g: usize, n: i32, a: T, b: T, w: usize): void {
   store<T>(p, load<T>(p) * a - b * (w ? load<T>(at<T>(w, i)) : <T>1));
 }
 
-/** Pass 3 for probability targets: g[i] = e[i] * a - b * w[i] * (q[i] * k + c), over e. */
+/** Pass 3 for probability targets: g[i] = e[i] * a - b * w[i] * (q[i] * k + c), over e, from the
+ *  last element back to the first (as ce_grad_pass3). */
 function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize, k: T, c: T): void {
-  let i = 0;
+  let i = n;
   if (ASC_FEATURE_SIMD) {
     const L = LANES<T>();
+    for (; i & (L - 1); i--) ce_prob_grad_at<T>(g, q, i - 1, a, b, w, k, c);
     const va = v128.splat<T>(a), vb = v128.splat<T>(b), vk = v128.splat<T>(k), vc = v128.splat<T>(c);
-    for (; i <= n - L; i += L) {
+    while (i >= L) {
+      i -= L;
       const p = at<T>(g, i);
       let vq = v128.add<T>(v128.mul<T>(v128.load(at<T>(q, i)), vk), vc);
       if (w) vq = v128.mul<T>(vq, v128.load(at<T>(w, i)));
       v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, vq)));
     }
+    return;
   }
-  for (; i < n; i++) {
-    const p = at<T>(g, i);
-    let qi = load<T>(at<T>(q, i)) * k + c;
-    if (w) qi *= load<T>(at<T>(w, i));
-    store<T>(p, load<T>(p) * a - b * qi);
-  }
+  for (; i > 0; i--) ce_prob_grad_at<T>(g, q, i - 1, a, b, w, k, c);
+}
+
+/** ce_prob_grad_pass3 at element i, scalar. */
+// @ts-ignore: decorator
+@inline function ce_prob_grad_at<T>(g: usize, q: usize, i: i32, a: T, b: T, w: usize, k: T, c: T): void {
+  const p = at<T>(g, i);
+  let qi = load<T>(at<T>(q, i)) * k + c;
+  if (w) qi *= load<T>(at<T>(w, i));
+  store<T>(p, load<T>(p) * a - b * qi);
 }
 
 /** Validates class-index labels before anything is written: returns the position of the first

@@ -747,7 +747,7 @@ export function rhasnan<T>(x: usize, n: i32): bool {
  *  Backwards because the exp-sum pass before it went forwards over x and y: on a wide row the two
  *  fill a core's L2 (128256 f32 classes: 2 x 513 KB against 1 MiB), and the lines that pass
  *  touched last are the ones still there. The in-place last passes of the cross-entropy's
- *  gradient (ce_grad_pass3) go the same way. Each element is computed as before, so the bits do
+ *  gradient (ce_grad_pass3, ce_prob_grad_pass3) go the same way. Each element is computed as before, so the bits do
  *  not change (the figures: docs/ARCHITECTURE.md, reduce.ts). */
 // @ts-ignore: decorator
 @inline export function vscale<T>(x: usize, y: usize, n: i32, s: T): void {
