@@ -18,7 +18,7 @@
 // `scale` (gradOutput / denominator for 'mean', gradOutput for 'sum').
 
 import { log64 } from './log';
-import { LANES, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
+import { LANES, vectors_end, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
 import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS, TMP_GROUP_EXPS,
   TMP_SCRATCH, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_mass_but, index_of_f32, TMP_ROW_SUM } from './reduce';
 import { pair_group4_body, is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_mulsub, short_group4_logs,
@@ -228,71 +228,59 @@ function ce_prob_terms<T>(x: usize, q: usize, n: i32, m: T, w: usize, keepScale:
 /** Pass 3: g[i] = e[i] * a - b * (w ? w[i] : 1), in place over e, from the last element back to
  *  the first, as vscale (reduce.ts) and for its reason. */
 function ce_grad_pass3<T>(g: usize, n: i32, a: T, b: T, w: usize): void {
+  const end = vectors_end<T>(n);
   let i = n;
-  if (ASC_FEATURE_SIMD) {
-    const L = LANES<T>();
-    for (; i & (L - 1); i--) ce_grad_at<T>(g, i - 1, a, b, w);
-    const va = v128.splat<T>(a), vb = v128.splat<T>(b);
-    if (w) {
-      while (i >= L) {
-        i -= L;
-        const p = at<T>(g, i);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, v128.load(at<T>(w, i)))));
-      }
-    } else {
-      while (i >= 4 * L) {
-        i -= 4 * L;
-        const p = at<T>(g, i);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 48), va), vb), 48);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 32), va), vb), 32);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 16), va), vb), 16);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
-      }
-      while (i >= L) {
-        i -= L;
-        const p = at<T>(g, i);
-        v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
-      }
+  for (; i > end; i--) {
+    const p = at<T>(g, i - 1);
+    store<T>(p, load<T>(p) * a - b * (w ? load<T>(at<T>(w, i - 1)) : <T>1));
+  }
+  if (!ASC_FEATURE_SIMD) return;
+  const L = LANES<T>();
+  const va = v128.splat<T>(a), vb = v128.splat<T>(b);
+  if (w) {
+    while (i >= L) {
+      i -= L;
+      const p = at<T>(g, i);
+      v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, v128.load(at<T>(w, i)))));
     }
     return;
   }
-  for (; i > 0; i--) ce_grad_at<T>(g, i - 1, a, b, w);
-}
-
-/** ce_grad_pass3 at element i, scalar. */
-// @ts-ignore: decorator
-@inline function ce_grad_at<T>(g: usize, i: i32, a: T, b: T, w: usize): void {
-  const p = at<T>(g, i);
-  store<T>(p, load<T>(p) * a - b * (w ? load<T>(at<T>(w, i)) : <T>1));
+  while (i >= 4 * L) {
+    i -= 4 * L;
+    const p = at<T>(g, i);
+    v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 48), va), vb), 48);
+    v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 32), va), vb), 32);
+    v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p, 16), va), vb), 16);
+    v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
+  }
+  while (i >= L) {
+    i -= L;
+    const p = at<T>(g, i);
+    v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), vb));
+  }
 }
 
 /** Pass 3 for probability targets: g[i] = e[i] * a - b * w[i] * (q[i] * k + c), over e, from the
  *  last element back to the first (as ce_grad_pass3). */
 function ce_prob_grad_pass3<T>(g: usize, q: usize, n: i32, a: T, b: T, w: usize, k: T, c: T): void {
+  const end = vectors_end<T>(n);
   let i = n;
-  if (ASC_FEATURE_SIMD) {
-    const L = LANES<T>();
-    for (; i & (L - 1); i--) ce_prob_grad_at<T>(g, q, i - 1, a, b, w, k, c);
-    const va = v128.splat<T>(a), vb = v128.splat<T>(b), vk = v128.splat<T>(k), vc = v128.splat<T>(c);
-    while (i >= L) {
-      i -= L;
-      const p = at<T>(g, i);
-      let vq = v128.add<T>(v128.mul<T>(v128.load(at<T>(q, i)), vk), vc);
-      if (w) vq = v128.mul<T>(vq, v128.load(at<T>(w, i)));
-      v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, vq)));
-    }
-    return;
+  for (; i > end; i--) {
+    const p = at<T>(g, i - 1);
+    let qi = load<T>(at<T>(q, i - 1)) * k + c;
+    if (w) qi *= load<T>(at<T>(w, i - 1));
+    store<T>(p, load<T>(p) * a - b * qi);
   }
-  for (; i > 0; i--) ce_prob_grad_at<T>(g, q, i - 1, a, b, w, k, c);
-}
-
-/** ce_prob_grad_pass3 at element i, scalar. */
-// @ts-ignore: decorator
-@inline function ce_prob_grad_at<T>(g: usize, q: usize, i: i32, a: T, b: T, w: usize, k: T, c: T): void {
-  const p = at<T>(g, i);
-  let qi = load<T>(at<T>(q, i)) * k + c;
-  if (w) qi *= load<T>(at<T>(w, i));
-  store<T>(p, load<T>(p) * a - b * qi);
+  if (!ASC_FEATURE_SIMD) return;
+  const L = LANES<T>();
+  const va = v128.splat<T>(a), vb = v128.splat<T>(b), vk = v128.splat<T>(k), vc = v128.splat<T>(c);
+  while (i >= L) {
+    i -= L;
+    const p = at<T>(g, i);
+    let vq = v128.add<T>(v128.mul<T>(v128.load(at<T>(q, i)), vk), vc);
+    if (w) vq = v128.mul<T>(vq, v128.load(at<T>(w, i)));
+    v128.store(p, v128.sub<T>(v128.mul<T>(v128.load(p), va), v128.mul<T>(vb, vq)));
+  }
 }
 
 /** Validates class-index labels before anything is written: returns the position of the first

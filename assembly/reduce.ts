@@ -4,7 +4,7 @@
 // elements in the SIMD builds and does all the work in the scalar build.
 
 import { log64 } from './log';
-import { BLOCK, LANES, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos, uncounted_lanes } from './simd';
+import { BLOCK, LANES, vectors_end, at, vhmax, vhsum, neumaier_comp, neumaier_result, log1p_pos, uncounted_lanes } from './simd';
 import { vexp, sexp, vexp_k, sexp_k, vexp_kt, sexp_kt, vexp_k_wide, sexp_k_wide, KMAGIC, kmagic, kshift_of, WIDE_LO, NO_CUTOFF_RANGE } from './exp';
 import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 
@@ -747,25 +747,24 @@ export function rhasnan<T>(x: usize, n: i32): bool {
  *  Backwards because the exp-sum pass before it went forwards over x and y: on a wide row the two
  *  fill a core's L2 (128256 f32 classes: 2 x 513 KB against 1 MiB), and the lines that pass
  *  touched last are the ones still there. The in-place last passes of the cross-entropy's
- *  gradient (ce_grad_pass3, ce_prob_grad_pass3) go the same way. Each element is computed as before, so the bits do
- *  not change (the figures: docs/ARCHITECTURE.md, reduce.ts). */
+ *  gradient (ce_grad_pass3, ce_prob_grad_pass3) go the same way. Each element is computed as
+ *  before, so the bits do not change (the figures: docs/ARCHITECTURE.md, reduce.ts). */
 // @ts-ignore: decorator
 @inline export function vscale<T>(x: usize, y: usize, n: i32, s: T): void {
+  // (the elements past the last whole vector, then the vectors)
+  const end = vectors_end<T>(n);
   let i = n;
-  if (ASC_FEATURE_SIMD) {
-    const L = LANES<T>();
-    for (; i & (L - 1); i--) store<T>(at<T>(y, i - 1), load<T>(at<T>(x, i - 1)) * s);
-    const vs = v128.splat<T>(s);
-    while (i >= 2 * L) {
-      i -= 2 * L;
-      const p = at<T>(x, i), q = at<T>(y, i);
-      v128.store(q, v128.mul<T>(v128.load(p, 16), vs), 16);
-      v128.store(q, v128.mul<T>(v128.load(p), vs));
-    }
-    if (i) v128.store(y, v128.mul<T>(v128.load(x), vs)); // (one vector left: i = L)
-    return;
+  for (; i > end; i--) store<T>(at<T>(y, i - 1), load<T>(at<T>(x, i - 1)) * s);
+  if (!ASC_FEATURE_SIMD) return;
+  const L = LANES<T>();
+  const vs = v128.splat<T>(s);
+  while (i >= 2 * L) {
+    i -= 2 * L;
+    const p = at<T>(x, i), q = at<T>(y, i);
+    v128.store(q, v128.mul<T>(v128.load(p, 16), vs), 16);
+    v128.store(q, v128.mul<T>(v128.load(p), vs));
   }
-  for (; i > 0; i--) store<T>(at<T>(y, i - 1), load<T>(at<T>(x, i - 1)) * s);
+  if (i) v128.store(y, v128.mul<T>(v128.load(x), vs)); // (one vector left: i = L)
 }
 
 /** y[i] = 0. */

@@ -15,6 +15,13 @@ export const BLOCK: i32 = 256;
   return 16 / <i32>sizeof<T>();
 }
 
+/** Where the whole vectors of a row of n elements of T end (0 in the scalar build): a backward
+ *  pass (vscale, reduce.ts) takes the elements from there to n one at a time, then the vectors. */
+// @ts-ignore: decorator
+@inline export function vectors_end<T>(n: i32): i32 {
+  return ASC_FEATURE_SIMD ? n & ~(LANES<T>() - 1) : 0;
+}
+
 /** Byte address of element i of a T array at p. */
 // @ts-ignore: decorator
 @inline export function at<T>(p: usize, i: i32): usize {
