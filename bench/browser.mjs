@@ -18,7 +18,8 @@
 //   options as `npm run bench` (--shapes, --ops, --time, --runs, --builds, --no-write); the clock
 //   is the CPU time of the page's main thread (see below), the wall clock beside it.
 //   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium); JS_FLAGS='--no-liftoff ...'
-//   adds V8 flags to --js-flags.
+//   adds V8 flags to --js-flags; BENCH_KEEP_NAMES=1 bundles without minifying (function names in
+//   V8's traces, e.g. JS_FLAGS=--trace-deopt with CHROMIUM a script that logs its stdout).
 
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,7 +81,7 @@ const bundled = await build({
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  minify: true,
+  minify: process.env.BENCH_KEEP_NAMES !== '1',
   write: false,
   logLevel: 'error',
   define: { 'process.env.NODE_ENV': '"production"' },

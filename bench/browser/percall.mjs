@@ -2,8 +2,11 @@
 // crossEntropyWithGrad call taken apart, timed on a CPU clock in the page and, from the same
 // bundle, in the Node that runs the runner, to compare a small call's cost between them:
 //   api          crossEntropyWithGrad(logits, labels, { classes: 10, gradInto }) (the inline path)
+//   apiKept      api, its result kept in a variable, as the benchmark's loop keeps it (the result
+//                object is then allocated on every call)
 //   apiNoGrad    crossEntropy(logits, labels, { classes: 10 })
 //   naive        plain JS (bench/baselines/naive.mjs), the yardstick
+//   naiveKept    naive, its loss read and kept, as the benchmark's loop does
 //   kernel       the kernel the inline path calls (ce_index_default_f32), data already in wasm memory
 //   kernelCopies the same with the copies in and out (what the API adds beyond its JS)
 //   emptyCall    a JS-to-wasm call of an export that does nothing (build_kind)
@@ -72,8 +75,18 @@ export async function run({ rounds = 5, ms = 100, detached = false } = {}) {
   rt.arena.f32.set(logits, base >>> 2);
   rt.arena.i32[(base + 64) >>> 2] = labels[0];
   const empty = rt.kernels.build_kind;
+  let kept = null, keptLoss = 0;
+  const naiveImpl = (await naive()).prepareCrossEntropyWithGrad(logits, labels, 1, 10);
+  const naiveRun = naiveImpl.run, naiveResult = naiveImpl.result;
   const tasks = {
     api: () => lib.crossEntropyWithGrad(logits, labels, withGrad),
+    apiKept: () => {
+      kept = lib.crossEntropyWithGrad(logits, labels, withGrad);
+    },
+    naiveKept: () => {
+      naiveRun();
+      keptLoss = naiveResult().loss;
+    },
     apiNoGrad: () => lib.crossEntropy(logits, labels, noGrad),
     naive: (await naive()).prepareCrossEntropyWithGrad(logits, labels, 1, 10).run,
     kernel: () => k(base, base + 64, base, base + 128, 1, 10, 1, 1, rt.tmp),
