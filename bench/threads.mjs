@@ -6,8 +6,9 @@
 // the cutoff (as [64, 10]) it runs on the calling thread, so that is its cost there.
 //
 // The tasks of a shape are interleaved in rounds (tinybench, a short time budget per task per
-// round) and each task's median round is reported, so load that comes and goes on the machine
-// hits all of them alike. Build first (npm run build): this measures dist/index.js.
+// round): each task's rate is its median round, and each ratio the median of the rounds' ratios
+// (both tasks of a ratio timed in the same round), so load that comes and goes on the machine
+// hits both sides of a ratio alike. Build first (npm run build): this measures dist/index.js.
 //
 // Then, per shape, crossEntropyWithGrad by the three pool paths against their single-threaded
 // counterparts (plain arrays; logits and gradInto in SharedArrayBuffers; pool.createWorkspace vs
@@ -31,6 +32,8 @@ import { cpuSpeeds } from './lib/machine.mjs';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const major = Number(process.versions.node.split('.')[0]);
+/** A sorted list of per-round ratios as its median, range and count. */
+const spread = (r) => `${r[r.length >> 1].toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)}, ${r.length} rounds)`;
 
 if (major < 22 && !process.execArgv.includes(RELAXED_FLAG)) {
   // Node 20 runs the relaxed-SIMD build (the fastest) only behind a flag: re-run with it.
@@ -113,19 +116,24 @@ async function main() {
       const others = load0();
       const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
       const rate = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+      // A ratio is the median of the rounds' ratios (the two tasks timed in the same round), as
+      // the paths' ratios below: a slow moment that spans a round then slows both of its sides.
+      const perRound = (a, b) => samples[a].map((v, i) => v / samples[b][i]).sort((p, q) => p - q);
+      const vsSingle = perRound('pool(2)', 'single'), vsAwaited = perRound('pool(2)', 'single, awaited');
+      const pool1 = median(perRound('pool(1)', 'single'));
       rows.push({
         op,
         shape: `[${N}, ${C}]`,
         'single Melem/s': (rate.single / 1e6).toFixed(0),
         'pool(1) Melem/s': (rate['pool(1)'] / 1e6).toFixed(0),
         'pool(2) Melem/s': (rate['pool(2)'] / 1e6).toFixed(0),
-        'pool(1) / single': (rate['pool(1)'] / rate.single).toFixed(2),
-        'pool(2) / single': (rate['pool(2)'] / rate.single).toFixed(2),
-        'pool(2) / awaited': (rate['pool(2)'] / rate['single, awaited']).toFixed(2),
+        'pool(1) / single': pool1.toFixed(2),
+        'pool(2) / single': median(vsSingle).toFixed(2),
+        'pool(2) / awaited': median(vsAwaited).toFixed(2),
         'other load': others.toFixed(2),
       });
-      console.log(`${op} [${N}, ${C}]: pool(2) ${(rate['pool(2)'] / rate.single).toFixed(2)}x single, pool(1) ${(rate['pool(1)'] / rate.single).toFixed(2)}x` +
-        ` (pool(2) ${(rate['pool(2)'] / rate['single, awaited']).toFixed(2)}x the awaited single-threaded call)` +
+      console.log(`${op} [${N}, ${C}], ratio per round (median, min-max): pool(2) ${spread(vsSingle)} single, pool(1) ${pool1.toFixed(2)}x` +
+        ` (pool(2) ${spread(vsAwaited)} the awaited single-threaded call; of the median rates: ${(rate['pool(2)'] / rate.single).toFixed(2)}x and ${(rate['pool(2)'] / rate['single, awaited']).toFixed(2)}x)` +
         (others > 0.2 ? `; other processes used ${others.toFixed(2)} cores meanwhile: the ratios are not meaningful` : ''));
     }
   }
@@ -246,7 +254,6 @@ async function main() {
     const ratios = (a, b) => samples[b].map((t, i) => t / samples[a][i]).sort((p, q) => p - q);
     const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
     const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
-    const spread = (r) => `${r[r.length >> 1].toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)}, ${r.length} rounds)`;
     const res = {
       N, C, n, ms, others,
       // Below the pool's cutoff (src/pool-ring.ts tuning: elements + 64 per row < 100000) a pool
