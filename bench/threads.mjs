@@ -32,6 +32,9 @@ import { cpuSpeeds } from './lib/machine.mjs';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const major = Number(process.versions.node.split('.')[0]);
+const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+/** top[r] / bottom[r] for each round r (two tasks timed in the same round), sorted. */
+const roundRatios = (top, bottom) => top.map((v, r) => v / bottom[r]).sort((p, q) => p - q);
 /** A sorted list of per-round ratios as its median, range and count. */
 const spread = (r) => `${r[r.length >> 1].toFixed(2)}x (${r[0].toFixed(2)}-${r[r.length - 1].toFixed(2)}, ${r.length} rounds)`;
 
@@ -114,13 +117,11 @@ async function main() {
         for (const task of bench.tasks) samples[task.name].push((N * C * 1000) / task.result.latency.mean);
       }
       const others = load0();
-      const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
       const rate = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
       // A ratio is the median of the rounds' ratios (the two tasks timed in the same round), as
       // the paths' ratios below: a slow moment that spans a round then slows both of its sides.
-      const perRound = (a, b) => samples[a].map((v, i) => v / samples[b][i]).sort((p, q) => p - q);
-      const vsSingle = perRound('pool(2)', 'single'), vsAwaited = perRound('pool(2)', 'single, awaited');
-      const pool1 = median(perRound('pool(1)', 'single'));
+      const vsSingle = roundRatios(samples['pool(2)'], samples.single), vsAwaited = roundRatios(samples['pool(2)'], samples['single, awaited']);
+      const pool1 = median(roundRatios(samples['pool(1)'], samples.single));
       rows.push({
         op,
         shape: `[${N}, ${C}]`,
@@ -251,8 +252,7 @@ async function main() {
     ws.dispose();
     pws.dispose();
     tiny.dispose();
-    const ratios = (a, b) => samples[b].map((t, i) => t / samples[a][i]).sort((p, q) => p - q);
-    const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+    const ratios = (a, b) => roundRatios(samples[b], samples[a]); // (times: the single-threaded one over the pool's)
     const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
     const res = {
       N, C, n, ms, others,
