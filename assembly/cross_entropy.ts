@@ -24,7 +24,7 @@ import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_
 import { pair_group4_body, is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_mulsub, short_group4_logs,
   short_group4_logs_of, short_group4_sums, short_group4_unit_lanes, short_group4_ratio_product, short_group4_near1, last_offset } from './short_rows';
 import { bytes_of, in_heap } from './checks';
-import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS, LOG_SPAN_ROWS } from '../src/kernel-constants';
+import { REDUCTION_NONE, REDUCTION_MEAN, REDUCTION_SUM, CE_HAS_IGNORE, CE_GROUP_LOGS, LOG_SPAN_ROWS, LOG_SPAN_MAX_C } from '../src/kernel-constants';
 
 /** The target terms of a row's loss, from its max m, for label smoothing with class-index targets
  *  (`prob` false: the term weights are the class weights w, or 1) and for probability targets
@@ -190,9 +190,11 @@ function ce_prob_terms<T>(x: usize, q: usize, n: i32, m: T, w: usize, keepScale:
  *  this log to relative accuracy: the label t is a max, or the targets are probabilities, t = -1)
  *  and s is near its unit, log1p of the off-max mass (ce_short_row_log, ce_row_log). f64 rows sum
  *  their mass apart in the pass itself (log_expsum). The sum for the gradient goes to
- *  tmp + TMP_ROW_SUM: s, or a general f32 row's formed again near 1. */
+ *  tmp + TMP_ROW_SUM: s, or a general f32 row's formed again near 1. With `ratio` (a general f32
+ *  row, not `near1`, in a span of rows that take one log: ce_index_rows_body), r = s / unit
+ *  itself, the value whose log this would be. */
 // @ts-ignore: decorator
-@inline function ce_row_logs<T>(s: f64, x: usize, g: usize, C: i32, m: T, t: i32, near1: bool, short: bool, tmp: usize): f64 {
+@inline function ce_row_logs<T>(s: f64, x: usize, g: usize, C: i32, m: T, t: i32, near1: bool, short: bool, tmp: usize, ratio: bool = false): f64 {
   store<f64>(tmp + TMP_ROW_SUM, s);
   if (sizeof<T>() == 8) return log_expsum<T>(s, tmp);
   if (ASC_FEATURE_SIMD && short) return ce_short_row_log(s, load<f32>(tmp + TMP_GROUP_UNITS), near1, x, g, C, <f32>m, t, tmp);
@@ -208,7 +210,7 @@ function ce_prob_terms<T>(x: usize, q: usize, n: i32, m: T, w: usize, keepScale:
     const mass = expsum_mass_but(x, g, C, <f32>unit, <f32>m, true, tmp);
     store<f64>(tmp + TMP_ROW_SUM, <f64>load<i32>(tmp + TMP_AUX) * unit + mass);
   }
-  return log_expsum<T>(s, tmp);
+  return ratio ? s * (1.0 / unit) : log_expsum<T>(s, tmp);
 }
 
 /** The gradient's last pass over a short f32 row, in place: g = g * a - b * t, where t are
@@ -517,12 +519,14 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
   // take those in vectors (ce_index_group4_plain).
   const plain = plainShort;
   let r = 0;
+  // Where only the sum of the losses is used (groupLogs), the plain groups of short rows, and the
+  // plain general f32 rows of up to LOG_SPAN_MAX_C classes, of a span of LOG_SPAN_ROWS rows (from
+  // a multiple of it: the chunks hold multiples of it) take one log of the product of their rows'
+  // r, on the span's first such row: the logs were the most costly step of a 10-class row (one per
+  // group of four: 12-17% of the call), and 11-17% of a 32- to 100-class one. (The span's steps
+  // are written out at both places: as two helpers they made the 10-class call 1-3% slower.)
+  let span: f64 = 1, spanRow = -1;
   if (ASC_FEATURE_SIMD && short) {
-    // Where only the sum of the losses is used (groupLogs), the plain groups of a span of
-    // LOG_SPAN_ROWS rows (from a multiple of it: the chunks hold multiples of it) take one log of
-    // the product of their rows' r, on the span's first plain row: the logs were the most costly
-    // step of a 10-class row (one per group of four: 12-17% of the call).
-    let span: f64 = 1, spanRow = -1;
     // A plain group (the common one) finishes (its logs, losses and gradient) after the next
     // group's exp pass: its finishing waits on the longest chain of its exp pass (max, k, exp, sum),
     // which the next group's independent work then covers. Its state waits in these.
@@ -549,9 +553,8 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       if (pending) {
         let logs01 = f64x2.splat(0), logs23 = logs01;
         if (groupLogs) {
-          // (the spans are the aligned blocks of LOG_SPAN_ROWS rows)
           if (spanRow >= 0 && pr / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-            store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + log64(span));
+            span_log_to(loss, spanRow, span);
             span = 1;
             spanRow = -1;
           }
@@ -604,8 +607,10 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       x += 4 * stride;
       if (g) g += 4 * stride;
     }
-    if (spanRow >= 0) store<f64>(at<f64>(loss, spanRow), load<f64>(at<f64>(loss, spanRow)) + log64(span));
   }
+  // (plain rows: no weights, smoothing, z-loss or per-row scales; a label at the max takes its own
+  // log, log1p near 1)
+  const rowSpans = groupLogs && sizeof<T>() == 4 && !short && C <= LOG_SPAN_MAX_C && !w && !smooth && zLoss == 0 && !scales;
   for (; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));
     if (hasIgnore && t == ignore) {
@@ -617,12 +622,30 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       const xt = ce_label_logit<T>(x, t, C, ignore, hasIgnore);
       const d = smooth ? ce_row_terms<T>(x, 0, C, m, w, 0, 0, false, short, tmp) : 0.0;
       const s = ce_row_expsum<T>(x, g, C, m, short, g ? row_ahead(r, rows, stride) : 0, tmp);
-      const logs = ce_row_logs<T>(s, x, g, C, m, t, <f64>m == xt, short, tmp);
-      ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, load<f64>(tmp + TMP_ROW_SUM), logs, d, short);
+      // (in a span: lr is the row's r, the span's factor, and its own loss takes no log)
+      const inSpan = rowSpans && <f64>m != xt;
+      const lr = ce_row_logs<T>(s, x, g, C, m, t, <f64>m == xt, short, tmp, inSpan);
+      ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, load<f64>(tmp + TMP_ROW_SUM), inSpan ? 0 : lr, d, short);
+      if (inSpan) {
+        if (spanRow >= 0 && r / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
+          span_log_to(loss, spanRow, span);
+          span = 1;
+          spanRow = -1;
+        }
+        span *= lr;
+        if (spanRow < 0) spanRow = r;
+      }
     }
     x += stride;
     if (g) g += stride;
   }
+  if (spanRow >= 0) span_log_to(loss, spanRow, span);
+}
+
+/** Adds log(span), a span's product of ratios, to the loss of its first row. */
+// @ts-ignore: decorator
+@inline function span_log_to(loss: usize, first: i32, span: f64): void {
+  store<f64>(at<f64>(loss, first), load<f64>(at<f64>(loss, first)) + log64(span));
 }
 
 /** x[t] of four short f32 rows (row k at x + k * stride, its label t at labels + 4k, checked by

@@ -3,7 +3,7 @@
 // plan through the one chunk loop (src/chunk-loop.ts).
 
 import type { ElementType } from './dtype.js';
-import { LOG_SPAN_ROWS, SHORT_ROW_MAX_C } from './kernel-constants.js';
+import { LOG_SPAN_MAX_C, LOG_SPAN_ROWS } from './kernel-constants.js';
 import type { Layout } from './layout.js';
 import { regionSize } from './memory.js';
 
@@ -109,13 +109,13 @@ export function streamPlan(L: Layout, dt: ElementType, inputs: number, rowOut: b
 
 /**
  * `units` outer blocks per chunk, rounded so that every chunk but the last holds a multiple of
- * LOG_SPAN_ROWS (64) rows when the rows are short (C <= SHORT_ROW_MAX_C) and contiguous: the
- * kernels take such rows four at a time from a chunk's first row, and a reduced cross-entropy
- * sums the logs of such a span as one, so the groups and spans, and the bits
- * of the result, must not depend on the chunking. (Strided layouts are not aligned: their calls
- * sum every row's log.)
+ * LOG_SPAN_ROWS (64) rows when the rows have up to LOG_SPAN_MAX_C classes and are contiguous: the
+ * kernels take short rows (C <= SHORT_ROW_MAX_C) four at a time from a chunk's first row, and a
+ * reduced cross-entropy sums the logs of such a span as one, so the groups and spans, and the
+ * bits of the result, must not depend on the chunking. (Strided layouts are not aligned: their
+ * calls sum every row's log.)
  */
 export function groupAligned(units: number, L: Layout): number {
-  if (L.C > SHORT_ROW_MAX_C || L.inner !== 1 || units >= L.outer) return units;
+  if (L.C > LOG_SPAN_MAX_C || L.inner !== 1 || units >= L.outer) return units;
   return Math.max(LOG_SPAN_ROWS, units - (units % LOG_SPAN_ROWS));
 }

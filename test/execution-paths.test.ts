@@ -33,7 +33,7 @@ import * as api from '../src/index.js';
 import type { Pool } from '../src/index.js';
 import { stats, tuning } from '../src/pool.js';
 import { CHUNK_BYTES } from '../src/plan.js';
-import { SHORT_ROW_MAX_C } from '../src/kernel-constants.js';
+import { LOG_SPAN_MAX_C } from '../src/kernel-constants.js';
 import { BACKENDS, use } from './helpers/backends.js';
 import { bitDiff } from './helpers/compare.js';
 import { randomProbabilities, rng, uniformArray, type FloatArray, type FloatCtor } from './helpers/random.js';
@@ -64,17 +64,28 @@ interface Layout {
 
 const LAYOUTS: Layout[] = [
   {
-    name: '[24, 37] classes',
-    shape: [24, 37],
+    // rows of more than LOG_SPAN_MAX_C classes: chunks of any number of rows (one when tiny)
+    name: '[24, 300] classes',
+    shape: [24, 300],
     axis: 1,
-    opts: (k) => (k === 1 ? { classes: 37 } : { shape: [24 * k, 37] }),
+    opts: (k) => (k === 1 ? { classes: 300 } : { shape: [24 * k, 300] }),
+    ceOpts: () => ({ classes: 300 }),
+    workspace: true,
+  },
+  {
+    // general rows of up to LOG_SPAN_MAX_C classes: a reduced cross-entropy sums the log-sums of
+    // each span of LOG_SPAN_ROWS (64) rows as one, so their chunks (also tiny ones) hold multiples
+    // of 64 rows: 130 rows are two spans and two rows more, in three chunks when tiny
+    name: '[130, 37] classes',
+    shape: [130, 37],
+    axis: 1,
+    opts: (k) => (k === 1 ? { classes: 37 } : { shape: [130 * k, 37] }),
     ceOpts: () => ({ classes: 37 }),
     workspace: true,
   },
   {
-    // short rows: the kernels take them four at a time, and a reduced cross-entropy sums the
-    // log-sums of each span of LOG_SPAN_ROWS (64) rows as one, so its chunks (also tiny ones) hold
-    // multiples of 64 rows: 130 rows are two spans and two rows more, in three chunks when tiny
+    // short rows: the kernels take them four at a time, and the spans of a reduced cross-entropy
+    // are those of the rows above: 130 rows are two spans and two rows more, in three chunks when tiny
     name: '[130, 10] classes',
     shape: [130, 10],
     axis: 1,
@@ -465,11 +476,12 @@ for (const b of BACKENDS) {
                   // (copied: views into wasm memory, which the next call may grow)
                   const got = copy(c.ws.run(ws as Ws, inp, k));
                   let want = c.ws.same(inp, k);
-                  if (c.ws.losses && f32 && d.C <= SHORT_ROW_MAX_C) {
-                    // A reduced cross-entropy over short rows: the function enters each group of
-                    // four rows' logs as one log of their product (CE_GROUP_LOGS), a Workspace
-                    // takes the four logs, so the reduced losses agree to a few ulp of float64
-                    // (README, docs/ARCHITECTURE.md); everything else bit for bit.
+                  if (c.ws.losses && f32 && d.C <= LOG_SPAN_MAX_C) {
+                    // A reduced cross-entropy over rows of up to LOG_SPAN_MAX_C classes: the
+                    // function enters a span of rows' logs as one log of their product
+                    // (CE_GROUP_LOGS), a Workspace takes every row's log, so the reduced losses
+                    // agree to a few ulp of float64 (README, docs/ARCHITECTURE.md); everything else
+                    // bit for bit.
                     const [gl, wl] = [lossOf(got), lossOf(want)];
                     if (typeof gl === 'number' && typeof wl === 'number') {
                       expect(Math.abs(gl - wl), `Workspace of ${rows} rows: reduced loss vs the module`).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(wl));

@@ -1,6 +1,7 @@
-// A reduced cross-entropy over short rows (C <= 16) sums the log-sums of each span of 64 rows
-// (sixteen groups of four) as one log (assembly/cross_entropy.ts ce_index_rows, LOG_SPAN_ROWS), so
-// its result depends on which rows form the spans. The spans are rows 64j..64j+63 of the call in
+// A reduced cross-entropy over float32 rows of up to LOG_SPAN_MAX_C (256) classes sums the
+// log-sums of each span of 64 rows (of short rows, C <= 16: sixteen groups of four) as one log
+// (assembly/cross_entropy.ts ce_index_rows, LOG_SPAN_ROWS), so its result depends on which rows
+// form the spans. The spans are rows 64j..64j+63 of the call in
 // every path: the chunks of a streamed or pooled call hold multiples of 64 rows (src/plan.ts
 // groupAligned). Checked here: the streamed call in chunks of 1, 65, 130 and 200 rows (each
 // rounded down to a multiple of 64, and at least 64: chunks of 64, 64, 128 and 192 rows)
@@ -19,8 +20,9 @@ afterEach(() => setChunkBytes());
 
 type Options = { reduction: 'mean' | 'sum'; ignoreIndex?: number };
 
-describe.each(BACKENDS)('reduced cross-entropy of short rows: the same groups of four in every chunking, %s build', (b) => {
-  for (const C of [4, 7, 10, 16, 17]) {
+describe.each(BACKENDS)('reduced cross-entropy: the same spans of rows in every chunking, %s build', (b) => {
+  // short rows, general rows with spans (17 ... 256) and without (257)
+  for (const C of [4, 7, 10, 16, 17, 32, 100, 256, 257]) {
     it(`C = ${C}`, () => {
       use(b);
       const rand = rng(C);

@@ -38,26 +38,26 @@ describe('a pool worker that dies', () => {
     Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64 });
     try {
       const pool = await api.createPool({ threads: 2 });
-      const ws = pool.createWorkspace({ classes: 100, rows: 64 });
-      ws.logits.set(uniformArray(Float32Array, 6400, 1));
-      ws.target.set(randomLabels(64, 100, 2));
-      const x = uniformArray(Float32Array, 64 * 100, 3);
+      const ws = pool.createWorkspace({ classes: 300, rows: 64 });
+      ws.logits.set(uniformArray(Float32Array, 19200, 1));
+      ws.target.set(randomLabels(64, 300, 2));
+      const x = uniformArray(Float32Array, 64 * 300, 3);
       // Works before.
-      const want = api.softmax(x, { classes: 100 });
-      expect(Array.from(await pool.softmax(x, { classes: 100 }))).toEqual(Array.from(want));
+      const want = api.softmax(x, { classes: 300 });
+      expect(Array.from(await pool.softmax(x, { classes: 300 }))).toEqual(Array.from(want));
       await expect(ws.crossEntropy()).resolves.toBeTypeOf('number');
 
       killWorker(pool, 1);
-      const e = await untilRejects(() => pool.softmax(x, { classes: 100 }));
+      const e = await untilRejects(() => pool.softmax(x, { classes: 300 }));
       expect(e).toBeInstanceOf(Error);
       expect(e.message).toMatch(/Pool\.softmax: worker 1 stopped \(it (exited with code \d+|threw terminated)\); this pool can run no more calls: dispose it/);
-      await expect(pool.crossEntropyWithGrad(x, randomLabels(64, 100, 4), { classes: 100 })).rejects.toThrowError(/worker 1 stopped/);
+      await expect(pool.crossEntropyWithGrad(x, randomLabels(64, 300, 4), { classes: 300 })).rejects.toThrowError(/worker 1 stopped/);
       await expect(ws.softmax()).rejects.toThrowError(/Workspace\.softmax: .*worker 1 stopped/);
       expect(() => pool.createWorkspace({ classes: 3, rows: 1 })).toThrowError(/worker 1 stopped/);
       // The module's own functions are unaffected.
-      expect(Array.from(api.softmax(x, { classes: 100 }))).toEqual(Array.from(want));
+      expect(Array.from(api.softmax(x, { classes: 300 }))).toEqual(Array.from(want));
       await pool.dispose();
-      await expect(pool.softmax(x, { classes: 100 })).rejects.toThrowError(/disposed/);
+      await expect(pool.softmax(x, { classes: 300 })).rejects.toThrowError(/disposed/);
       expect(() => ws.logits).toThrowError(/disposed/);
     } finally {
       Object.assign(tuning, saved);
@@ -75,15 +75,15 @@ describe('a pool worker that dies', () => {
     Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64, help: false });
     try {
       const pool = await api.createPool({ threads: 1 });
-      const x = uniformArray(Float32Array, 64 * 100, 6);
-      const want = Array.from(api.softmax(x, { classes: 100 }));
-      expect(Array.from(await pool.softmax(x, { classes: 100 }))).toEqual(want);
+      const x = uniformArray(Float32Array, 64 * 300, 6);
+      const want = Array.from(api.softmax(x, { classes: 300 }));
+      expect(Array.from(await pool.softmax(x, { classes: 300 }))).toEqual(want);
       await gone(pool, 0);
       const t0 = performance.now();
-      await expect(pool.softmax(x, { classes: 100 })).rejects.toThrowError(/worker 0 stopped \(it ended while a call waited for it\); this pool can run no more calls: dispose it/);
+      await expect(pool.softmax(x, { classes: 300 })).rejects.toThrowError(/worker 0 stopped \(it ended while a call waited for it\); this pool can run no more calls: dispose it/);
       expect(performance.now() - t0).toBeLessThan(5000);
-      await expect(pool.logSoftmax(x, { classes: 100 })).rejects.toThrowError(/Pool\.logSoftmax: worker 0 stopped/);
-      expect(Array.from(api.softmax(x, { classes: 100 }))).toEqual(want); // the module's own functions are unaffected
+      await expect(pool.logSoftmax(x, { classes: 300 })).rejects.toThrowError(/Pool\.logSoftmax: worker 0 stopped/);
+      expect(Array.from(api.softmax(x, { classes: 300 }))).toEqual(want); // the module's own functions are unaffected
       await pool.dispose();
     } finally {
       Object.assign(tuning, saved);
@@ -97,10 +97,10 @@ describe('a pool worker that dies', () => {
     Object.assign(tuning, { minElements: 1, cutoff: 1, cores: 64, help: false, stallMs: 300 });
     try {
       const pool = await api.createPool({ threads: 1 });
-      const ws = pool.createWorkspace({ classes: 100, rows: 64 });
-      ws.logits.set(uniformArray(Float32Array, 6400, 7));
-      ws.target.set(randomLabels(64, 100, 8));
-      const single = api.createWorkspace({ classes: 100, rows: 64 });
+      const ws = pool.createWorkspace({ classes: 300, rows: 64 });
+      ws.logits.set(uniformArray(Float32Array, 19200, 7));
+      ws.target.set(randomLabels(64, 300, 8));
+      const single = api.createWorkspace({ classes: 300, rows: 64 });
       single.logits.set(ws.logits);
       single.target.set(ws.target);
       expect(await ws.crossEntropyWithGrad()).toBe(single.crossEntropyWithGrad());
@@ -125,15 +125,15 @@ describe('a pool worker that dies', () => {
     forceCanBlock(false);
     try {
       const pool = await api.createPool({ threads: 1 });
-      const x = uniformArray(Float64Array, 64 * 50, 9);
-      const want = Array.from(api.logSoftmax(x, { classes: 50 }));
-      expect(Array.from(await pool.logSoftmax(x, { classes: 50 }))).toEqual(want);
+      const x = uniformArray(Float64Array, 64 * 300, 9);
+      const want = Array.from(api.logSoftmax(x, { classes: 300 }));
+      expect(Array.from(await pool.logSoftmax(x, { classes: 300 }))).toEqual(want);
       noStopProbe(pool);
       await gone(pool, 0);
       const t0 = performance.now();
-      await expect(pool.logSoftmax(x, { classes: 50 })).rejects.toThrowError(/a worker did not finish its part of a call in 0\.3 s \(it stopped or is stuck\)/);
+      await expect(pool.logSoftmax(x, { classes: 300 })).rejects.toThrowError(/a worker did not finish its part of a call in 0\.3 s \(it stopped or is stuck\)/);
       expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
-      await expect(pool.softmax(x, { classes: 50 })).rejects.toThrowError(/Pool\.softmax: a worker did not finish/);
+      await expect(pool.softmax(x, { classes: 300 })).rejects.toThrowError(/Pool\.softmax: a worker did not finish/);
       await pool.dispose();
     } finally {
       forceCanBlock(undefined);

@@ -111,11 +111,11 @@ describe('shared arrays against the float64 reference', () => {
     }
   }
 
-  /** A [64, 50] cross-entropy case: its logits (also in a SharedArrayBuffer), labels, and the
+  /** A [256, 50] cross-entropy case: its logits (also in a SharedArrayBuffer), labels, and the
    *  single-threaded result on plain arrays; `check` compares a pool's loss and shared gradient. */
   function ceCase(seed: number) {
-    const x = uniformArray(Float32Array, 64 * 50, seed);
-    const labels = randomLabels(64, 50, seed + 1);
+    const x = uniformArray(Float32Array, 256 * 50, seed);
+    const labels = randomLabels(256, 50, seed + 1);
     const want = api.crossEntropyWithGrad(x, labels, { classes: 50 });
     const check = (got: { loss: number }, grad: Float32Array) => {
       expect(got.loss).toBe(want.loss);
@@ -126,8 +126,8 @@ describe('shared arrays against the float64 reference', () => {
 
   it('many different shared arrays (more than the workers keep) in a row', () => throughWorkers(async () => {
     for (let k = 0; k < 40; k++) {
-      const x = uniformArray(Float32Array, 64 * 50, 100 + k);
-      const got = await pools[2]!.softmax(sharedCopy(x), { classes: 50, into: sharedZeros(Float32Array, 3200) as Float32Array });
+      const x = uniformArray(Float32Array, 256 * 50, 100 + k);
+      const got = await pools[2]!.softmax(sharedCopy(x), { classes: 50, into: sharedZeros(Float32Array, 12800) as Float32Array });
       expect(diff(api.softmax(x, { classes: 50 }), got)).toBe('');
     }
   }));
@@ -136,7 +136,7 @@ describe('shared arrays against the float64 reference', () => {
     // Node's workers receive a new array when they first meet it; a Web Worker takes it from its
     // event loop while it sleeps between calls, and the calling thread copies until then.
     const { labels, sx, check } = ceCase(11);
-    const grad = sharedZeros(Float32Array, 3200) as Float32Array;
+    const grad = sharedZeros(Float32Array, 12800) as Float32Array;
     let direct = 0;
     for (let k = 0; k < 100 && direct < 3; k++) {
       grad.fill(0);
@@ -157,7 +157,7 @@ describe('shared arrays against the float64 reference', () => {
     for (let round = 0; round < 2; round++) {
       expect(await pools[2]!.crossEntropy(sx, labels, { classes: 50 })).toBe(want.loss);
       for (let k = 0; k < 15; k++) await pools[2]!.softmax(sharedCopy(x), { classes: 50 });
-      const grad = sharedZeros(Float32Array, 3200) as Float32Array;
+      const grad = sharedZeros(Float32Array, 12800) as Float32Array;
       check(await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad }), grad);
     }
   }));

@@ -12,7 +12,7 @@ import { randomLabels, randomProbabilities, uniformArray } from './helpers/rando
 import { crossEntropy64, logSoftmax64, maxErrRatio, softmax64 } from './helpers/reference.js';
 import { usePools } from './helpers/pools.js';
 import { chunkStart, groupAligned, planChunks, withShortTail } from '../src/plan.js';
-import { LOG_SPAN_ROWS, SHORT_ROW_MAX_C } from '../src/kernel-constants.js';
+import { LOG_SPAN_MAX_C, LOG_SPAN_ROWS } from '../src/kernel-constants.js';
 import { F32 } from '../src/dtype.js';
 
 type F = Float32Array | Float64Array;
@@ -175,8 +175,8 @@ describe('pool.createWorkspace against the float64 reference', () => {
 });
 
 describe("a pooled workspace call's short tail (src/plan.ts withShortTail)", () => {
-  it('chunks cover the rows once, in order: whole chunks, then chunks a quarter the size, group-aligned for short rows', () => {
-    for (const C of [1, 10, 16, 17, 1000]) {
+  it('chunks cover the rows once, in order: whole chunks, then chunks a quarter the size, span-aligned up to LOG_SPAN_MAX_C classes', () => {
+    for (const C of [1, 10, 16, 17, 256, 257, 1000]) {
       for (const outer of [2, 7, 64, 65, 300, 1000, 4097]) {
         for (const per0 of [1, 3, 4, 5, 64, 100, 256, 1000]) {
           const L = { outer, C, inner: 1, rows: outer };
@@ -188,15 +188,15 @@ describe("a pooled workspace call's short tail (src/plan.ts withShortTail)", () 
             expect(chunkStart(plan, plan.chunks), what).toBe(outer);
             const sizes = Array.from({ length: plan.chunks }, (_, c) => chunkStart(plan, c + 1) - chunkStart(plan, c));
             for (const n of sizes) expect(n, what).toBeGreaterThan(0);
-            const short = C <= SHORT_ROW_MAX_C;
+            const spans = C <= LOG_SPAN_MAX_C;
             for (let c = 0; c < plan.chunks; c++) {
               expect(sizes[c], what).toBeLessThanOrEqual(c < plan.headChunks ? per : plan.tailUnits);
-              // (short rows: every chunk starts on a span of LOG_SPAN_ROWS rows: the bits depend on it)
-              if (short) expect(chunkStart(plan, c) % LOG_SPAN_ROWS, what).toBe(0);
+              // (every chunk starts on a span of LOG_SPAN_ROWS rows: the bits depend on it)
+              if (spans) expect(chunkStart(plan, c) % LOG_SPAN_ROWS, what).toBe(0);
             }
             const whole = Math.ceil(outer / per);
             if (tail === 0 || plan.tailUnits >= per || whole <= tail) expect(plan.chunks, what).toBe(whole);
-            else expect(plan.tailUnits, what).toBeLessThanOrEqual(Math.max(short ? LOG_SPAN_ROWS : 1, Math.ceil(per / 4)));
+            else expect(plan.tailUnits, what).toBeLessThanOrEqual(Math.max(spans ? LOG_SPAN_ROWS : 1, Math.ceil(per / 4)));
           }
         }
       }
