@@ -520,7 +520,7 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
   const plain = plainShort;
   let r = 0;
   // Where only the sum of the losses is used (groupLogs), the plain groups of short rows, and the
-  // plain general f32 rows of up to LOG_SPAN_MAX_C classes, of a span of LOG_SPAN_ROWS rows (from
+  // general f32 rows of up to LOG_SPAN_MAX_C classes (below: rowSpans), of a span of LOG_SPAN_ROWS rows (from
   // a multiple of it: the chunks hold multiples of it) take one log of the product of their rows'
   // r, on the span's first such row: the logs were the most costly step of a 10-class row (one per
   // group of four: 12-17% of the call), and 11-17% of a 32- to 100-class one. (The span's steps
@@ -554,7 +554,7 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
         let logs01 = f64x2.splat(0), logs23 = logs01;
         if (groupLogs) {
           if (spanRow >= 0 && pr / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-            span_log_to(loss, spanRow, span);
+            span_log_to(loss, spanRow, span, 1);
             span = 1;
             spanRow = -1;
           }
@@ -608,9 +608,11 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       if (g) g += 4 * stride;
     }
   }
-  // (plain rows: no weights, smoothing, z-loss or per-row scales; a label at the max takes its own
-  // log, log1p near 1)
-  const rowSpans = groupLogs && sizeof<T>() == 4 && !short && C <= LOG_SPAN_MAX_C && !w && !smooth && zLoss == 0 && !scales;
+  // (rows without weights, z-loss or per-row scales, with or without label smoothing, whose loss
+  // takes log(r) (1 - eps) + eps / C * C times (ce_index_row): spanCoef, 1 without smoothing; a
+  // label at the max takes its own log, log1p near 1)
+  const rowSpans = groupLogs && sizeof<T>() == 4 && !short && C <= LOG_SPAN_MAX_C && !w && zLoss == 0 && !scales;
+  const spanCoef = (1 - eps) + epsC * sumW;
   for (; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));
     if (hasIgnore && t == ignore) {
@@ -628,7 +630,7 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, load<f64>(tmp + TMP_ROW_SUM), inSpan ? 0 : lr, d, short);
       if (inSpan) {
         if (spanRow >= 0 && r / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-          span_log_to(loss, spanRow, span);
+          span_log_to(loss, spanRow, span, spanCoef);
           span = 1;
           spanRow = -1;
         }
@@ -639,13 +641,13 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
     x += stride;
     if (g) g += stride;
   }
-  if (spanRow >= 0) span_log_to(loss, spanRow, span);
+  if (spanRow >= 0) span_log_to(loss, spanRow, span, spanCoef);
 }
 
-/** Adds log(span), a span's product of ratios, to the loss of its first row. */
+/** Adds coef * log(span), a span's product of ratios, to the loss of its first row. */
 // @ts-ignore: decorator
-@inline function span_log_to(loss: usize, first: i32, span: f64): void {
-  store<f64>(at<f64>(loss, first), load<f64>(at<f64>(loss, first)) + log64(span));
+@inline function span_log_to(loss: usize, first: i32, span: f64, coef: f64): void {
+  store<f64>(at<f64>(loss, first), load<f64>(at<f64>(loss, first)) + coef * log64(span));
 }
 
 /** x[t] of four short f32 rows (row k at x + k * stride, its label t at labels + 4k, checked by

@@ -23,7 +23,7 @@ export const CE_HAS_IGNORE = 1;
 export const CE_GROUP_LOGS = 2;
 
 /** The rows of such a reduced call whose plain groups of four share one log (sixteen groups, from a
- *  multiple of it; also plain rows of up to LOG_SPAN_MAX_C classes); the plans keep such rows'
+ *  multiple of it; also rows of up to LOG_SPAN_MAX_C classes without weights or z-loss); the plans keep such rows'
  *  chunks to multiples of it (src/plan.ts groupAligned), so the spans, and the bits of the result,
  *  do not depend on the chunking. At 10 classes, two groups took 0.86-0.92x the time of one log a group; 8 rows, 0.94-0.97x that of
  *  two groups; 64 rows, 0.95-0.97x that of 8 (the simd build's crossEntropyWithGrad kernel at 64
@@ -33,9 +33,9 @@ export const CE_GROUP_LOGS = 2;
 export const LOG_SPAN_ROWS = 64;
 
 /** The most classes of a float32 row outside the short rows whose reduced cross-entropy takes
- *  the spans too (assembly/cross_entropy.ts ce_index_rows: one log per span of LOG_SPAN_ROWS
- *  rows). Its r <= C, so a span's product stays below 2^512. At 32 to 256 classes the spans made
- *  crossEntropyWithGrad 0.87-0.97x the time and crossEntropy 0.75-0.91x (Node 24,
- *  relaxed-simd); at 1000 the per-row log is below 1% of the call, and 64 longer rows pass a
- *  chunk's 256 KiB. */
+ *  the spans too, with or without label smoothing (assembly/cross_entropy.ts ce_index_rows: one
+ *  log per span of LOG_SPAN_ROWS rows). Its r <= C, so a span's product stays below 2^512. At 32
+ *  to 256 classes the spans made crossEntropyWithGrad 0.87-0.97x the time (0.87-0.94x with
+ *  smoothing) and crossEntropy 0.75-0.91x (Node 24, relaxed-simd); at 1000 the per-row log is
+ *  below 1% of the call, and 64 longer rows pass a chunk's 256 KiB. */
 export const LOG_SPAN_MAX_C = 256;

@@ -18,7 +18,7 @@ import { crossEntropy64, maxErrRatio } from './helpers/reference.js';
 
 afterEach(() => setChunkBytes());
 
-type Options = { reduction: 'mean' | 'sum'; ignoreIndex?: number };
+type Options = { reduction: 'mean' | 'sum'; ignoreIndex?: number; labelSmoothing?: number };
 
 describe.each(BACKENDS)('reduced cross-entropy: the same spans of rows in every chunking, %s build', (b) => {
   // short rows, general rows with spans (17 ... 256) and without (257)
@@ -29,7 +29,7 @@ describe.each(BACKENDS)('reduced cross-entropy: the same spans of rows in every 
       for (const rows of [1, 2, 3, 4, 5, 7, 8, 9, 26, 130, 1027]) {
         const x = Float32Array.from({ length: rows * C }, () => (rand() - 0.5) * 12);
         const labels = Int32Array.from({ length: rows }, () => Math.floor(rand() * C));
-        const cases: Options[] = [{ reduction: 'mean' }, { reduction: 'sum' }, { reduction: 'mean', ignoreIndex: labels[rows >> 1]! }];
+        const cases: Options[] = [{ reduction: 'mean' }, { reduction: 'sum' }, { reduction: 'mean', ignoreIndex: labels[rows >> 1]! }, { reduction: 'mean', labelSmoothing: 0.1 }];
         for (const o of cases) {
           const at = `[${rows}, ${C}] ${JSON.stringify(o)}`;
           const opts = { classes: C, ...o };
