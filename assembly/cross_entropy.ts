@@ -519,13 +519,19 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
   // take those in vectors (ce_index_group4_plain).
   const plain = plainShort;
   let r = 0;
-  // Where only the sum of the losses is used (groupLogs), the plain groups of short rows, and the
-  // general f32 rows of up to LOG_SPAN_MAX_C classes (below: rowSpans), of a span of LOG_SPAN_ROWS rows (from
-  // a multiple of it: the chunks hold multiples of it) take one log of the product of their rows'
-  // r, on the span's first such row: the logs were the most costly step of a 10-class row (one per
+  // Where only the sum of the losses is used (groupLogs), the groups of short rows and the general
+  // f32 rows of up to LOG_SPAN_MAX_C classes (rowSpans, below) of a span of LOG_SPAN_ROWS rows
+  // (from a multiple of it: the chunks hold multiples of it) take one log of the product of their
+  // rows' r, on the span's first such row: the logs were the most costly step of a 10-class row (one per
   // group of four: 12-17% of the call), and 11-17% of a 32- to 100-class one. (The span's steps
-  // are written out at both places: as two helpers they made the 10-class call 1-3% slower.)
+  // are written out at each place: as two helpers returning its product and first row they made
+  // the 10-class call 1-3% slower.)
   let span: f64 = 1, spanRow = -1;
+  // (rows without weights, z-loss or per-row scales, with or without label smoothing, whose loss
+  // takes log(r) (1 - eps) + eps / C * C times (ce_index_row): spanCoef, 1 without smoothing; a
+  // label at the max takes its own log, log1p near 1)
+  const spanOpts = groupLogs && !w && zLoss == 0 && !scales;
+  const spanCoef = (1 - eps) + epsC * sumW;
   if (ASC_FEATURE_SIMD && short) {
     // A plain group (the common one) finishes (its logs, losses and gradient) after the next
     // group's exp pass: its finishing waits on the longest chain of its exp pass (max, k, exp, sum),
@@ -590,7 +596,18 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
           M, v128.load(tmp + TMP_GROUP_XT), v128.load(tmp + TMP_GROUP_XT, 16), v128.load(tmp + TMP_GROUP_LOGS), v128.load(tmp + TMP_GROUP_LOGS, 16),
           short_group4_sums(tmp, 0), short_group4_sums(tmp, 1));
       } else {
-        if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
+        if (spanOpts && !near1 && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore))) {
+          // (label smoothing's groups: their logs in the span, as rowSpans' rows below)
+          if (spanRow >= 0 && r / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
+            span_log_to(loss, spanRow, span, spanCoef);
+            span = 1;
+            spanRow = -1;
+          }
+          span *= short_group4_ratio_product(short_group4_sums(tmp, 0), short_group4_sums(tmp, 1), short_group4_unit_lanes(tmp));
+          if (spanRow < 0) spanRow = r;
+          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0));
+          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
+        } else if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
         else short_group4_logs(tmp);
         for (let k = 0; k < 4; k++) {
           const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
@@ -608,11 +625,7 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       if (g) g += 4 * stride;
     }
   }
-  // (rows without weights, z-loss or per-row scales, with or without label smoothing, whose loss
-  // takes log(r) (1 - eps) + eps / C * C times (ce_index_row): spanCoef, 1 without smoothing; a
-  // label at the max takes its own log, log1p near 1)
-  const rowSpans = groupLogs && sizeof<T>() == 4 && !short && C <= LOG_SPAN_MAX_C && !w && zLoss == 0 && !scales;
-  const spanCoef = (1 - eps) + epsC * sumW;
+  const rowSpans = spanOpts && sizeof<T>() == 4 && !short && C <= LOG_SPAN_MAX_C;
   for (; r < rows; r++) {
     const t = load<i32>(at<i32>(labels, r));
     if (hasIgnore && t == ignore) {

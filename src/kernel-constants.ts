@@ -22,8 +22,8 @@ export const SHORT_ROW_MAX_C = 16;
 export const CE_HAS_IGNORE = 1;
 export const CE_GROUP_LOGS = 2;
 
-/** The rows of such a reduced call whose plain groups of four share one log (sixteen groups, from a
- *  multiple of it; also rows of up to LOG_SPAN_MAX_C classes without weights or z-loss); the plans keep such rows'
+/** The rows of such a reduced call whose groups of four without weights or z-loss share one log
+ *  (sixteen groups, from a multiple of it; also general rows of up to LOG_SPAN_MAX_C classes); the plans keep such rows'
  *  chunks to multiples of it (src/plan.ts groupAligned), so the spans, and the bits of the result,
  *  do not depend on the chunking. At 10 classes, two groups took 0.86-0.92x the time of one log a group; 8 rows, 0.94-0.97x that of
  *  two groups; 64 rows, 0.95-0.97x that of 8 (the simd build's crossEntropyWithGrad kernel at 64
