@@ -596,8 +596,9 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
           M, v128.load(tmp + TMP_GROUP_XT), v128.load(tmp + TMP_GROUP_XT, 16), v128.load(tmp + TMP_GROUP_LOGS), v128.load(tmp + TMP_GROUP_LOGS, 16),
           short_group4_sums(tmp, 0), short_group4_sums(tmp, 1));
       } else {
-        if (spanOpts && !near1 && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore))) {
-          // (label smoothing's groups: their logs in the span, as rowSpans' rows below)
+        // (label smoothing's groups: their logs in the span, as rowSpans' rows below)
+        const inSpan = spanOpts && !near1 && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
+        if (inSpan) {
           if (spanRow >= 0 && r / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
             span_log_to(loss, spanRow, span, spanCoef);
             span = 1;
@@ -605,8 +606,6 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
           }
           span *= short_group4_ratio_product(short_group4_sums(tmp, 0), short_group4_sums(tmp, 1), short_group4_unit_lanes(tmp));
           if (spanRow < 0) spanRow = r;
-          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0));
-          v128.store(tmp + TMP_GROUP_LOGS, f64x2.splat(0), 16);
         } else if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
         else short_group4_logs(tmp);
         for (let k = 0; k < 4; k++) {
@@ -617,7 +616,7 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
           }
           const s = load<f64>(tmp + TMP_GROUP_SUMS + (<usize>k << 3));
           ce_index_row<T>(gk, loss, lossT, r + k, t, C, w, sumW, eps, epsC, zLoss, scale, scales,
-            <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)),
+            <f64>load<f32>(tmp + TMP_GROUP_MAX + (<usize>k << 2)), load<f64>(tmp + TMP_GROUP_XT + (<usize>k << 3)), s, inSpan ? 0 : load<f64>(tmp + TMP_GROUP_LOGS + (<usize>k << 3)),
             smooth ? load<f64>(tmp + TMP_GROUP_TERMS + (<usize>k << 3)) : 0, true);
         }
       }
