@@ -19,7 +19,7 @@
 
 import { log64 } from './log';
 import { LANES, vectors_end, at, vhsum, neumaier_comp, neumaier_result, vneumaier_comp, log1p_pos, uncounted_lanes } from './simd';
-import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS, TMP_GROUP_EXPS,
+import { rmax, raddexpminusmax, row_ahead, log_expsum, vzero, in_exp_range, TMP_AUX, TMP_AUX2, TMP_EXP_UNIT, TMP_GROUP_SUMS, TMP_GROUP_XT, TMP_GROUP_MAX, TMP_GROUP_LOGS, TMP_GROUP_UNITS, TMP_UNIT_SPARE, TMP_GROUP_TERMS, TMP_GROUP_TSUMS, TMP_GROUP_EXPS, TMP_SPAN, TMP_SPAN_ROW,
   TMP_SCRATCH, NEAR1_SUM, NEAR1_SUM_SHORT, expsum_mass_but, index_of_f32, TMP_ROW_SUM } from './reduce';
 import { pair_group4_body, is_short_row, short_rmax, short_raddexpminusmax, short_ratio, short_ratio_of, short_log1p_mass_but, short_vmulsubc, short_group4_store, short_group4_mulsub, short_group4_logs,
   short_group4_logs_of, short_group4_sums, short_group4_unit_lanes, short_group4_ratio_product, short_group4_near1, last_offset } from './short_rows';
@@ -522,11 +522,9 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
   // Where only the sum of the losses is used (groupLogs), the groups of short rows and the general
   // f32 rows of up to LOG_SPAN_MAX_C classes (rowSpans, below) of a span of LOG_SPAN_ROWS rows
   // (from a multiple of it: the chunks hold multiples of it) take one log of the product of their
-  // rows' r, on the span's first such row: the logs were the most costly step of a 10-class row (one per
-  // group of four: 12-17% of the call), and 11-17% of a 32- to 100-class one. (The span's steps
-  // are written out at each place: as two helpers returning its product and first row they made
-  // the 10-class call 1-3% slower.)
-  let span: f64 = 1, spanRow = -1;
+  // rows' r, on the span's first such row (span_add): the logs were the most costly step of a
+  // 10-class row (one per group of four: 12-17% of the call), and 11-17% of a 32- to 100-class one.
+  span_begin(tmp);
   // (rows without weights, z-loss or per-row scales, with or without label smoothing, whose loss
   // takes log(r) (1 - eps) + eps / C * C times (ce_index_row): spanCoef, 1 without smoothing; a
   // label at the max takes its own log, log1p near 1)
@@ -559,13 +557,7 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       if (pending) {
         let logs01 = f64x2.splat(0), logs23 = logs01;
         if (groupLogs) {
-          if (spanRow >= 0 && pr / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-            span_log_to(loss, spanRow, span, 1);
-            span = 1;
-            spanRow = -1;
-          }
-          span *= short_group4_ratio_product(pS01, pS23, pU);
-          if (spanRow < 0) spanRow = pr;
+          span_add(loss, pr, short_group4_ratio_product(pS01, pS23, pU), 1, tmp);
         } else {
           short_group4_logs_of(pS01, pS23, pU, tmp + TMP_GROUP_LOGS);
           logs01 = v128.load(tmp + TMP_GROUP_LOGS);
@@ -598,15 +590,8 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       } else {
         // (label smoothing's groups: their logs in the span, as rowSpans' rows below)
         const inSpan = spanOpts && !near1 && !(hasIgnore && ce_group4_has_label(labels + (<usize>r << 2), ignore));
-        if (inSpan) {
-          if (spanRow >= 0 && r / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-            span_log_to(loss, spanRow, span, spanCoef);
-            span = 1;
-            spanRow = -1;
-          }
-          span *= short_group4_ratio_product(short_group4_sums(tmp, 0), short_group4_sums(tmp, 1), short_group4_unit_lanes(tmp));
-          if (spanRow < 0) spanRow = r;
-        } else if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
+        if (inSpan) span_add(loss, r, short_group4_ratio_product(short_group4_sums(tmp, 0), short_group4_sums(tmp, 1), short_group4_unit_lanes(tmp)), spanCoef, tmp);
+        else if (near1) ce_group4_near1_logs(near1, x, g, labels + (<usize>r << 2), stride, C, ignore, hasIgnore, false, tmp);
         else short_group4_logs(tmp);
         for (let k = 0; k < 4; k++) {
           const t = load<i32>(at<i32>(labels, r + k)), gk = g ? g + k * stride : 0;
@@ -640,26 +625,39 @@ function ce_index_short_rows_plain(x: usize, labels: usize, g: usize, loss: usiz
       const inSpan = rowSpans && <f64>m != xt;
       const lr = ce_row_logs<T>(s, x, g, C, m, t, <f64>m == xt, short, tmp, inSpan);
       ce_index_row<T>(g, loss, lossT, r, t, C, w, sumW, eps, epsC, zLoss, scale, scales, <f64>m, xt, load<f64>(tmp + TMP_ROW_SUM), inSpan ? 0 : lr, d, short);
-      if (inSpan) {
-        if (spanRow >= 0 && r / LOG_SPAN_ROWS != spanRow / LOG_SPAN_ROWS) {
-          span_log_to(loss, spanRow, span, spanCoef);
-          span = 1;
-          spanRow = -1;
-        }
-        span *= lr;
-        if (spanRow < 0) spanRow = r;
-      }
+      if (inSpan) span_add(loss, r, lr, spanCoef, tmp);
     }
     x += stride;
     if (g) g += stride;
   }
-  if (spanRow >= 0) span_log_to(loss, spanRow, span, spanCoef);
+  span_end(loss, spanCoef, tmp);
 }
 
-/** Adds coef * log(span), a span's product of ratios, to the loss of its first row. */
+/** Opens no span yet (ce_index_rows_body's spans: their state in tmp, TMP_SPAN). */
 // @ts-ignore: decorator
-@inline function span_log_to(loss: usize, first: i32, span: f64, coef: f64): void {
-  store<f64>(at<f64>(loss, first), load<f64>(at<f64>(loss, first)) + coef * log64(span));
+@inline function span_begin(tmp: usize): void {
+  store<f64>(tmp + TMP_SPAN, 1);
+  store<i32>(tmp + TMP_SPAN_ROW, -1);
+}
+/** The rows from r (one row or a group) add p, the product of their r, to their span, the aligned
+ *  block of LOG_SPAN_ROWS rows they lie in; where that is not the open span, the open one ends
+ *  first (span_end's step) and theirs opens at r. */
+// @ts-ignore: decorator
+@inline function span_add(loss: usize, r: i32, p: f64, coef: f64, tmp: usize): void {
+  const first = load<i32>(tmp + TMP_SPAN_ROW);
+  if (first >= 0 && first / LOG_SPAN_ROWS == r / LOG_SPAN_ROWS) {
+    store<f64>(tmp + TMP_SPAN, load<f64>(tmp + TMP_SPAN) * p);
+    return;
+  }
+  span_end(loss, coef, tmp);
+  store<f64>(tmp + TMP_SPAN, p);
+  store<i32>(tmp + TMP_SPAN_ROW, r);
+}
+/** Adds coef * log of the open span's product to the loss of its first row (none open: nothing). */
+// @ts-ignore: decorator
+@inline function span_end(loss: usize, coef: f64, tmp: usize): void {
+  const first = load<i32>(tmp + TMP_SPAN_ROW);
+  if (first >= 0) store<f64>(at<f64>(loss, first), load<f64>(at<f64>(loss, first)) + coef * log64(load<f64>(tmp + TMP_SPAN)));
 }
 
 /** x[t] of four short f32 rows (row k at x + k * stride, its label t at labels + 4k, checked by

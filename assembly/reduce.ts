@@ -69,6 +69,12 @@ import { KERNEL_TMP_BYTES } from '../src/kernel-constants';
 @inline export const TMP_GROUP_UNITS: usize = 384;
 // @ts-ignore: decorator
 @inline export const TMP_UNIT_SPARE: usize = 400;
+/** The open span of a reduced cross-entropy (cross_entropy.ts span_add): the product of its rows'
+ *  r (f64) and its first row (i32, -1: none). */
+// @ts-ignore: decorator
+@inline export const TMP_SPAN: usize = 408;
+// @ts-ignore: decorator
+@inline export const TMP_SPAN_ROW: usize = 416;
 /** The four rows' target terms of a group with loss options (cross_entropy.ts ce_target_terms):
  *  d, and for probability targets S (f64 each). */
 // @ts-ignore: decorator
