@@ -1,8 +1,8 @@
 // `npm run bench:browser`: `npm run bench`'s tables measured inside a page in headless Chromium.
 //
-// 1. Bundles bench/browser/page.mjs with esbuild (the package's dist/index.js with it, as a user's
-//    bundler would; minified), in memory.
-// 2. Serves the page, the bundle and the baselines' wasm (tfjs-backend-wasm's and
+// 1. Bundles bench/browser/page.mjs with esbuild, and the package's dist/index.js apart, as a
+//    user's bundler would (minified), in memory: the page loads a copy of the library per build.
+// 2. Serves the page, the bundles and the baselines' wasm (tfjs-backend-wasm's and
 //    onnxruntime-web's dist/ folders) from a local http server, cross-origin isolated (COOP/COEP),
 //    which gives performance.now() 5 µs resolution instead of 100 µs.
 // 3. Launches Debian's Chromium through playwright-core (--js-flags=--expose-gc, so the harness
@@ -87,6 +87,18 @@ const bundled = await build({
   define: { 'process.env.NODE_ENV': '"production"' },
 });
 const bundle = bundled.outputFiles[0].contents;
+// The library alone, as a user's bundler emits it (minified ESM), served as /lib.js: the page
+// imports one copy of it per build (/lib.js?build=...; bench/lib/impls.mjs says why).
+const libBundle = (await build({
+  entryPoints: [path.join(ROOT, 'dist/index.js')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: process.env.BENCH_KEEP_NAMES !== '1',
+  write: false,
+  logLevel: 'error',
+})).outputFiles[0].contents;
 
 const STATIC = {
   '/tfjs/': path.join(BENCH, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'),
@@ -106,9 +118,9 @@ const server = createServer((req, res) => {
     res.end('<!doctype html><meta charset="utf-8"><title>softmax-wasm bench</title><script type="module" src="/bench.js"></script>');
     return;
   }
-  if (url === '/bench.js') {
+  if (url === '/bench.js' || url === '/lib.js') {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' });
-    res.end(bundle);
+    res.end(url === '/lib.js' ? libBundle : bundle);
     return;
   }
   const prefix = Object.keys(STATIC).find((p) => url.startsWith(p));

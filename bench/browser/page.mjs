@@ -5,11 +5,10 @@
 // onnxruntime-web, their wasm served by the runner (/tfjs/, /ort/).
 
 import * as ort from 'onnxruntime-web';
-import * as lib from '../../dist/index.js';
 import naive from '../baselines/naive.mjs';
 import { createTfjsBaseline } from '../baselines/tfjs-common.mjs';
 import { createOrtWebBaseline } from '../baselines/ort-common.mjs';
-import { ours, runnableBackends, loadBaselines } from '../lib/impls.mjs';
+import { ours, runnableBackends, loadBaselines, setLibraryLoader, libraryFor } from '../lib/impls.mjs';
 import { parseArgs, verifyAll, timeAll, medianOfRuns, describeRun, reportTables, entryOf } from '../lib/suite.mjs';
 import { shapeLabel, fmtRatio, fmtNs } from '../lib/format.mjs';
 import { setCpuClock, cpuClockOverhead } from '../lib/measure.mjs';
@@ -51,9 +50,11 @@ export async function run(argv) {
     console.log(s);
     md.push(s);
   };
+  // The library as a user's bundler emits it (bench/browser.mjs bundles dist/index.js, minified, as
+  // /lib.js), one copy per build (bench/lib/impls.mjs): the same file under another URL.
+  setLibraryLoader((key) => import(`/lib.js?build=${key}`));
   const { ok: backends, skipped } = await runnableBackends(opts.builds ?? undefined);
-  await lib.init();
-  const defaultBuild = lib.backend();
+  const defaultBuild = (await libraryFor('default')).backend();
   console.log(`softmax-wasm builds: ${backends.join(', ')} (default: ${defaultBuild})`);
   for (const s of skipped) console.log(`  skipped ${s.backend}: ${s.reason}`);
   const oursImpls = backends.flatMap((b) => [ours(b, 'api'), ours(b, 'ws')]);

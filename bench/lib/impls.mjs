@@ -4,10 +4,36 @@
 // prepare() does all one-time work (buffers, workspaces, sessions) outside the timed function;
 // run() is one call; result() is what the last call produced (checked against float64).
 
-import * as lib from '../../dist/index.js';
-
 export const OPS = ['softmax', 'logSoftmax', 'crossEntropy', 'crossEntropyWithGrad'];
 export const BACKENDS = ['scalar', 'simd', 'relaxed-simd'];
+
+// Each build runs in a copy of the library of its own (a module instance: the same file under
+// another URL), initialized once, as a user's process or page loads one build. One copy switched
+// between builds timed the later builds' small calls slower: its call sites into wasm then meet
+// the kernels of several wasm instances, and V8 calls those through a slower path (Node 24,
+// [1, 10] crossEntropyWithGrad: 99-147 ns per call in one copy, 89-91 ns in copies of their own).
+let loadLibrary = (key) => import(new URL(`../../dist/index.js?build=${key}`, import.meta.url).href);
+const libraries = new Map();
+
+/** Sets how a copy of the library is loaded (the browser page: its own bundle of it, by URL). */
+export function setLibraryLoader(load) {
+  loadLibrary = load;
+  libraries.clear();
+}
+
+/** The library's copy for `build` ('default': init() with no backend), initialized; rejects where
+ *  the runtime cannot run that build. */
+export function libraryFor(build) {
+  let lib = libraries.get(build);
+  if (!lib) {
+    lib = loadLibrary(build).then(async (m) => {
+      await m.init(build === 'default' ? undefined : { backend: build });
+      return m;
+    });
+    libraries.set(build, lib);
+  }
+  return lib;
+}
 
 /** The builds this runtime can run (init rejects a build it cannot validate). */
 export async function runnableBackends(wanted = BACKENDS) {
@@ -16,7 +42,7 @@ export async function runnableBackends(wanted = BACKENDS) {
   for (const b of wanted) {
     if (!BACKENDS.includes(b)) throw new Error(`bench: unknown build ${b} (builds: ${BACKENDS.join(', ')})`);
     try {
-      await lib.init({ backend: b });
+      await libraryFor(b);
       ok.push(b);
     } catch (err) {
       skipped.push({ backend: b, reason: err?.message ?? String(err) });
@@ -46,16 +72,16 @@ export function ours(backend, path, dtype = 'float32') {
     isAsync: false,
     ops: OPS,
     async prepare(op, logits, labels, rows, classes) {
-      if (lib.backend() !== backend) await lib.init({ backend });
+      const lib = await libraryFor(backend);
       if (lib.backend() !== backend) throw new Error(`init({ backend: '${backend}' }) left backend() = ${lib.backend()}`);
       // float64: the same logits widened (results are checked against the same float64 reference)
       const x = f64 ? Float64Array.from(logits) : logits;
-      return path === 'api' ? prepareApi(op, x, labels, rows, classes) : prepareWorkspace(op, x, labels, rows, classes, dtype);
+      return path === 'api' ? prepareApi(lib, op, x, labels, rows, classes) : prepareWorkspace(lib, op, x, labels, rows, classes, dtype);
     },
   };
 }
 
-function prepareApi(op, logits, labels, rows, classes) {
+function prepareApi(lib, op, logits, labels, rows, classes) {
   const n = rows * classes;
   const Float = logits.constructor;
   switch (op) {
@@ -94,7 +120,7 @@ function prepareApi(op, logits, labels, rows, classes) {
   throw new Error(`unknown op ${op}`);
 }
 
-function prepareWorkspace(op, logits, labels, rows, classes, dtype) {
+function prepareWorkspace(lib, op, logits, labels, rows, classes, dtype) {
   const ws = lib.createWorkspace({ classes, rows, dtype });
   ws.logits.set(logits);
   ws.target.set(labels);

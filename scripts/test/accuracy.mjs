@@ -27,10 +27,9 @@ if (isMain && Number(process.versions.node.split('.')[0]) < 22 && !process.execA
   process.exit(r.status ?? 1);
 }
 
-const { ours, loadBaselines, BASELINE_IDS } = await import('../../bench/lib/impls.mjs');
+const { ours, libraryFor, loadBaselines, BASELINE_IDS } = await import('../../bench/lib/impls.mjs');
 const { mulberry32 } = await import('../../bench/baselines/reference64.mjs');
 const DD = await import('../../bench/baselines/reference-dd.mjs');
-const lib = await import('../../dist/index.js');
 
 /** The bench's seeded generator (mulberry32), so every run measures the same inputs. */
 const rng = mulberry32;
@@ -224,7 +223,7 @@ export function errors64(ref, got, rows) {
 
 /** Our float64 results on a family, with the given build. */
 async function run64(fam, backend) {
-  await lib.init({ backend });
+  const lib = await libraryFor(backend);
   const o = { classes: fam.C };
   return {
     softmax: lib.softmax(fam.x, o), logSoftmax: lib.logSoftmax(fam.x, o), logSumExp: lib.logSumExp(fam.x, o),
@@ -270,7 +269,7 @@ async function runImpl(impl, fam, backend) {
     else got[key] = Float32Array.from(r);
     p.dispose?.();
   }
-  if (backend) got.logSumExp = lib.logSumExp(fam.x, { classes: fam.C });
+  if (backend) got.logSumExp = (await libraryFor(backend)).logSumExp(fam.x, { classes: fam.C });
   return got;
 }
 
