@@ -75,8 +75,9 @@ const threadNs = (pid) => {
   }
 };
 
-const bundled = await build({
-  entryPoints: [path.join(BENCH, percall ? 'browser/percall.mjs' : 'browser/page.mjs')],
+/** `entry` bundled for a page as a user's bundler would (ESM, minified), in memory. */
+const bundleOf = async (entry) => (await build({
+  entryPoints: [entry],
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -85,20 +86,11 @@ const bundled = await build({
   write: false,
   logLevel: 'error',
   define: { 'process.env.NODE_ENV': '"production"' },
-});
-const bundle = bundled.outputFiles[0].contents;
-// The library alone, as a user's bundler emits it (minified ESM), served as /lib.js: the page
-// imports one copy of it per build (/lib.js?build=...; bench/lib/impls.mjs says why).
-const libBundle = (await build({
-  entryPoints: [path.join(ROOT, 'dist/index.js')],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: process.env.BENCH_KEEP_NAMES !== '1',
-  write: false,
-  logLevel: 'error',
 })).outputFiles[0].contents;
+const bundle = await bundleOf(path.join(BENCH, percall ? 'browser/percall.mjs' : 'browser/page.mjs'));
+// The library alone, served as /lib.js: the page imports one copy of it per build
+// (/lib.js?build=...; bench/lib/impls.mjs says why).
+const libBundle = await bundleOf(path.join(ROOT, 'dist/index.js'));
 
 const STATIC = {
   '/tfjs/': path.join(BENCH, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'),
