@@ -9,9 +9,10 @@ export const BACKENDS = ['scalar', 'simd', 'relaxed-simd'];
 
 // Each build runs in a copy of the library of its own (a module instance: the same file under
 // another URL), initialized once, as a user's process or page loads one build. One copy switched
-// between builds timed the later builds' small calls slower: its call sites into wasm then meet
-// the kernels of several wasm instances, and V8 calls those through a slower path (Node 24,
-// [1, 10] crossEntropyWithGrad: 99-147 ns per call in one copy, 89-91 ns in copies of their own).
+// between builds timed the small calls slower and unsteadily: its call sites into wasm then meet
+// the kernels of several wasm instances, and V8 calls those through a slower path (Node 24, three
+// runs each: crossEntropyWithGrad at [1, 10], relaxed-simd API, 1.13-1.49x plain JS with one
+// copy, 1.37-1.41x with a copy per build).
 let loadLibrary = (key) => import(new URL(`../../dist/index.js?build=${key}`, import.meta.url).href);
 const libraries = new Map();
 
