@@ -17,7 +17,8 @@
 // ceiling measured with 2 threads): the predicted speed-up at 2, 4, 8 and 16 cores. Each round
 // also measures what the machine gives two threads at that moment with no pool at all (two
 // threads, each calling the single-threaded workspace over its own memory): on a shared machine
-// that drops below 2x when a neighbour takes part of a core, and the run says so.
+// that drops below 2x when a neighbour takes part of a core, and the run says so, and what share
+// of it the pooled workspace reached in the same round.
 //
 //   node bench/threads.mjs [--time=<ms per task per round>] [--rounds=<n>] [--shapes=4096x1000,...] [--model-only]
 //
@@ -180,6 +181,7 @@ async function main() {
     const low = ceilings.filter(([, c]) => c < CEILING_QUIET);
     console.log(`The machine's 2-thread ceiling (two threads, each over its own workspace, no pool): ${ceilings.map(([s, c]) => `${s} ${c.toFixed(2)}x`).join(', ')}` +
       (low.length ? `; below ${CEILING_QUIET} at ${low.map(([s]) => s).join(', ')}: not a quiet run for 2 threads there` : ` (quiet for 2 threads: >= ${CEILING_QUIET} at every shape)`));
+    console.log(`The pooled workspace's ratio over the ceiling of the same round: ${paths.filter((p) => !p.onCaller).map((p) => `[${p.N}, ${p.C}] ${spread(p.workspaceOfCeiling)}`).join(', ')}`);
   }
   // The probe again: a run is on a quiet machine only if its CPUs ran alike, and as fast, from
   // start to end (a neighbour that takes a core or the memory moves a pool's ratios most).
@@ -260,6 +262,9 @@ async function main() {
       // call runs on the calling thread: no speed-up on any core count.
       onCaller: n + N * 64 < 100000,
       plain: ratios('pool plain', 'sync'), shared: ratios('pool shared', 'sync'), workspace: ratios('pooled workspace', 'workspace'),
+      // (each round's pooled-workspace ratio over that round's ceiling: the share of what the
+      // machine gave two threads then that the pool reached, whatever the neighbours took)
+      workspaceOfCeiling: samples.workspace.map((t, r) => t / samples['pooled workspace'][r] / ceilings[r]).sort((p, q) => p - q),
       ceiling: ceilings.sort((p, q) => p - q),
     };
     console.log(`crossEntropyWithGrad [${N}, ${C}], 2 workers, ratio per round (median, min-max): plain ${spread(res.plain)}, ` +
