@@ -88,9 +88,11 @@ const bundleOf = async (entry) => (await build({
   define: { 'process.env.NODE_ENV': '"production"' },
 })).outputFiles[0].contents;
 const bundle = await bundleOf(path.join(BENCH, percall ? 'browser/percall.mjs' : 'browser/page.mjs'));
-// The library alone, served as /lib.js: the page imports one copy of it per build
-// (/lib.js?build=...; bench/lib/impls.mjs says why).
-const libBundle = await bundleOf(path.join(ROOT, 'dist/index.js'));
+// The scripts served: the page's bundle and, for the benchmark's page, the library alone as
+// /lib.js, which the page imports once per build (/lib.js?build=...; bench/lib/impls.mjs says
+// why). (percall.mjs bundles the library's sources itself.)
+const SCRIPTS = new Map([['/bench.js', bundle]]);
+if (!percall) SCRIPTS.set('/lib.js', await bundleOf(path.join(ROOT, 'dist/index.js')));
 
 const STATIC = {
   '/tfjs/': path.join(BENCH, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/'),
@@ -110,9 +112,9 @@ const server = createServer((req, res) => {
     res.end('<!doctype html><meta charset="utf-8"><title>softmax-wasm bench</title><script type="module" src="/bench.js"></script>');
     return;
   }
-  if (url === '/bench.js' || url === '/lib.js') {
+  if (SCRIPTS.has(url)) {
     res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' });
-    res.end(url === '/lib.js' ? libBundle : bundle);
+    res.end(SCRIPTS.get(url));
     return;
   }
   const prefix = Object.keys(STATIC).find((p) => url.startsWith(p));
