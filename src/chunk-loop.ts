@@ -162,15 +162,44 @@ function runOneChunk(exec: Executor, arena: Arena, plan: ChunkPlan, base: number
   if (rowOut) copyOut(rowOut, 0, arena, view, rowPtr >>> shift, L.outer);
 }
 
-/** view[p..p+n) = src[0..n) (a loop for a few elements, where set()'s call costs more). */
+/** view[p..p+n) = src[0..n), both of one element type. */
 export function copyIn(view: FloatArray, p: number, src: FloatArray, n: number): void {
+  if (view instanceof Float32Array) copyIn32(view, p, src as Float32Array, n);
+  else copyIn64(view, p, src as Float64Array, n);
+}
+
+/** dst[d..d+n) = view[p..p+n), both of one element type. */
+export function copyOut(dst: FloatArray, d: number, arena: Arena, view: FloatArray, p: number, n: number): void {
+  if (view instanceof Float32Array) copyOut32(dst as Float32Array, d, arena, view, p, n);
+  else copyOut64(dst as Float64Array, d, arena, view as Float64Array, p, n);
+}
+
+// The copies of each element type are functions apart, the same code twice: V8 keeps the type
+// feedback of an element access per function, and one loop fed both types made the small calls of
+// either type slower for the rest of the process once it had run the other's (docs/ARCHITECTURE.md).
+// The small calls' fast paths, which know their type, call these directly.
+
+/** copyIn of Float32Arrays (a loop for a few elements, where set()'s call costs more). */
+export function copyIn32(view: Float32Array, p: number, src: Float32Array, n: number): void {
   if (n <= 16) for (let i = 0; i < n; i++) view[p + i] = src[i]!;
   else view.set(src, p);
 }
 
-/** dst[d..d+n) = view[p..p+n): a plain loop for short runs, where making a subarray view
- *  costs more than the copy. */
-export function copyOut(dst: FloatArray, d: number, arena: Arena, view: FloatArray, p: number, n: number): void {
+/** copyIn of Float64Arrays. */
+export function copyIn64(view: Float64Array, p: number, src: Float64Array, n: number): void {
+  if (n <= 16) for (let i = 0; i < n; i++) view[p + i] = src[i]!;
+  else view.set(src, p);
+}
+
+/** copyOut of Float32Arrays: a plain loop for short runs, where making a subarray view costs
+ *  more than the copy. */
+export function copyOut32(dst: Float32Array, d: number, arena: Arena, view: Float32Array, p: number, n: number): void {
+  if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
+  else copyOutLarge(dst, d, arena, view, p, n);
+}
+
+/** copyOut of Float64Arrays. */
+export function copyOut64(dst: Float64Array, d: number, arena: Arena, view: Float64Array, p: number, n: number): void {
   if (n <= 64) for (let i = 0; i < n; i++) dst[d + i] = view[p + i]!;
   else copyOutLarge(dst, d, arena, view, p, n);
 }

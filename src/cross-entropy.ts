@@ -5,7 +5,7 @@ import {
   describe, disjoint, DisjointMemo, fail, knownDisjointViews, floatArray, integer, isDetached, isFloatOf, isTyped, newResult, NO_OPTIONS, numberIn, oneOf, optionsObject, sameType,
   type FloatArray,
 } from './check.js';
-import { copyIn, copyOut, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
+import { copyIn, copyIn32, copyIn64, copyOut, copyOut32, copyOut64, runChunks, type ChunkCall, type Executor } from './chunk-loop.js';
 import type { ElementType } from './dtype.js';
 import { CE_GROUP_LOGS, CE_HAS_IGNORE, REDUCTION_MEAN, REDUCTION_NONE, REDUCTION_SUM } from './kernel-constants.js';
 import type { KernelTable } from './kernels.js';
@@ -419,8 +419,8 @@ function fastRun(rt: Runtime, x: FloatArray, target: Int32Array, gradInto: Float
   const arena = rt.arena;
   if (rows === 1) arena.i32[labels >>> 2] = target[0]!;
   else arena.i32.set(target, labels >>> 2);
-  const view = f32 ? arena.f32 : arena.f64;
-  copyIn(view, xp >>> shift, x, n);
+  if (f32) copyIn32(arena.f32, xp >>> 2, x as Float32Array, n);
+  else copyIn64(arena.f64, xp >>> 3, x as Float64Array, n);
   // (one call site per element type: each then calls one wasm function, which V8 calls faster)
   const kernel = rt.table.ce_index_default, g = withGrad ? xp : 0;
   const loss = f32 ? kernel[0](xp, labels, g, losses, rows, C, reduction, upstream, rt.tmp) : kernel[1](xp, labels, g, losses, rows, C, reduction, upstream, rt.tmp);
@@ -428,7 +428,8 @@ function fastRun(rt: Runtime, x: FloatArray, target: Int32Array, gradInto: Float
   if (loss !== loss) return undefined;
   if (!withGrad) return loss;
   const grad = gradInto ?? (f32 ? new Float32Array(n) : new Float64Array(n));
-  copyOut(grad, 0, rt.arena, view, xp >>> shift, n);
+  if (f32) copyOut32(grad as Float32Array, 0, arena, arena.f32, xp >>> 2, n);
+  else copyOut64(grad as Float64Array, 0, arena, arena.f64, xp >>> 3, n);
   return { loss, grad };
 }
 

@@ -1,7 +1,7 @@
 // The softmax family: softmax, logSoftmax, logSumExp and their backward passes.
 
 import { DisjointMemo, isFloatOf, knownDisjointViews, type FloatArray } from './check.js';
-import { copyIn, copyOut } from './chunk-loop.js';
+import { copyIn32, copyIn64, copyOut32, copyOut64 } from './chunk-loop.js';
 import { fastClasses, type LayoutOptions } from './layout.js';
 import { currentRuntime } from './load.js';
 import { regionSize } from './memory.js';
@@ -87,15 +87,21 @@ function fastForward(kind: Fast, x: unknown, g: unknown, options: unknown): Floa
   const p = rt.scratch.take(bytes);
   // (the result's region: after x for logSumExp, gradOutput's copy for the backward passes)
   const q = kind === Fast.Softmax || kind === Fast.LogSoftmax ? p : p + inBytes;
-  const view = f32 ? rt.arena.f32 : rt.arena.f64;
-  copyIn(view, p >>> shift, v, n);
-  if (backward) copyIn(view, q >>> shift, g as FloatArray, n);
+  const arena = rt.arena;
+  if (f32) {
+    copyIn32(arena.f32, p >>> 2, v as Float32Array, n);
+    if (backward) copyIn32(arena.f32, q >>> 2, g as Float32Array, n);
+  } else {
+    copyIn64(arena.f64, p >>> 3, v as Float64Array, n);
+    if (backward) copyIn64(arena.f64, q >>> 3, g as Float64Array, n);
+  }
   const k = f32 ? 0 : 1, t = rt.table;
   if (kind === Fast.LogSumExp) t.logsumexp[k]!(p, q, m, C, rt.tmp);
   else if (backward) (kind === Fast.SoftmaxBackward ? t.softmax_backward : t.log_softmax_backward)[k]!(p, q, q, n / C, C);
   else (kind === Fast.Softmax ? t.softmax : t.log_softmax)[k]!(p, p, n / C, C, 1, rt.tmp);
   const out = (into as FloatArray | undefined) ?? (f32 ? new Float32Array(m) : new Float64Array(m));
-  copyOut(out, 0, rt.arena, view, q >>> shift, m);
+  if (f32) copyOut32(out as Float32Array, 0, arena, arena.f32, q >>> 2, m);
+  else copyOut64(out as Float64Array, 0, arena, arena.f64, q >>> 3, m);
   return out;
 }
 
