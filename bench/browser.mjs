@@ -14,7 +14,8 @@
 //   npm run bench:browser -- --quick        < 2 min
 //   npm run bench:browser -- --percall      the per-call micro-harness (bench/browser/percall.mjs): a
 //                                         [1,10] call taken apart, in the page and in this Node
-//                                         (--detached: after a buffer was detached)
+//                                         (--detached: after a buffer was detached; --mixed: after
+//                                         the other functions ran, as in the benchmark's page)
 //   options as `npm run bench` (--shapes, --ops, --time, --runs, --builds, --no-write); the clock
 //   is the CPU time of the page's main thread (see below), the wall clock beside it.
 //   CHROMIUM=/path/to/chromium overrides the browser (default /usr/bin/chromium); JS_FLAGS='--no-liftoff ...'
@@ -179,7 +180,7 @@ process.exit(code);
 
 /** --percall: the micro-harness's figures in the page and in this Node, side by side. */
 async function perCall(page, chromiumVersion) {
-  const o = { detached: argv.includes('--detached') };
+  const o = { detached: argv.includes('--detached'), mixed: argv.includes('--mixed') };
   const inPage = await page.evaluate(async (o) => (await import('/bench.js')).run(o), o);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'softmax-wasm-percall-'));
   let inNode;
@@ -189,7 +190,8 @@ async function perCall(page, chromiumVersion) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\n[1,10] crossEntropyWithGrad taken apart${o.detached ? ', after a buffer was detached' : ''}, ns per call (CPU time; median of 5 interleaved rounds, each round's median in brackets)\n`);
+  const after = [o.detached && 'after a buffer was detached', o.mixed && 'after the other functions ran'].filter(Boolean);
+  console.log(`\n[1,10] crossEntropyWithGrad taken apart${after.map((a) => `, ${a}`).join('')}, ns per call (CPU time; median of 5 interleaved rounds, each round's median in brackets)\n`);
   console.log(`| task | Chromium ${chromiumVersion}, ${inPage.build} | Node ${process.version}, ${inNode.build} |`);
   console.log('| --- | ---: | ---: |');
   const f = (r) => `${r.median.toFixed(0)} (${r.rounds.map((x) => x.toFixed(0)).join(' ')})`;

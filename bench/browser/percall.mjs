@@ -10,8 +10,8 @@
 //   kernel       the kernel the inline path calls (ce_index_default_f32), data already in wasm memory
 //   kernelCopies the same with the copies in and out (what the API adds beyond its JS)
 //   emptyCall    a JS-to-wasm call of an export that does nothing (build_kind)
-// It imports the library's internals from src/ (esbuild compiles the TypeScript), so it measures
-// the working tree, not dist/.
+// With --mixed the other functions run first (runTheOthers). It imports the library's internals
+// from src/ (esbuild compiles the TypeScript), so it measures the working tree, not dist/.
 
 import * as lib from '../../src/index.ts';
 import { currentRuntime } from '../../src/load.ts';
@@ -56,8 +56,32 @@ async function timeNs(fn, ms, over) {
   return s[s.length >> 1];
 }
 
+/** mixed: the module's other functions and a Workspace's first, at the shapes and with the
+ *  options objects of the benchmark's page (which verifies every shape and function before it times any), so that the
+ *  [1,10] call is timed in a process whose shared code has seen them too. */
+function runTheOthers() {
+  for (const [rows, classes] of [[1, 10], [64, 10], [1024, 10], [128, 1000]]) {
+    const { logits, labels } = makeInputs(rows, classes);
+    const out = new Float32Array(rows * classes);
+    const ws = lib.createWorkspace({ classes, rows });
+    ws.logits.set(logits);
+    ws.target.set(labels);
+    for (let i = 0; i < 2000; i++) {
+      lib.softmax(logits, { classes, into: out });
+      lib.logSoftmax(logits, { classes, into: out });
+      lib.crossEntropy(logits, labels, { classes });
+      lib.crossEntropyWithGrad(logits, labels, { classes, gradInto: out });
+      ws.softmax();
+      ws.logSoftmax();
+      ws.crossEntropy();
+      ws.crossEntropyWithGrad();
+    }
+    ws.dispose();
+  }
+}
+
 /** Times the tasks on the runtime's default build (what init() picks). */
-export async function run({ rounds = 5, ms = 100, detached = false } = {}) {
+export async function run({ rounds = 5, ms = 100, detached = false, mixed = false } = {}) {
   // detached: first detach a buffer, as any wasm memory growth or transfer does in a real page;
   // from then on V8 checks every typed-array access for a detached buffer (its protector is gone).
   if (detached) {
@@ -65,6 +89,7 @@ export async function run({ rounds = 5, ms = 100, detached = false } = {}) {
     structuredClone(b, { transfer: [b] });
   }
   await lib.init();
+  if (mixed) runTheOthers();
   const rt = currentRuntime();
   const { logits, labels } = makeInputs(1, 10);
   const grad = new Float32Array(10);
