@@ -57,8 +57,8 @@ async function timeNs(fn, ms, over) {
 }
 
 /** mixed: the module's other functions and a Workspace's first, at the shapes and with the
- *  options objects of the benchmark's page (which verifies every shape and function before it times any), so that the
- *  [1,10] call is timed in a process whose shared code has seen them too. */
+ *  options objects of the benchmark's page (which verifies every shape and function before it
+ *  times any), so that the [1,10] call is timed in a process whose shared code has seen them. */
 function runTheOthers() {
   for (const [rows, classes] of [[1, 10], [64, 10], [1024, 10], [128, 1000]]) {
     const { logits, labels } = makeInputs(rows, classes);
