@@ -156,6 +156,28 @@ describe.each(BUILDS)('decoding properties, %s build', (b) => {
     }
   });
 
+  it('top-p and top-k at every width around the vector blocks (float32: 1-40 and 4090-4110 classes)', () => {
+    // The band collection (collect_band) takes blocks of 16 values, then vectors of 4, then
+    // single values; top-p rows of 4096 classes or more also take the sampled estimate.
+    use(b);
+    const r = rng(0xb10c);
+    const widths = [...Array.from({ length: 40 }, (_, i) => i + 1), ...Array.from({ length: 21 }, (_, i) => 4090 + i)];
+    for (const C of widths) {
+      const x = new Float32Array(C).map(() => (r() + r() + r() - 1.5) * 4);
+      if (C > 4) x[Math.floor(r() * C)] = NaN;
+      const k = Math.max(1, Math.ceil(C / 5));
+      const top = topK(x, k, { classes: C });
+      expect(Array.from(top.indices), `topK C=${C}`).toEqual(refTopK(x, k).indices);
+      x.forEach((v, i) => Number.isNaN(v) && (x[i] = 0.5));
+      for (const opts of [{ topP: 0.9 }, { topP: 0.5, temperature: 0.7 }, { topK: k, topP: 0.95 }]) {
+        const ref = refDistribution(x, opts);
+        if (ref.margin < 1e-4) continue;
+        const got = samplingDistribution(x, { classes: C, ...opts });
+        expect(compareRow(got, 0, ref.p, true, scaleOf(x, 0, C, ref.p, opts)).slice(0, 4), `C=${C} ${JSON.stringify(opts)}`).toEqual([]);
+      }
+    }
+  });
+
   it('sample with Math.random draws from samplingDistribution (chi-square, fixed seed)', () => {
     use(b);
     const C = 40, N = 40000;
