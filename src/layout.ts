@@ -91,8 +91,11 @@ export function resolveLayout(fn: string, length: number, opts: object, defaultA
  */
 export function fastClasses(x: unknown, classes: unknown, shape: unknown, axis: unknown): number {
   if (!ArrayBuffer.isView(x) || shape !== undefined || axis !== undefined) return 0;
-  const f32 = x instanceof Float32Array;
-  if (!f32 && !(x instanceof Float64Array)) return 0;
+  // (exactly these two: the fast paths make plain results, and a subclass's results are made with
+  // its own constructor, on the checked path)
+  const T = (x as Float32Array).constructor;
+  const f32 = T === Float32Array;
+  if (!f32 && T !== Float64Array) return 0;
   const C = classes;
   const n = (x as Float32Array).length;
   // (n > 0 also rules out a detached buffer, which reads as empty)

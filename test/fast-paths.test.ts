@@ -196,6 +196,25 @@ describe.each(BACKENDS)('%s build', (backend) => {
         }
   });
 
+  it('a subclass of Float32Array or Float64Array gets results of its own class on every call (the fast paths leave it to the checked path)', () => {
+    use(backend);
+    class F32 extends Float32Array {}
+    class F64 extends Float64Array {}
+    for (const T of [F32, F64]) {
+      const x = new T([1, 2, 3, 0.5, 0.5, 4]);
+      const labels = Int32Array.from([2, 0]);
+      for (let call = 0; call < 3; call++) {
+        const p = api.softmax(x, { classes: 3 });
+        expect(p, `softmax, call ${call}`).toBeInstanceOf(T);
+        expect(maxErrRatio(p, softmax64(x, { outer: 2, C: 3, inner: 1 }), 0, 1e-6)).toBeLessThanOrEqual(1);
+        expect(api.logSumExp(x, { classes: 3 }), `logSumExp, call ${call}`).toBeInstanceOf(T);
+        const r = api.crossEntropyWithGrad(x, labels, { classes: 3 });
+        expect(r.grad, `crossEntropyWithGrad, call ${call}`).toBeInstanceOf(T);
+        expect(maxErrRatio(r.grad, crossEntropy64(x, labels, { outer: 2, C: 3, inner: 1 }, false, {}).grad, 0, 1e-6)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
   it('a bad label on the fast path throws the checked path\'s RangeError, writes nothing, and the next call works', () => {
     use(backend);
     const x = new Float32Array(20).fill(1);
