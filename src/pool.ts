@@ -270,7 +270,7 @@ class PoolImpl implements Pool {
     this.use(op.fn);
     if (!this.large(x, options, -1)) return null;
     const a = rowOpArgs(op, x, g, options);
-    const plan = this.ring.plan(a.L, a.dt, a.ins.length, op.output === 'rows');
+    const plan = this.ring.plan(a.L, a.dt, a.ins.length, op.output === 'rows', undefined, this.ring.arrays.reach([...a.ins, a.out ?? null]));
     if (!plan) return null;
     return runRowOp(op, a, plan, this.ring.executor(plan), this.prt.arena, this.prt.scratch);
   }
@@ -317,13 +317,13 @@ class PoolImpl implements Pool {
     return r ? { loss: r.loss, grad: r.grad! } : crossEntropyWithGrad(logits, target, options);
   }
 
-  /** A cross-entropy call on the workers when large enough, else null: the module's function's. */
+  /** A cross-entropy call on the workers when large enough for 2+ chunks (planned before anything is allocated), else null. */
   private loss<A extends FloatArray>(fn: string, logits: A, target: Target<A>, options: CrossEntropyOptions<A>, withGrad: boolean): { loss: number | A; grad: A | null } | null {
     this.use(fn);
     if (!this.large(logits, options, 1)) return null;
     const a = crossEntropyArgs(fn, logits, target, options, withGrad);
-    // Too few chunks for the workers (nothing is allocated yet): the single-threaded call.
-    const plan = this.ring.plan(a.L, a.dt, a.probabilities ? 2 : 1, false);
+    const chunked = [logits, ...(a.probabilities ? [target as A] : []), ...(withGrad ? [a.grad] : [])];
+    const plan = this.ring.plan(a.L, a.dt, a.probabilities ? 2 : 1, false, undefined, this.ring.arrays.reach(chunked));
     if (!plan) return null;
     return runLoss(fn, a, logits, target, withGrad, plan, this.ring.executor(plan), this.prt);
   }

@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.js';
 import { stats, tuning } from '../src/pool.js';
+import type { ChunkRing } from '../src/pool-ring.js';
+import { F32 } from '../src/dtype.js';
 import { diff } from './helpers/compare.js';
 import { randomLabels, randomProbabilities, uniformArray } from './helpers/random.js';
 import { dimsOf, maxErrRatio, softmax64 } from './helpers/reference.js';
@@ -161,6 +163,38 @@ describe('shared arrays against the float64 reference', () => {
       check(await pools[2]!.crossEntropyWithGrad(sx, labels, { classes: 50, gradInto: grad }), grad);
     }
   }));
+});
+
+describe('the ring slots of a call whose arrays the workers copy themselves', () => {
+  it('two per thread that runs chunks, reused in turn over many chunks, with results identical to the synchronous call', async () => {
+    // On 2 cores the calling thread and one worker run chunks: 4 slots where the workers copy
+    // every array (a slot each thread used two chunks before is still in its core's cache), the
+    // whole ring where the calling thread copies (it runs ahead of the workers).
+    Object.assign(tuning, { minElements: 1, cutoff: 1, chunkBytes: 4096, cores: 2 });
+    try {
+      const ring = (pools[1] as unknown as { ring: ChunkRing }).ring;
+      const rows = 1024, C = 50, n = rows * C;
+      const L = { outer: rows, C, inner: 1, rows };
+      expect(ring.maxSlots).toBe(8);
+      expect(ring.plan(L, F32, 1, false)!.slots).toBe(8);
+      const plan = ring.plan(L, F32, 1, false, undefined, true)!;
+      expect(plan.slots).toBe(4);
+      expect(plan.chunks).toBeGreaterThanOrEqual(4 * plan.slots);
+      const x = uniformArray(Float32Array, n, 21), labels = randomLabels(rows, C, 22);
+      const sx = sharedCopy(x), sy = sharedZeros(Float32Array, n) as Float32Array;
+      const wantCe = api.crossEntropyWithGrad(x, labels, { classes: C }), wantSm = api.softmax(x, { classes: C });
+      for (const p of pools) {
+        // (the last call's output is a plain array, copied here: the whole ring)
+        const got = await p.crossEntropyWithGrad(sx, labels, { classes: C, gradInto: sy });
+        expect(got.loss, `${p.threads} threads`).toBe(wantCe.loss);
+        expect(diff(wantCe.grad, sy), `${p.threads} threads`).toBe('');
+        expect(diff(wantSm, await p.softmax(sx, { classes: C, into: sy })), `${p.threads} threads`).toBe('');
+        expect(diff(wantSm, await p.softmax(sx, { classes: C })), `${p.threads} threads, plain output`).toBe('');
+      }
+    } finally {
+      Object.assign(tuning, saved);
+    }
+  });
 });
 
 describe("the copies into and out of a pool's shared memory", () => {
