@@ -9,7 +9,7 @@ import { copyIn, copyIn32, copyIn64, copyOut, copyOut32, copyOut64, runChunks, t
 import type { ElementType } from './dtype.js';
 import { CE_GROUP_LOGS, CE_HAS_IGNORE, REDUCTION_MEAN, REDUCTION_NONE, REDUCTION_SUM } from './kernel-constants.js';
 import type { KernelTable } from './kernels.js';
-import { fastClasses, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
+import { fastClasses, plainFloatArray, resolveLayout, type Layout, type LayoutOptions } from './layout.js';
 import { currentRuntime, getRuntime, type Runtime } from './load.js';
 import { keepViews, regionSize, type Scratch } from './memory.js';
 import { fitsOneChunk, streamPlan, type ChunkPlan } from './plan.js';
@@ -398,7 +398,7 @@ function fastCall(logits: unknown, target: unknown, options: unknown, withGrad: 
   if (gradInto !== undefined) {
     const sameType = withGrad && isFloatOf(f32, gradInto);
     if (!sameType || (gradInto as FloatArray).length !== n || !knownDisjointViews(GRAD_MEMO, gradInto as FloatArray, n, x, n, target, rows)) return undefined;
-  }
+  } else if (withGrad && !plainFloatArray(x, f32)) return undefined;
   return fastRun(rt, x, target, gradInto as FloatArray | undefined, C, rows, reduction, gradOutput ?? 1, withGrad);
 }
 

@@ -91,14 +91,21 @@ export function resolveLayout(fn: string, length: number, opts: object, defaultA
  */
 export function fastClasses(x: unknown, classes: unknown, shape: unknown, axis: unknown): number {
   if (!ArrayBuffer.isView(x) || shape !== undefined || axis !== undefined) return 0;
-  // (exactly these two: the fast paths make plain results, and a subclass's results are made with
-  // its own constructor, on the checked path)
-  const T = (x as Float32Array).constructor;
-  const f32 = T === Float32Array;
-  if (!f32 && T !== Float64Array) return 0;
+  const f32 = x instanceof Float32Array;
+  if (!f32 && !(x instanceof Float64Array)) return 0;
   const C = classes;
   const n = (x as Float32Array).length;
   // (n > 0 also rules out a detached buffer, which reads as empty)
   if (typeof C !== 'number' || !Number.isInteger(C) || C < 1 || n === 0 || n > currentChunkBytes() >> (f32 ? 2 : 3) || n % C !== 0) return 0;
   return C;
+}
+
+/**
+ * Whether `x` (a Float32Array where `f32`, else a Float64Array) is of exactly that class, not a
+ * subclass: a fast path that makes its result itself (no `into`) makes a plain one, where the
+ * checked path makes a subclass's results with its own constructor. Asked only then: a check of
+ * the constructor on every call cost the [1, 10] calls 2-3% on Node 20.
+ */
+export function plainFloatArray(x: unknown, f32: boolean): boolean {
+  return (x as Float32Array).constructor === (f32 ? Float32Array : Float64Array);
 }

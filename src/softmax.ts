@@ -2,7 +2,7 @@
 
 import { DisjointMemo, isFloatOf, knownDisjointViews, type FloatArray } from './check.js';
 import { copyIn32, copyIn64, copyOut32, copyOut64 } from './chunk-loop.js';
-import { fastClasses, type LayoutOptions } from './layout.js';
+import { fastClasses, plainFloatArray, type LayoutOptions } from './layout.js';
 import { currentRuntime } from './load.js';
 import { regionSize } from './memory.js';
 import { rowOpCall, type RowOp } from './pipeline.js';
@@ -79,7 +79,7 @@ function fastForward(kind: Fast, x: unknown, g: unknown, options: unknown): Floa
     const sameType = isFloatOf(f32, into);
     const memo = kind === Fast.LogSumExp ? LOG_SUM_EXP.memo : backward ? SOFTMAX_BACKWARD.memo : SOFTMAX.memo;
     if (!sameType || (into as FloatArray).length !== m || !knownDisjointViews(memo, into as FloatArray, m, v, n, backward ? (g as FloatArray) : null, backward ? n : 0)) return undefined;
-  }
+  } else if (!plainFloatArray(v, f32)) return undefined;
   const inBytes = regionSize(n << shift);
   const bytes = kind === Fast.LogSumExp ? inBytes + regionSize(m << shift) : backward ? 2 * inBytes : inBytes;
   if (!rt.scratch.fits(bytes)) return undefined;
