@@ -279,11 +279,11 @@ function maxAwake(threads: number, cores: number): number {
 }
 
 /** Wakes a sleeping worker of `threads` if ticket t would otherwise wait (none is awake, or the
- *  awake ones are behind already) and fewer than maxAwake run. */
-function wakeWorker(i32: Int32Array, threads: number, t: number, maxAwake: number): void {
+ *  awake ones are behind already) and fewer than `limit` (maxAwake) run. */
+function wakeWorker(i32: Int32Array, threads: number, t: number, limit: number): void {
   const waiting = (t + 1 - Atomics.load(i32, NEXT)) | 0;
   const awake = threads - Atomics.load(i32, SLEEPING) + Atomics.load(i32, WAKING);
-  if (waiting > 0 && awake < maxAwake && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
+  if (waiting > 0 && awake < limit && (awake <= 0 || waiting >= tuning.wakeBacklog)) {
     stats.wakes++;
     Atomics.add(i32, SIGNAL, 1);
     // Counted awake from now (only this thread reads WAKING to decide), unless no one slept.
